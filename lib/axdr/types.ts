@@ -114,3 +114,19 @@ export type DataValue =
 
 /** Narrow a DataValue by its type tag. */
 export type DataOf<T extends DataTypeName> = Extract<DataValue, { type: T }>;
+
+/**
+ * How to show a value in the plain JSON view when the class descriptor knows more than the A-XDR type says:
+ * 'obis' renders a 6-byte octet-string as a logical name (only where the descriptor says it is one),
+ * 'date-time' / 'date' / 'time' read an octet-string of 12 / 5 / 4 bytes as COSEM date/time, 'text' / 'hex' force
+ * an octet-string's rendering. Structures and arrays carry hints for their elements.
+ */
+export type ValueHint =
+  | 'obis'
+  | 'date-time'
+  | 'date'
+  | 'time'
+  | 'text'
+  | 'hex'
+  | { structure: (ValueHint | undefined)[] }
+  | { array: ValueHint };

@@ -3,8 +3,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fromHex } from '../../lib/util/hex';
 
-// Tests run from dist/test/…; fixtures stay in the source tree.
-export const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures');
+// Tests run from dist/test/… (or another build folder); fixtures stay in the source tree.
+function findFixtures(): string {
+  const beside = path.resolve(__dirname, '..', '..', '..', 'test', 'fixtures');
+  if (fs.existsSync(path.join(beside, 'vectors.json'))) return beside;
+  return path.resolve(process.cwd(), 'test', 'fixtures');
+}
+
+export const FIXTURES = findFixtures();
 
 export interface Vector {
   id: string;
