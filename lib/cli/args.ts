@@ -1,0 +1,134 @@
+/**
+ * Command-line parsing for `dlms`: meter options come from the shared schema (lib/client/options.ts, flags are the
+ * kebab-case names there); each command adds its own flags. Usage errors name the flag and the fix.
+ */
+import { UsageError } from '../errors';
+import { MeterOptions, OPTION_SPECS, OptionSpec, specForFlag } from '../client/options';
+
+export interface CommandFlag {
+  flag: string;
+  /** Takes a value (`--from 2024-01-01`) rather than being a switch (`--json`). */
+  takesValue: boolean;
+  help: string;
+  /** A secret: never echoed in messages. */
+  secret?: boolean;
+}
+
+export interface ParsedArgs {
+  /** Meter options given on the command line, as raw strings/booleans (resolveOptions types them). */
+  meter: Partial<Record<keyof MeterOptions, string | boolean>>;
+  /** Command-specific flags. */
+  flags: Record<string, string | boolean>;
+  positionals: string[];
+}
+
+/** Flags that set more than one option at once. */
+const SHORTHANDS: Record<string, (value: string | undefined, out: ParsedArgs['meter']) => void> = {
+  udp: (_v, out) => {
+    out.medium = 'udp';
+  },
+  tcp: (_v, out) => {
+    out.medium = 'tcp';
+  },
+};
+
+/**
+ * @param meterOptions whether this command talks to a meter (and so accepts the schema's flags)
+ */
+export function parseArgs(argv: readonly string[], commandFlags: readonly CommandFlag[], meterOptions: boolean): ParsedArgs {
+  const out: ParsedArgs = { meter: {}, flags: {}, positionals: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('--') || arg === '--') {
+      out.positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq === -1 ? undefined : eq);
+    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
+    const takeValue = (what: string, secret = false): string => {
+      if (inline !== undefined) return inline;
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith('--') && next.length > 2)) {
+        throw new UsageError('missing-value', `--${name} needs a value: --${name} ${what}${secret ? '' : ''}`);
+      }
+      i++;
+      return next;
+    };
+
+    const cmdFlag = commandFlags.find((f) => f.flag === name);
+    if (cmdFlag) {
+      out.flags[name] = cmdFlag.takesValue ? takeValue('VALUE', cmdFlag.secret) : inline === undefined ? true : inline;
+      continue;
+    }
+    if (meterOptions) {
+      if (name in SHORTHANDS) {
+        SHORTHANDS[name]!(inline, out.meter);
+        continue;
+      }
+      const spec: OptionSpec | undefined = specForFlag(name);
+      if (spec) {
+        if (spec.type === 'boolean') out.meter[spec.name] = inline === undefined ? true : inline;
+        else out.meter[spec.name] = takeValue(valueHint(spec), spec.secret);
+        if (spec.name === 'serialPath') out.meter.medium = 'serial';
+        continue;
+      }
+    }
+    throw new UsageError('unknown-flag', `unknown flag --${name}${suggest(name, commandFlags, meterOptions)}; see dlms help`);
+  }
+  return out;
+}
+
+function valueHint(spec: OptionSpec): string {
+  if (spec.values) return spec.values.join('|');
+  if (spec.type === 'integer') return 'N';
+  if (spec.type === 'hex') return 'HEX';
+  return 'VALUE';
+}
+
+function suggest(name: string, commandFlags: readonly CommandFlag[], meterOptions: boolean): string {
+  const known = [...commandFlags.map((f) => f.flag), ...(meterOptions ? OPTION_SPECS.map((s) => s.flag) : [])];
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const k of known) {
+    const d = editDistance(name, k);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = k;
+    }
+  }
+  return best ? ` (did you mean --${best}?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+}
+
+export function flagHelp(flags: readonly CommandFlag[]): string {
+  return flags.map((f) => `  --${f.flag}${f.takesValue ? ' VALUE' : ''}`.padEnd(28) + f.help).join('\n');
+}
+
+export function meterOptionHelp(): string {
+  const groups = ['link', 'addresses', 'security', 'advanced'] as const;
+  return groups
+    .map((g) => {
+      const lines = OPTION_SPECS.filter((s) => s.group === g).map((s) => `  --${s.flag}${s.type === 'boolean' ? '' : ' ' + valueHint(s)}`.padEnd(36) + s.help);
+      if (g === 'link') lines.unshift('  --udp'.padEnd(36) + 'Same as --medium udp.');
+      return `${g[0]!.toUpperCase()}${g.slice(1)}:\n${lines.join('\n')}`;
+    })
+    .join('\n\n');
+}

@@ -1,0 +1,293 @@
+/**
+ * The one option schema (design §3). The config node's fields, the CLI flags (kebab-case of the same names) and the
+ * library all come from this table: names, types, defaults, validation and help text. Secrets are marked so the
+ * Node-RED config node keeps them in `credentials` and no log or trace ever prints them.
+ */
+import { UsageError } from '../errors';
+import { fromHex } from '../util/hex';
+
+export type OptionGroup = 'link' | 'addresses' | 'security' | 'advanced';
+
+export type OptionType = 'string' | 'integer' | 'boolean' | 'enum' | 'hex';
+
+export interface OptionSpec {
+  name: keyof MeterOptions;
+  /** CLI flag without dashes; defaults to the kebab-case of name. */
+  flag: string;
+  type: OptionType;
+  group: OptionGroup;
+  help: string;
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+  /** Allowed byte lengths for hex options. */
+  byteLengths?: readonly number[];
+  secret?: boolean;
+}
+
+export const MEDIA = ['tcp', 'udp', 'serial'] as const;
+export const FRAMINGS = ['hdlc', 'wrapper'] as const;
+export const REFERENCING = ['ln', 'sn'] as const;
+export const AUTHENTICATIONS = ['none', 'low', 'high', 'high-md5', 'high-sha1', 'high-gmac', 'high-sha256', 'high-ecdsa'] as const;
+export const HLS2_ALGORITHMS = ['aes', 'lgz'] as const;
+export const SECURITY_LEVELS = ['none', 'auth', 'enc', 'auth-enc'] as const;
+export const SIGNING = ['none', 'general-signing'] as const;
+export const PRESETS = ['generic', 'lgz-e650', 'sagemcom-t210d'] as const;
+
+export type Medium = (typeof MEDIA)[number];
+export type Framing = (typeof FRAMINGS)[number];
+export type Referencing = (typeof REFERENCING)[number];
+export type Authentication = (typeof AUTHENTICATIONS)[number];
+export type Hls2Algorithm = (typeof HLS2_ALGORITHMS)[number];
+export type SecurityLevel = (typeof SECURITY_LEVELS)[number];
+export type Signing = (typeof SIGNING)[number];
+export type PresetName = (typeof PRESETS)[number];
+
+/** Meter options as a user gives them (CLI flags, config node properties, library callers). */
+export interface MeterOptions {
+  medium: Medium;
+  host: string;
+  port: number;
+  serialPath: string;
+  baudRate: number;
+  modeE: boolean;
+  modeEDelay: number;
+  framing: Framing;
+  clientAddress: number;
+  serverAddress: number;
+  physicalAddress: number;
+  addressSize: number;
+  referencing: Referencing;
+  authentication: Authentication;
+  hls2Algorithm: Hls2Algorithm;
+  password: string;
+  passwordHex: string;
+  challengeLength: number;
+  security: SecurityLevel;
+  suite: number;
+  systemTitle: string;
+  blockCipherKey: string;
+  authenticationKey: string;
+  dedicatedKey: boolean;
+  invocationCounter: number;
+  invocationCounterObis: string;
+  clientSigningKey: string;
+  serverSigningKey: string;
+  signing: Signing;
+  signPass3: boolean;
+  preset: PresetName;
+  counterStore: string;
+  responseTimeout: number;
+  retries: number;
+  maxPduSize: number;
+  hdlcMaxInfo: number;
+  hdlcWindow: number;
+}
+
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  { name: 'medium', flag: 'medium', type: 'enum', values: MEDIA, group: 'link', help: 'How to reach the meter: tcp, udp or serial (--udp and --serial PATH set it too).' },
+  { name: 'host', flag: 'host', type: 'string', group: 'link', help: 'Host name or IP address of the meter or gateway.' },
+  { name: 'port', flag: 'port', type: 'integer', min: 1, max: 65535, group: 'link', help: 'TCP/UDP port (4059 is the DLMS default).' },
+  { name: 'serialPath', flag: 'serial', type: 'string', group: 'link', help: 'Serial device, e.g. /dev/ttyUSB0 or COM3.' },
+  { name: 'baudRate', flag: 'baud', type: 'integer', min: 300, max: 921600, group: 'link', help: 'Serial speed in baud (after the mode E switch when mode E is on).' },
+  { name: 'modeE', flag: 'mode-e', type: 'boolean', group: 'link', help: 'IEC 62056-21 mode E sign-on at 300 baud before HDLC (optical probes).' },
+  { name: 'modeEDelay', flag: 'mode-e-delay', type: 'integer', min: 0, max: 2000, group: 'link', help: 'Milliseconds to wait after the mode E acknowledgement before switching baud (150–250 typical).' },
+  { name: 'framing', flag: 'framing', type: 'enum', values: FRAMINGS, group: 'link', help: 'hdlc or wrapper (default: hdlc on serial, wrapper on tcp/udp).' },
+  { name: 'clientAddress', flag: 'client', type: 'integer', min: 0, max: 0x7f, group: 'addresses', help: 'Client SAP: 16 public client, 1 management; meters differ.' },
+  { name: 'serverAddress', flag: 'server', type: 'integer', min: 0, max: 0x3fff, group: 'addresses', help: 'Logical device address (upper HDLC address / wrapper destination), usually 1.' },
+  { name: 'physicalAddress', flag: 'physical', type: 'integer', min: 0, max: 0x3fff, group: 'addresses', help: 'HDLC lower (physical) address; often serial number mod 10000 + 1000.' },
+  { name: 'addressSize', flag: 'address-size', type: 'integer', min: 0, max: 4, group: 'addresses', help: 'HDLC server address size in bytes: 1, 2 or 4 (0 = automatic).' },
+  { name: 'referencing', flag: 'referencing', type: 'enum', values: REFERENCING, group: 'addresses', help: 'ln (logical names) or sn (short names, e.g. L+G E650).' },
+  { name: 'authentication', flag: 'auth', type: 'enum', values: AUTHENTICATIONS, group: 'security', help: 'Authentication mechanism.' },
+  { name: 'hls2Algorithm', flag: 'hls2', type: 'enum', values: HLS2_ALGORITHMS, group: 'security', help: 'Algorithm of mechanism 2 (high): aes, or lgz for the Landis+Gyr "coded password".' },
+  { name: 'password', flag: 'password', type: 'string', secret: true, group: 'security', help: 'LLS password or HLS secret as text.' },
+  { name: 'passwordHex', flag: 'password-hex', type: 'hex', secret: true, group: 'security', help: 'LLS password or HLS secret as hex bytes.' },
+  { name: 'challengeLength', flag: 'challenge-length', type: 'integer', min: 8, max: 64, group: 'security', help: 'Length of the HLS client challenge in bytes.' },
+  { name: 'security', flag: 'security', type: 'enum', values: SECURITY_LEVELS, group: 'security', help: 'APDU protection: none, auth, enc or auth-enc.' },
+  { name: 'suite', flag: 'suite', type: 'integer', min: 0, max: 2, group: 'security', help: 'Security suite 0, 1 or 2.' },
+  { name: 'systemTitle', flag: 'system-title', type: 'hex', byteLengths: [8], group: 'security', help: 'Client system title, 8 bytes hex.' },
+  { name: 'blockCipherKey', flag: 'ek', type: 'hex', byteLengths: [16, 32], secret: true, group: 'security', help: 'Global unicast encryption key (GUEK), 16 or 32 bytes hex.' },
+  { name: 'authenticationKey', flag: 'ak', type: 'hex', byteLengths: [16, 32], secret: true, group: 'security', help: 'Global authentication key (GAK), 16 or 32 bytes hex.' },
+  { name: 'dedicatedKey', flag: 'dedicated-key', type: 'boolean', group: 'security', help: 'Use a fresh dedicated key for the association.' },
+  { name: 'invocationCounter', flag: 'invocation-counter', type: 'integer', min: 0, max: 0xffffffff, group: 'security', help: 'Start value of the client invocation counter.' },
+  { name: 'invocationCounterObis', flag: 'ic-obis', type: 'string', group: 'security', help: 'Pre-read the invocation counter from this OBIS (e.g. 0.0.43.1.1.255) with the public client.' },
+  { name: 'clientSigningKey', flag: 'client-key', type: 'string', secret: true, group: 'security', help: 'Client private signing key (PEM or hex, or a file with it) for suites 1/2 and HLS-ECDSA.' },
+  { name: 'serverSigningKey', flag: 'server-key', type: 'string', group: 'security', help: "Server public signing key (PEM or hex, or a file with it) to verify the meter's signatures." },
+  { name: 'signing', flag: 'signing', type: 'enum', values: SIGNING, group: 'security', help: 'none or general-signing of every APDU.' },
+  { name: 'signPass3', flag: 'sign-pass3', type: 'boolean', group: 'security', help: 'Wrap HLS pass 3 in general-signing (vendor option for the Sagemcom T-210D).' },
+  { name: 'preset', flag: 'preset', type: 'enum', values: PRESETS, group: 'advanced', help: 'Fill the options not given from a vendor preset: lgz-e650, sagemcom-t210d.' },
+  { name: 'counterStore', flag: 'counter-store', type: 'string', group: 'advanced', help: "Invocation counter store file (default: a file in the user's config directory)." },
+  { name: 'responseTimeout', flag: 'timeout', type: 'integer', min: 100, max: 600000, group: 'advanced', help: 'Milliseconds to wait for each response.' },
+  { name: 'retries', flag: 'retries', type: 'integer', min: 0, max: 10, group: 'advanced', help: 'Retransmissions after a response timeout.' },
+  { name: 'maxPduSize', flag: 'max-pdu', type: 'integer', min: 64, max: 0xffff, group: 'advanced', help: 'Largest APDU we offer to receive.' },
+  { name: 'hdlcMaxInfo', flag: 'hdlc-max-info', type: 'integer', min: 32, max: 2030, group: 'advanced', help: 'HDLC maximum information field length we propose.' },
+  { name: 'hdlcWindow', flag: 'hdlc-window', type: 'integer', min: 1, max: 7, group: 'advanced', help: 'HDLC window size we propose.' },
+];
+
+export const DEFAULT_OPTIONS: Readonly<MeterOptions> = {
+  medium: 'tcp',
+  host: '',
+  port: 4059,
+  serialPath: '',
+  baudRate: 9600,
+  modeE: false,
+  modeEDelay: 200,
+  framing: 'wrapper',
+  clientAddress: 16,
+  serverAddress: 1,
+  physicalAddress: 0,
+  addressSize: 0,
+  referencing: 'ln',
+  authentication: 'none',
+  hls2Algorithm: 'aes',
+  password: '',
+  passwordHex: '',
+  challengeLength: 16,
+  security: 'none',
+  suite: 0,
+  systemTitle: '',
+  blockCipherKey: '',
+  authenticationKey: '',
+  dedicatedKey: false,
+  invocationCounter: 0,
+  invocationCounterObis: '',
+  clientSigningKey: '',
+  serverSigningKey: '',
+  signing: 'none',
+  signPass3: false,
+  preset: 'generic',
+  counterStore: '',
+  responseTimeout: 5000,
+  retries: 3,
+  maxPduSize: 0xffff,
+  hdlcMaxInfo: 128,
+  hdlcWindow: 1,
+};
+
+/** Vendor presets: they fill only the options the user did not give (explicit values win). */
+export const PRESET_OPTIONS: Readonly<Record<PresetName, Partial<MeterOptions>>> = {
+  generic: {},
+  'lgz-e650': { framing: 'hdlc', referencing: 'sn', clientAddress: 48, serverAddress: 1, addressSize: 4, authentication: 'high', hls2Algorithm: 'lgz' },
+  'sagemcom-t210d': { suite: 1, authentication: 'high-gmac', security: 'auth-enc', signPass3: true },
+};
+
+export function specFor(name: string): OptionSpec | undefined {
+  return OPTION_SPECS.find((s) => s.name === name);
+}
+
+export function specForFlag(flag: string): OptionSpec | undefined {
+  return OPTION_SPECS.find((s) => s.flag === flag);
+}
+
+export const SECRET_OPTIONS: readonly (keyof MeterOptions)[] = OPTION_SPECS.filter((s) => s.secret).map((s) => s.name);
+
+function label(spec: OptionSpec, style: 'flag' | 'name'): string {
+  return style === 'flag' ? `--${spec.flag}` : spec.name;
+}
+
+/** Converts one raw value (string from a CLI flag or a config field, or an already typed value) by its spec. */
+export function coerceOption(spec: OptionSpec, raw: unknown, style: 'flag' | 'name' = 'name'): MeterOptions[keyof MeterOptions] {
+  const where = label(spec, style);
+  switch (spec.type) {
+    case 'boolean':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1' || raw === 'yes' || raw === 'on') return true;
+      if (raw === 'false' || raw === '0' || raw === 'no' || raw === 'off' || raw === '') return false;
+      throw new UsageError('bad-option', `${where}: expected true or false, got ${JSON.stringify(raw)}`);
+    case 'integer': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw.trim()) : NaN;
+      if (!Number.isInteger(n)) throw new UsageError('bad-option', `${where}: expected a whole number, got ${JSON.stringify(raw)}`);
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+        throw new UsageError('bad-option', `${where}: ${n} is outside ${spec.min}..${spec.max}`);
+      }
+      return n;
+    }
+    case 'enum': {
+      const s = String(raw).trim();
+      if (!spec.values!.includes(s)) throw new UsageError('bad-option', `${where}: ${JSON.stringify(s)} is not one of ${spec.values!.join(', ')}`);
+      return s as MeterOptions[keyof MeterOptions];
+    }
+    case 'hex': {
+      const s = String(raw).trim();
+      if (s === '') return '';
+      let bytes: Uint8Array;
+      try {
+        bytes = fromHex(s, where);
+      } catch {
+        // Never echo the value: hex options include keys.
+        throw new UsageError('bad-option', `${where}: expected hex bytes (digits 0-9, A-F)`);
+      }
+      if (spec.byteLengths && !spec.byteLengths.includes(bytes.length)) {
+        throw new UsageError('bad-option', `${where}: expected ${spec.byteLengths.join(' or ')} bytes, got ${bytes.length}`);
+      }
+      return s.replace(/[\s:\-]/g, '').replace(/^0x/i, '').toUpperCase();
+    }
+    case 'string':
+      return String(raw);
+  }
+}
+
+/**
+ * Completes partial options: preset values for what was not given, then defaults, then the derived defaults
+ * (framing by medium), then consistency checks that name the option and the fix.
+ */
+export function resolveOptions(given: Partial<MeterOptions>, style: 'flag' | 'name' = 'name'): MeterOptions {
+  const typed: Partial<MeterOptions> = {};
+  for (const [key, raw] of Object.entries(given)) {
+    if (raw === undefined) continue;
+    const spec = specFor(key);
+    if (!spec) throw new UsageError('unknown-option', `unknown option ${JSON.stringify(key)}`);
+    (typed as Record<string, unknown>)[key] = coerceOption(spec, raw, style);
+  }
+  const preset = PRESET_OPTIONS[typed.preset ?? 'generic'];
+  const medium = typed.medium ?? DEFAULT_OPTIONS.medium;
+  const derived: Partial<MeterOptions> = { framing: medium === 'serial' ? 'hdlc' : 'wrapper' };
+  const o: MeterOptions = { ...DEFAULT_OPTIONS, ...derived, ...preset, ...typed };
+  checkConsistency(o, (n) => label(specFor(n)!, style));
+  return o;
+}
+
+function checkConsistency(o: MeterOptions, at: (name: keyof MeterOptions) => string): void {
+  const fail = (message: string): never => {
+    throw new UsageError('bad-option', message);
+  };
+  if ((o.medium === 'tcp' || o.medium === 'udp') && !o.host) fail(`${at('host')} is required for a ${o.medium} link`);
+  if (o.medium === 'serial' && !o.serialPath) fail(`${at('serialPath')} is required for a serial link`);
+  if (o.modeE && o.framing !== 'hdlc') fail(`${at('modeE')} needs HDLC framing (mode E switches an optical port to HDLC)`);
+  if (o.password && o.passwordHex) fail(`give either ${at('password')} or ${at('passwordHex')}, not both`);
+  const hasSecret = o.password !== '' || o.passwordHex !== '';
+  if ((o.authentication === 'low' || o.authentication === 'high' || o.authentication === 'high-md5' || o.authentication === 'high-sha1' || o.authentication === 'high-sha256') && !hasSecret) {
+    fail(`${at('authentication')} ${o.authentication} needs a secret: give ${at('password')} or ${at('passwordHex')}`);
+  }
+  if (o.authentication === 'high' && o.hls2Algorithm === 'lgz' && o.password && !/^[0-9A-Fa-f]{1,8}$/.test(o.password)) {
+    fail(`${at('hls2Algorithm')} lgz expects the L+G coded password as digits (e.g. 7 digits), check ${at('password')}`);
+  }
+  const ciphered = o.security !== 'none' || o.authentication === 'high-gmac';
+  if (ciphered) {
+    if (!o.systemTitle) fail(`${at('security')} ${o.security} / ${o.authentication} needs the client ${at('systemTitle')} (8 bytes hex)`);
+    if (!o.blockCipherKey) fail(`${at('security')} ${o.security} / ${o.authentication} needs ${at('blockCipherKey')}`);
+    if ((o.security === 'auth' || o.security === 'auth-enc' || o.authentication === 'high-gmac') && !o.authenticationKey) {
+      fail(`${at('security')} ${o.security} / ${o.authentication} needs ${at('authenticationKey')}`);
+    }
+    const keyBytes = o.suite === 2 ? 32 : 16;
+    if (o.blockCipherKey && o.blockCipherKey.length !== keyBytes * 2) fail(`suite ${o.suite} uses ${keyBytes}-byte keys: ${at('blockCipherKey')} has ${o.blockCipherKey.length / 2}`);
+  }
+  if (o.authentication === 'high-ecdsa' && !o.clientSigningKey) fail(`${at('authentication')} high-ecdsa needs ${at('clientSigningKey')}`);
+  if ((o.authentication === 'high-ecdsa' || o.signing === 'general-signing') && o.suite === 0) fail(`${at('suite')} 0 has no signatures: use suite 1 or 2 for ${o.authentication === 'high-ecdsa' ? 'high-ecdsa' : 'general-signing'}`);
+  if ((o.signing === 'general-signing' || o.signPass3) && !o.clientSigningKey) fail(`${o.signPass3 ? at('signPass3') : at('signing')} needs ${at('clientSigningKey')}`);
+  if (o.signPass3 && o.authentication === 'none') fail(`${at('signPass3')} signs HLS pass 3, so it needs an HLS ${at('authentication')}`);
+  if (o.addressSize !== 0 && o.addressSize !== 1 && o.addressSize !== 2 && o.addressSize !== 4) fail(`${at('addressSize')} must be 1, 2 or 4 (or 0 for automatic)`);
+}
+
+/** The secret bytes of LLS/HLS (text password as ASCII/UTF-8, or hex). */
+export function secretBytes(o: MeterOptions): Uint8Array {
+  if (o.passwordHex) return fromHex(o.passwordHex, 'password-hex');
+  return new TextEncoder().encode(o.password);
+}
+
+/** A copy safe to log or show: secrets replaced by a marker. */
+export function redactOptions(o: Partial<MeterOptions>): Partial<MeterOptions> {
+  const out: Record<string, unknown> = { ...o };
+  for (const name of SECRET_OPTIONS) if (out[name]) out[name] = '***';
+  return out as Partial<MeterOptions>;
+}
