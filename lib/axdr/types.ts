@@ -104,8 +104,20 @@ export type DataValue =
   | { type: 'bit-string'; value: BitString }
   | { type: SmallIntType; value: number }
   | { type: 'long64' | 'long64-unsigned'; value: bigint }
-  | { type: 'float32' | 'float64'; value: number }
+  | {
+      type: 'float32' | 'float64';
+      value: number;
+      /**
+       * The exact wire bytes of a NaN (4 or 8). A JS number cannot carry every NaN payload (signalling NaNs get
+       * quietened), so the decoder keeps them here and the encoder sends them back while `value` is still NaN.
+       */
+      nanBits?: Uint8Array;
+    }
   | { type: 'octet-string'; value: Uint8Array }
+  /**
+   * visible-string holds one char per byte (latin1). utf8-string bytes that are not well-formed UTF-8 appear as
+   * lone surrogates U+DC80..U+DCFF, one per byte ("surrogate escape"), so any byte sequence round-trips.
+   */
   | { type: 'visible-string' | 'utf8-string'; value: string }
   | { type: 'date-time'; value: CosemDateTime }
   | { type: 'date'; value: CosemDate }
