@@ -181,7 +181,7 @@ export function curveForSuite(suite: SecuritySuite): EcCurve {
   throw new SecurityError('suite-has-no-signing', `security suite ${suite} has no elliptic-curve cryptography; signing and key agreement need suite 1 (P-256) or 2 (P-384)`);
 }
 
-export function hashForSuite(suite: SecuritySuite): HashName {
+export function hashForSuite(suite: SecuritySuite): 'sha256' | 'sha384' {
   return suite === 2 ? 'sha384' : 'sha256';
 }
 

@@ -1,0 +1,144 @@
+/**
+ * Invocation counters for the sending side. A counter value used twice with the same key breaks AES-GCM, and a
+ * meter rejects values it has already seen, so values are handed out from a store that never lowers them — also
+ * across crashes: a block is persisted *before* any of its values is used (reserve-ahead), so a restart may skip
+ * values but never repeats one.
+ */
+import { SecurityError } from '../errors';
+import { toHex } from '../util/hex';
+import { sha256 } from './crypto';
+import { MAX_INVOCATION_COUNTER } from './cipher';
+
+export interface CounterReservation {
+  /** First value that may be used. */
+  first: number;
+  /** Last value that may be used (inclusive). */
+  last: number;
+}
+
+export interface CounterStore {
+  /** Reserves up to n consecutive values never handed out before; persisted before it resolves. */
+  reserve(key: string, n: number): Promise<CounterReservation>;
+  /** Makes the next reservation start at `value` or later (from a counter read from the meter). Never lowers. */
+  setAtLeast(key: string, value: number): Promise<void>;
+  /** The value the next reservation would start at, or undefined for a key never used. */
+  peek(key: string): Promise<number | undefined>;
+}
+
+export interface CounterKeyParts {
+  /** Whatever identifies the meter to the user: address, serial number, config node id. */
+  meterId: string;
+  /** Our (the sender's) system title. */
+  systemTitle: Uint8Array;
+  /** The key the counter protects (block cipher key): only a fingerprint of it is stored. */
+  key: Uint8Array;
+}
+
+/** A short one-way fingerprint of a key, so the store can tell keys apart without holding them. */
+export function keyFingerprint(key: Uint8Array): string {
+  const label = new TextEncoder().encode('node-red-contrib-dlms invocation counter key fingerprint\0');
+  const joined = new Uint8Array(label.length + key.length);
+  joined.set(label);
+  joined.set(key, label.length);
+  return toHex(sha256(joined).subarray(0, 8));
+}
+
+/** The store key: meter id, system title and key fingerprint. A new key starts a new counter. */
+export function counterKey(parts: CounterKeyParts): string {
+  return `${parts.meterId}|${toHex(parts.systemTitle)}|${keyFingerprint(parts.key)}`;
+}
+
+export function checkCount(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new SecurityError('bad-reservation', `invocation counter reservation must be 1..1000000 values, got ${n}`);
+}
+
+export function checkCounterValue(value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_INVOCATION_COUNTER + 1) {
+    throw new SecurityError('bad-invocation-counter', `invocation counter must be an integer 0..4294967295, got ${value}`);
+  }
+}
+
+/** The reservation starting at `next`, clamped to the 32-bit range. */
+export function reservationFrom(key: string, next: number, n: number): CounterReservation {
+  if (next > MAX_INVOCATION_COUNTER) {
+    throw new SecurityError('invocation-counter-exhausted', `invocation counter for ${key} has reached 4294967295; the meter needs new keys before it accepts more ciphered APDUs`);
+  }
+  return { first: next, last: Math.min(next + n - 1, MAX_INVOCATION_COUNTER) };
+}
+
+/** Counters kept in memory only (tests, or when persistence is explicitly not wanted). */
+export class MemoryCounterStore implements CounterStore {
+  private readonly next = new Map<string, number>();
+
+  async reserve(key: string, n: number): Promise<CounterReservation> {
+    checkCount(n);
+    const r = reservationFrom(key, this.next.get(key) ?? 0, n);
+    this.next.set(key, r.last + 1);
+    return r;
+  }
+
+  async setAtLeast(key: string, value: number): Promise<void> {
+    checkCounterValue(value);
+    this.next.set(key, Math.max(this.next.get(key) ?? 0, value));
+  }
+
+  async peek(key: string): Promise<number | undefined> {
+    return this.next.get(key);
+  }
+}
+
+export interface CounterAllocatorOptions {
+  /** How many values to persist ahead (default 100): larger = fewer writes, bigger jumps after a crash. */
+  blockSize?: number;
+}
+
+/**
+ * Hands out single values for one key, reserving blocks from the store as needed. Calls are serialised, so
+ * concurrent next() calls never get the same value.
+ */
+export class CounterAllocator {
+  private nextValue = 0;
+  private lastValue = -1;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly blockSize: number;
+
+  constructor(
+    private readonly store: CounterStore,
+    readonly key: string,
+    options: CounterAllocatorOptions = {},
+  ) {
+    this.blockSize = options.blockSize ?? 100;
+    checkCount(this.blockSize);
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The next unused invocation counter. */
+  next(): Promise<number> {
+    return this.serial(async () => {
+      if (this.nextValue > this.lastValue) {
+        const r = await this.store.reserve(this.key, this.blockSize);
+        this.nextValue = r.first;
+        this.lastValue = r.last;
+      }
+      return this.nextValue++;
+    });
+  }
+
+  /** After reading the meter's expected counter: the next value handed out is at least `value`. */
+  setAtLeast(value: number): Promise<void> {
+    return this.serial(async () => {
+      checkCounterValue(value);
+      await this.store.setAtLeast(this.key, value);
+      if (value > this.nextValue) {
+        // Drop the rest of the current block; the store now starts at or above `value`.
+        this.nextValue = 0;
+        this.lastValue = -1;
+      }
+    });
+  }
+}
