@@ -20,7 +20,9 @@ const IEC = /^(\d{1,3})-(\d{1,3}):(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:[.*&](\d{1,3
 const HEX = /^[0-9a-fA-F]{12}$/;
 
 function badObis(text: string, why: string): UsageError {
-  return new UsageError('bad-obis', `bad OBIS code "${text}": ${why}; write it as ${SPELLINGS}`, { details: { text } });
+  // Quote at most a readable prefix: the text may come from a message or a file of any size.
+  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return new UsageError('bad-obis', `bad OBIS code "${shown}": ${why}; write it as ${SPELLINGS}`, { details: { text: shown } });
 }
 
 /** Parses any usual spelling of an OBIS code; throws UsageError 'bad-obis' naming what is wrong. */
