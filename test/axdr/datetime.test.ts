@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import {
+  clockStatusNames,
+  dateTimeFromBytes,
+  dateTimeFromDate,
+  dateTimeFromIso,
+  dateTimeToBytes,
+  dateTimeToDate,
+  dateTimeToIso,
+  dateToIso,
+  isoDayOfWeek,
+  timeToIso,
+  type CosemDateTime,
+} from '../../lib/axdr';
+import { DecodeError } from '../../lib/errors';
+import { fromHex, toHex } from '../../lib/util/hex';
+
+const dt = (hex: string): CosemDateTime => dateTimeFromBytes(fromHex(hex));
+
+describe('axdr: date-time', () => {
+  it('the dlms-cosem example: 07E40101FF00030000FF8800 ↔ 2020-01-01T00:03:00+02:00', () => {
+    const v = dt('07E40101FF00030000FF8800');
+    assert.equal(v.deviation, -120);
+    assert.equal(dateTimeToIso(v), '2020-01-01T00:03:00+02:00');
+    assert.equal(toHex(dateTimeToBytes(dateTimeFromIso('2020-01-01T00:03:00+02:00'))), '07E40101FF00030000FF8800');
+    assert.equal(dateTimeToDate(v)!.toISOString(), '2019-12-31T22:03:00.000Z');
+  });
+
+  it('offset sign: deviation −60 is +01:00, +300 is −05:00, 0 is +00:00', () => {
+    assert.equal(dateTimeToIso(dt('07E8031F07020000 00FFC400'.replace(' ', ''))), '2024-03-31T02:00:00+01:00');
+    assert.equal(dateTimeToIso(dt('07E8010101173B3B63012C80')), '2024-01-01T23:59:59.990-05:00');
+    assert.equal(dateTimeToIso(dt('07E8010101000000FF000000')), '2024-01-01T00:00:00+00:00');
+    assert.equal(dateTimeFromIso('2024-01-01T00:00:00Z').deviation, 0);
+    assert.equal(dateTimeFromIso('2024-01-01T00:00:00-05:30').deviation, 330);
+    assert.equal(dateTimeFromIso('2024-01-01T00:00:00+0100').deviation, -60);
+    assert.equal(Object.is(dateTimeFromIso('2024-01-01T00:00:00+00:00').deviation, -0), false);
+  });
+
+  it('unspecified deviation gives local time without offset, and no Date unless one is assumed', () => {
+    const v = dt('07E80615FF0C1E0000800000');
+    assert.equal(dateTimeToIso(v), '2024-06-21T12:30:00');
+    assert.equal(dateTimeToDate(v), undefined);
+    assert.equal(dateTimeToDate(v, -120)!.toISOString(), '2024-06-21T10:30:00.000Z');
+    const back = dateTimeFromIso('2024-06-21T12:30:00');
+    assert.equal(back.deviation, -32768);
+    assert.equal(toHex(dateTimeToBytes(back)), '07E80615FF0C1E0000800000');
+  });
+
+  it('hundredths become milliseconds; fractions parse back to hundredths', () => {
+    assert.equal(dateTimeToIso(dt('07E8010101000000 0C FF8800'.replace(/ /g, ''))), '2024-01-01T00:00:00.120+02:00');
+    assert.equal(dateTimeFromIso('2024-01-01T00:00:00.127+02:00').hundredths, 12);
+    assert.equal(dateTimeFromIso('2024-01-01T00:00:00.5Z').hundredths, 50);
+    assert.equal(dateTimeFromIso('2024-01-01T00:00Z').second, 0);
+    // 0xFF hundredths: not specified, printed without a fraction.
+    assert.equal(dateTimeToIso(dt('07E8010101000000FFFF8800')), '2024-01-01T00:00:00+02:00');
+  });
+
+  it('unspecified or special fields give no ISO text', () => {
+    for (const hex of [
+      'FFFF0101FF000000000000 00'.replace(' ', ''), // year
+      '07E8FF01FF00000000000000', // month
+      '07E8FE01FF00000000000000', // DST begin
+      '07E801FEFF00000000000000', // last day of month
+      '07E80101FFFF000000000000', // hour
+      '07E8010101003C0000000000', // minute 60
+      '07E8021EFF00000000000000', // 30 February
+      '07E5021DFF00000000000000', // 29 February 2021
+    ]) assert.equal(dateTimeToIso(dt(hex)), undefined, hex);
+    assert.equal(dateTimeToIso(dt('07E4021DFF00000000000000')), '2020-02-29T00:00:00+00:00');
+  });
+
+  it('special values survive the byte round trip', () => {
+    for (const hex of ['FFFFFFFFFFFFFFFFFF8000FF', '07E8FDFDFF02000000FFC4FF', 'FFFFFEFE07FF0000FF800080', '0000010101000000007FFF08']) {
+      assert.equal(toHex(dateTimeToBytes(dt(hex))), hex);
+    }
+    assert.throws(() => dateTimeFromBytes(fromHex('07E8')), (e: unknown) => e instanceof DecodeError && e.code === 'bad-length');
+  });
+
+  it('dateTimeFromDate places an instant at a deviation', () => {
+    const d = new Date('2024-03-31T00:59:59.999Z');
+    assert.equal(toHex(dateTimeToBytes(dateTimeFromDate(d, -60))), '07E8031FFF013B3B63FFC400');
+    assert.equal(toHex(dateTimeToBytes(dateTimeFromDate(d))), '07E8031FFF003B3B63000000');
+    assert.equal(dateTimeFromDate(d, -60, { dayOfWeek: true }).dayOfWeek, 7);
+    assert.equal(dateTimeToDate(dateTimeFromDate(d, 330))!.getTime(), d.getTime() - 9);
+    assert.throws(() => dateTimeFromDate(new Date(NaN)), DecodeError);
+  });
+
+  it('rejects text that is not an ISO date-time', () => {
+    for (const s of ['2024-13-01T00:00:00Z', '2024-02-30T00:00:00', '2024-01-01', 'yesterday', '2024-01-01T24:00:00', '2024-01-01T00:00:00+25:00']) {
+      assert.throws(() => dateTimeFromIso(s), (e: unknown) => e instanceof DecodeError && e.code === 'bad-date-time', s);
+    }
+  });
+
+  it('date and time views', () => {
+    assert.equal(dateToIso({ year: 2021, month: 7, day: 19, dayOfWeek: 1 }), '2021-07-19');
+    assert.equal(dateToIso({ year: 0xffff, month: 7, day: 19, dayOfWeek: 1 }), undefined);
+    assert.equal(timeToIso({ hour: 15, minute: 46, second: 35, hundredths: 0 }), '15:46:35');
+    assert.equal(timeToIso({ hour: 15, minute: 46, second: 35, hundredths: 5 }), '15:46:35.050');
+    assert.equal(timeToIso({ hour: 15, minute: 0xff, second: 35, hundredths: 0 }), undefined);
+  });
+
+  it('ISO day of week (1 = Monday)', () => {
+    assert.equal(isoDayOfWeek(2021, 7, 19), 1);
+    assert.equal(isoDayOfWeek(2024, 3, 31), 7);
+    assert.equal(isoDayOfWeek(2000, 1, 1), 6);
+    assert.equal(isoDayOfWeek(1, 1, 1), 1);
+  });
+
+  it('clock status names', () => {
+    assert.deepEqual(clockStatusNames(0), []);
+    assert.deepEqual(clockStatusNames(0x81), ['invalid-value', 'daylight-saving-active']);
+    assert.deepEqual(clockStatusNames(0x0e), ['doubtful-value', 'different-clock-base', 'invalid-clock-status']);
+    assert.deepEqual(clockStatusNames(0xff), ['not-specified']);
+  });
+});
