@@ -4,8 +4,6 @@ export { decodeData, decodeDataBytes, encodeData, encodeDataBytes, MAX_DEPTH, ty
 export {
   dataTypeName,
   isDataTypeName,
-  decodeDescription,
-  encodeDescription,
   descriptionOf,
   descriptionProblem,
   minElementBytes,
