@@ -9,6 +9,7 @@ import { decodeSet, encodeSet, type SetApdu, SET_TAGS } from '../../lib/apdu/set
 import { decodeSn, encodeSn, type SnApdu, SN_TAGS } from '../../lib/apdu/sn';
 import { decodeDataBytes } from '../../lib/axdr/codec';
 import type { DataValue } from '../../lib/axdr/types';
+import { DecodeError } from '../../lib/errors';
 import { ByteReader, ByteWriter, concatBytes } from '../../lib/util/bytes';
 import { toHex } from '../../lib/util/hex';
 import { guruxExchange, guruxFiles, vectors } from '../helpers/fixtures';
@@ -270,5 +271,32 @@ describe('apdu services against Gurux recordings and vectors', () => {
     // the object list answer is segmented over several HDLC frames, so its first block is not among them
     assert.ok(!ds.some((d) => d.decoded.kind === 'get-response' && d.decoded.variant === 'with-datablock' && d.decoded.blockNumber === 1));
     assert.ok(ds.some((d) => d.decoded.kind === 'get-request' && d.decoded.variant === 'next'));
+  });
+
+  it('mutated and random APDUs either decode or fail with a DecodeError', () => {
+    const seeds = files.flatMap((f) => recordedApdus(f)).filter((x) => codecFor(x.apdu[0]!) && x.apdu.length < 200).map((x) => x.apdu);
+    assert.ok(seeds.length > 50);
+    let state = 0x2545f491;
+    const rand = (n: number): number => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state % n;
+    };
+    const tags = [...GET_TAGS, ...SET_TAGS, ...ACTION_TAGS, ...SN_TAGS];
+    for (let i = 0; i < 4000; i++) {
+      let b: Uint8Array;
+      if (i % 4 === 0) {
+        b = Uint8Array.from({ length: 1 + rand(40) }, () => rand(256));
+        b[0] = tags[rand(tags.length)]!;
+      } else {
+        b = Uint8Array.from(seeds[rand(seeds.length)]!);
+        for (let k = 1 + rand(3); k > 0; k--) b[1 + rand(b.length - 1)] = rand(256);
+      }
+      const codec = codecFor(b[0]!)!;
+      try {
+        codec.decode(new ByteReader(b, 0, b.length, 'fuzz'));
+      } catch (e) {
+        assert.ok(e instanceof DecodeError, `${toHex(b)}: ${String(e)}`);
+      }
+    }
   });
 });
