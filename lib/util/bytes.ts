@@ -7,16 +7,20 @@ import { DecodeError, EncodeError } from '../errors';
 
 export class ByteReader {
   private pos: number;
+  readonly buf: Uint8Array;
   readonly start: number;
   readonly end: number;
 
   constructor(
-    readonly buf: Uint8Array,
+    buf: Uint8Array,
     start = 0,
     end = buf.length,
     /** Names the structure being decoded, used in error messages. */
     readonly context = 'data',
   ) {
+    // A Buffer's slice() shares memory; a plain Uint8Array view makes every decoder's slice() a real copy, so decoded
+    // values never alias a receive buffer that the transport reuses.
+    this.buf = Buffer.isBuffer(buf) ? new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) : buf;
     if (start < 0 || end > buf.length || start > end) throw new DecodeError('bad-bounds', `${context}: invalid bounds ${start}..${end} of ${buf.length} bytes`);
     this.start = start;
     this.pos = start;

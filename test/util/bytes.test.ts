@@ -54,3 +54,13 @@ describe('util/bytes', () => {
     assert.equal(Buffer.from(modeE.lines[1]!.bytes).toString('latin1'), '/GRX0\r\n');
   });
 });
+
+describe('util/bytes aliasing', () => {
+  it('copies what decoders slice out of a Buffer', () => {
+    const buf = Buffer.from([1, 2, 3, 4]);
+    const r = new ByteReader(buf);
+    const copy = r.buf.slice(0, 2);
+    buf[0] = 9;
+    assert.equal(copy[0], 1);
+  });
+});
