@@ -18,6 +18,7 @@ import {
   berContent,
   berExplicit,
   berIntegerTlv,
+  copyBytes,
   decodeBerBitString,
   decodeBerInteger,
   decodeOid,
@@ -207,13 +208,17 @@ function contextNameCodec<N extends string>(nameOf: (oid: string) => N | undefin
   };
 }
 
+function copyOrUndefined(b: Uint8Array | undefined): Uint8Array | undefined {
+  return b && copyBytes(b);
+}
+
 const bitStringCodec: FieldCodec = {
   decode: (content, what) => decodeBerBitString(content, what),
   encode: (value, what) => encodeBerBitString(value as BerBitString, what),
 };
 
 const octetsExplicitCodec: FieldCodec = {
-  decode: (content) => explicitInner(content, BER_OCTET_STRING)?.slice(),
+  decode: (content) => copyOrUndefined(explicitInner(content, BER_OCTET_STRING)),
   encode: (value) => berExplicit(BER_OCTET_STRING, value as Uint8Array),
 };
 
@@ -231,7 +236,7 @@ const integerImplicitCodec: FieldCodec = {
 };
 
 const rawCodec: FieldCodec = {
-  decode: (content) => content.slice(),
+  decode: (content) => copyBytes(content),
   encode: (value) => value as Uint8Array,
 };
 
@@ -241,7 +246,7 @@ const authValueCodec: FieldCodec = {
     if (!els || els.length !== 1) return undefined;
     const el = els[0]!;
     const choice = (Object.keys(AUTH_VALUE_TAGS) as AuthenticationValueChoice[]).find((c) => AUTH_VALUE_TAGS[c] === el.tag);
-    return choice ? { choice, value: el.value.slice() } : undefined;
+    return choice ? { choice, value: copyBytes(el.value) } : undefined;
   },
   encode(value) {
     const v = value as AuthenticationValue;
@@ -305,7 +310,7 @@ function decodeUserInformationApdu(b: Uint8Array, what: string): UserInformation
   if (INITIATE_TAGS.includes(tag)) apdu = decodeInitiate(r);
   else if (ERROR_APDU_TAGS.includes(tag)) apdu = decodeErrorApdu(r);
   else if (PROTECTED_TAGS.includes(tag)) apdu = decodeProtected(r);
-  else return { kind: 'unknown-apdu', bytes: b.slice() };
+  else return { kind: 'unknown-apdu', bytes: copyBytes(b) };
   if (!r.atEnd) r.fail('trailing-bytes', `${r.remaining} bytes follow the ${apdu.kind} APDU`);
   return apdu;
 }
@@ -458,7 +463,7 @@ function decodeFields(kind: AcseApdu['kind'], r: ByteReader, tolerant: boolean, 
     }
     const value = field ? field.codec.decode(el.value, what, ctx) : undefined;
     if (field && value !== undefined) out[field.key] = value;
-    else unknownFields.push({ tag: el.tag, value: el.value.slice() });
+    else unknownFields.push({ tag: el.tag, value: copyBytes(el.value) });
   }
   for (const key of spec.required) {
     if (out[key] === undefined) {

@@ -25,6 +25,14 @@ const MAX_TAG_BYTES = 3;
 /** 0x84 = four length bytes: enough for any APDU; 0x80 (indefinite) is not allowed in DLMS. */
 const MAX_LENGTH_BYTES = 4;
 
+/**
+ * A copy as a plain Uint8Array. `Buffer#slice` aliases the receive buffer, so decoded values are copied this way
+ * to stay valid (and not pin the buffer) whatever the caller passed in.
+ */
+export function copyBytes(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b);
+}
+
 export function tagHex(tag: number): string {
   const h = tag.toString(16);
   return '0x' + (h.length % 2 ? '0' + h : h);
@@ -259,7 +267,7 @@ export function decodeBerBitString(b: Uint8Array, what = 'bit string'): BerBitSt
   if (unusedBits > 7 || (unusedBits > 0 && b.length === 1)) {
     throw new DecodeError('bad-bit-string', `${what}: ${unusedBits} unused bits is invalid for ${b.length - 1} data bytes`);
   }
-  return { unusedBits, bytes: b.slice(1) };
+  return { unusedBits, bytes: copyBytes(b.subarray(1)) };
 }
 
 export function encodeBerBitString(bits: BerBitString, what = 'bit string'): Uint8Array {

@@ -5,6 +5,7 @@
  */
 import { EncodeError } from '../errors';
 import type { ByteReader, ByteWriter } from '../util/bytes';
+import { copyBytes } from './ber';
 import { CONFORMANCE_MAX } from './conformance';
 
 export const INITIATE_REQUEST_TAG = 0x01;
@@ -88,7 +89,7 @@ function decodeInitiateRequestBody(r: ByteReader): InitiateRequest {
   const out: Partial<InitiateRequest> = { kind: 'initiate-request' };
   if (readOptionalFlag(r, `${what} dedicated-key`)) {
     const n = r.axdrLength(`${what} dedicated-key length`);
-    out.dedicatedKey = r.bytes(n, `${what} dedicated-key`).slice();
+    out.dedicatedKey = copyBytes(r.bytes(n, `${what} dedicated-key`));
   }
   if (readOptionalFlag(r, `${what} response-allowed`)) {
     const b = r.u8(`${what} response-allowed`);

@@ -6,6 +6,7 @@
  */
 import { EncodeError } from '../errors';
 import { ByteReader, type ByteWriter } from '../util/bytes';
+import { copyBytes } from './ber';
 
 // ---- Security control byte (§e.1) ------------------------------------------------------------------------------
 
@@ -180,7 +181,7 @@ const KEY_INFO_CHOICE = { 'identified-key': 0, 'wrapped-key': 1, 'agreed-key': 2
 
 function readOctets(r: ByteReader, what: string): Uint8Array {
   const n = r.axdrLength(`${what} length`);
-  return r.bytes(n, what).slice();
+  return copyBytes(r.bytes(n, what));
 }
 
 function writeOctets(w: ByteWriter, b: Uint8Array, what: string): void {
@@ -195,7 +196,7 @@ function readCipheredContent(r: ByteReader, what: string): CipheredContent {
   if (len > r.remaining) r.fail('truncated', `${what} declares ${len} bytes but only ${r.remaining} remain`);
   const securityControl = r.u8(`${what} security control`);
   const invocationCounter = r.u32(`${what} invocation counter`);
-  const payload = r.bytes(len - SECURITY_HEADER_LENGTH, `${what} payload`).slice();
+  const payload = copyBytes(r.bytes(len - SECURITY_HEADER_LENGTH, `${what} payload`));
   return { securityControl, security: securityControlBits(securityControl), invocationCounter, payload };
 }
 
@@ -333,5 +334,5 @@ export function generalSigningSignedBytes(apduBytes: Uint8Array): Uint8Array {
   if (tag !== GENERAL_SIGNING_TAG) r.fail('unexpected-tag', `tag 0x${tag.toString(16)} is not general-signing (0xdf)`);
   readGeneralHeader(r, 'general-signing');
   readOctets(r, 'general-signing content');
-  return apduBytes.slice(1, r.offset);
+  return copyBytes(apduBytes.subarray(1, r.offset));
 }
