@@ -100,6 +100,16 @@ function securityControlOf(sc: SecurityControl | number): { sc: SecurityControl;
   return { sc, byte: encodeSecurityControl(sc) };
 }
 
+/**
+ * SC and IC of SC ‖ IC ‖ payload without deciphering: to pick the key (SC bit 6: broadcast key) and to reject a
+ * replayed counter before spending work on it.
+ */
+export function readSecurityHeader(securedPayload: Uint8Array): { securityControl: SecurityControl; securityControlByte: number; invocationCounter: number } {
+  const r = new ByteReader(securedPayload, 0, securedPayload.length, 'security header');
+  const securityControlByte = r.u8('security control');
+  return { securityControl: decodeSecurityControl(securityControlByte), securityControlByte, invocationCounter: r.u32('invocation counter') };
+}
+
 /** Ciphers one APDU and returns SC ‖ IC ‖ payload. */
 export function protect(p: ProtectParams): Uint8Array {
   const { sc, byte } = securityControlOf(p.securityControl);

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as nodeCrypto from 'node:crypto';
 import { DecodeError, SecurityError } from '../../lib/errors';
 import { fromHex, toHex } from '../../lib/util/hex';
-import { protect, unprotect, unwrapGeneralGlo, unwrapGlo, wrapGeneralGlo, wrapGlo } from '../../lib/security/cipher';
+import { protect, readSecurityHeader, unprotect, unwrapGeneralGlo, unwrapGlo, wrapGeneralGlo, wrapGlo } from '../../lib/security/cipher';
 import { randomBytes } from '../../lib/security/crypto';
 import { decodeSecurityControl, encodeSecurityControl, securityControlFor } from '../../lib/security/security-control';
 import { dedTagFor, gloTagFor, plainTagFor } from '../../lib/security/tags';
@@ -185,6 +185,14 @@ describe('security/cipher', () => {
         bad[i]! ^= i === 0 ? 0x40 : 0x01; // SC: flip the broadcast bit so it still parses
         assert.throws(() => unprotect({ ...base, securedPayload: bad }), isSecurity('bad-tag'), `byte ${i}`);
       }
+    });
+
+    it('readSecurityHeader gives SC and IC without deciphering', () => {
+      const h = readSecurityHeader(secured);
+      assert.equal(h.securityControlByte, 0x30);
+      assert.equal(h.invocationCounter, 5);
+      assert.equal(h.securityControl.broadcastKey, false);
+      assert.throws(() => readSecurityHeader(secured.subarray(0, 4)), (e: unknown) => e instanceof DecodeError && e.code === 'truncated');
     });
 
     it('verify: false reads an authenticated APDU without the authentication key, flagged unverified', () => {
