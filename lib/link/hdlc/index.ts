@@ -6,3 +6,7 @@ export * from './frame';
 export * from './llc';
 export * from './scanner';
 export * from './parameters';
+export * from './frmr';
+export * from './link';
+export * from './client-link';
+export * from './server-link';
