@@ -302,6 +302,27 @@ describe('link/hdlc client and server', () => {
     assert.equal(errorsOf(wire.clientEvents).length, 0);
   });
 
+  it('says when it waits for the meter', () => {
+    const server = new HdlcServerLink({ address: { logical: 1 }, maxInfoTx: 40 });
+    const client = new HdlcClientLink({ client: 16, server: { logical: 1 } });
+    assert.equal(client.waiting, false);
+    const snrm = only(client.connect());
+    assert.equal(client.waiting, true);
+    client.receive(only(server.receive(snrm)));
+    assert.equal(client.waiting, false);
+    const req = only(client.sendApdu(Uint8Array.of(0xc0)));
+    assert.equal(client.waiting, true);
+    server.receive(req);
+    let toClient = only(server.sendApdu(pattern(100))); // 103 bytes: 3 segments
+    for (let i = 0; i < 2; i++) {
+      const rr = only(client.receive(toClient));
+      assert.equal(client.waiting, true, 'segmented answer half received');
+      toClient = only(server.receive(rr));
+    }
+    assert.equal(apdusOf(client.receive(toClient)).length, 1);
+    assert.equal(client.waiting, false);
+  });
+
   it('gives up after maxRetries with a TimeoutError', () => {
     const client = new HdlcClientLink({ client: 16, server: { logical: 1 }, maxRetries: 2 });
     client.connect();

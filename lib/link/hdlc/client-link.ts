@@ -72,6 +72,12 @@ export class HdlcClientLink extends HdlcStation {
     return this.negotiated;
   }
 
+  /** True while the link itself expects an answer from the meter (see link.ts on timers). */
+  get waiting(): boolean {
+    if (this.linkState === 'connecting' || this.linkState === 'disconnecting') return true;
+    return this.linkState === 'connected' && (this.busy || this.peerBusy);
+  }
+
   get address(): { client: HdlcAddress; server: HdlcAddress } {
     return { client: this.clientAddr, server: this.serverAddr };
   }

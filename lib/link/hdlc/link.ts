@@ -18,9 +18,9 @@
  *   { type: 'frame', direction, frame, bytes } only with `trace: true`: every frame sent and received
  * Wrong use (sendApdu while not connected or while a transfer is in progress) throws at once.
  *
- * Timers belong to the driver: start the response timer after a 'send', stop it when an 'apdu', 'connected',
- * 'disconnected' or 'error' comes out (or when the upper layer expects nothing), and call `responseTimeout()`
- * when it fires. The client then re-sends SNRM/DISC, retransmits unacknowledged I-frames or polls with RR,
+ * Timers belong to the driver: after each call, (re)start the response timer if `link.waiting` (the link expects
+ * an answer: SNRM/DISC sent, I-frames unacknowledged, a segmented answer half received, the meter busy) or while
+ * the upper layer still expects an APDU; stop it otherwise; call `responseTimeout()` when it fires. The client then re-sends SNRM/DISC, retransmits unacknowledged I-frames or polls with RR,
  * up to `maxRetries` times, and finally reports a TimeoutError.
  *
  * Echo: every frame sent is registered with the scanner's `ignoreEcho`, so a half-duplex optical head or RS-485
@@ -28,7 +28,7 @@
  */
 import { DlmsError, LinkError, UsageError } from '../../errors';
 import { HdlcAddress, addressesEqual } from './address';
-import { FrameSpec, HdlcFrame, encodeFrame, maxInfoForAddresses } from './frame';
+import { FrameSpec, HdlcFrame, decodeFrame, encodeFrame, maxInfoForAddresses } from './frame';
 import { LlcKind, stripLlc, withLlc } from './llc';
 import { HdlcParameters } from './parameters';
 import { FrameScanner } from './scanner';
@@ -230,6 +230,7 @@ export abstract class HdlcStation {
     this.counts.retransmissions++;
     this.counts.bytesSent += bytes.length;
     this.emit({ type: 'send', bytes });
+    if (this.trace) this.emit({ type: 'frame', direction: 'tx', frame: decodeFrame(bytes), bytes: bytes.subarray(1, bytes.length - 1) });
   }
 
   protected sendSupervisory(type: 'RR' | 'RNR', pf: boolean): Uint8Array {
