@@ -1,0 +1,53 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { main } from '../../lib/cli/main';
+
+function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  return main(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t) }).then((code) => ({ code, out, err }));
+}
+
+describe('cli/main', () => {
+  it('translates a frame to JSON on stdout only', async () => {
+    const r = await run(['translate', '7E A0 0A 00 02 82 FF 61 93 CA 09 7E']);
+    assert.equal(r.code, 0);
+    assert.equal(r.err, '');
+    assert.equal(JSON.parse(r.out).frames[0].type, 'SNRM');
+  });
+
+  it('exits 2 with the flag named on a usage error', async () => {
+    const r = await run(['translate', '--ek', '0102', 'C0']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--ek: expected 16 or 32 bytes, got 2/);
+    assert.equal(r.out, '');
+    const bad = await run(['translate', 'zz']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /not hex digits/);
+    assert.equal((await run(['frobnicate'])).code, 2);
+  });
+
+  it('exits 1 when an APDU does not decode, and keeps stdout JSON with --json on failure', async () => {
+    const r = await run(['translate', 'D80106']);
+    assert.equal(r.code, 1);
+    assert.equal(JSON.parse(r.out).apdus[0].error.code, 'truncated');
+    const frame = await run(['translate', '--json', '7EA00A000282FF6193CA087E']);
+    assert.equal(frame.code, 1);
+    assert.equal(JSON.parse(frame.out).error.code, 'bad-fcs');
+    assert.match(frame.err, /frame check sequence/);
+  });
+
+  it('prints help for the program and for a command', async () => {
+    assert.match((await run(['help'])).out, /translate/);
+    assert.match((await run(['help', 'translate'])).out, /--ek/);
+  });
+
+  it('runs as the installed `dlms` binary', () => {
+    const bin = path.resolve(__dirname, '..', '..', 'lib', 'cli', 'main.js');
+    const out = execFileSync(process.execPath, [bin, 'translate', '--compact', 'C001C100080000010000FF0200'], { encoding: 'utf8' });
+    assert.equal(JSON.parse(out).apdus[0]['get-request'].attribute['attribute-id'], 2);
+    const failed = spawnSync(process.execPath, [bin, 'translate'], { encoding: 'utf8' });
+    assert.equal(failed.status, 2);
+  });
+});
