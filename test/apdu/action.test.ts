@@ -1,35 +1,12 @@
 import assert from 'node:assert/strict';
 import { ACTION_TAGS, type ActionApdu, decodeAction, encodeAction } from '../../lib/apdu/action';
 import { DecodeError } from '../../lib/errors';
-import { ByteReader, ByteWriter } from '../../lib/util/bytes';
+import { ByteReader } from '../../lib/util/bytes';
 import { fromHex, toHex } from '../../lib/util/hex';
+import { codecHelpers } from '../helpers/codec';
 import { vector } from '../helpers/fixtures';
 
-function decodeHex(hex: string): ActionApdu {
-  const r = new ByteReader(fromHex(hex), 0, undefined, 'apdu');
-  const apdu = decodeAction(r);
-  assert.equal(r.remaining, 0, `decoder left ${r.remaining} bytes of ${hex}`);
-  return apdu;
-}
-
-function encodeHex(apdu: ActionApdu): string {
-  const w = new ByteWriter();
-  encodeAction(w, apdu);
-  return toHex(w.toBytes());
-}
-
-function roundTrip(hex: string): ActionApdu {
-  const apdu = decodeHex(hex);
-  assert.equal(encodeHex(apdu), hex.toUpperCase());
-  return apdu;
-}
-
-function everyStrictPrefixFails(hex: string): void {
-  const b = fromHex(hex);
-  for (let n = 0; n < b.length; n++) {
-    assert.throws(() => decodeAction(new ByteReader(b.subarray(0, n), 0, n, 'apdu')), DecodeError, `prefix of ${n} bytes of ${hex}`);
-  }
-}
+const { encodeHex, roundTrip, everyStrictPrefixFails } = codecHelpers<ActionApdu>(decodeAction, encodeAction);
 
 const ASSOCIATION = [0, 0, 40, 0, 0, 255];
 

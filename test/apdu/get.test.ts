@@ -2,35 +2,12 @@ import assert from 'node:assert/strict';
 import { decodeDataBytes } from '../../lib/axdr/codec';
 import { decodeGet, encodeGet, type GetApdu, GET_TAGS } from '../../lib/apdu/get';
 import { DecodeError, EncodeError } from '../../lib/errors';
-import { ByteReader, ByteWriter, concatBytes } from '../../lib/util/bytes';
+import { ByteReader, concatBytes } from '../../lib/util/bytes';
 import { fromHex, toHex } from '../../lib/util/hex';
+import { codecHelpers } from '../helpers/codec';
 import { vector } from '../helpers/fixtures';
 
-function decodeHex(hex: string): GetApdu {
-  const r = new ByteReader(fromHex(hex), 0, undefined, 'apdu');
-  const apdu = decodeGet(r);
-  assert.equal(r.remaining, 0, `decoder left ${r.remaining} bytes of ${hex}`);
-  return apdu;
-}
-
-function encodeHex(apdu: GetApdu): string {
-  const w = new ByteWriter();
-  encodeGet(w, apdu);
-  return toHex(w.toBytes());
-}
-
-function roundTrip(hex: string): GetApdu {
-  const apdu = decodeHex(hex);
-  assert.equal(encodeHex(apdu), hex.toUpperCase());
-  return apdu;
-}
-
-function everyStrictPrefixFails(hex: string): void {
-  const b = fromHex(hex);
-  for (let n = 0; n < b.length; n++) {
-    assert.throws(() => decodeGet(new ByteReader(b.subarray(0, n), 0, n, 'apdu')), DecodeError, `prefix of ${n} bytes of ${hex}`);
-  }
-}
+const { encodeHex, roundTrip, everyStrictPrefixFails } = codecHelpers<GetApdu>(decodeGet, encodeGet);
 
 const CLOCK = [0, 0, 1, 0, 0, 255];
 

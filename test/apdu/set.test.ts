@@ -1,34 +1,11 @@
 import assert from 'node:assert/strict';
 import { decodeSet, encodeSet, type SetApdu, SET_TAGS } from '../../lib/apdu/set';
 import { DecodeError, EncodeError } from '../../lib/errors';
-import { ByteReader, ByteWriter } from '../../lib/util/bytes';
+import { ByteReader } from '../../lib/util/bytes';
 import { fromHex, toHex } from '../../lib/util/hex';
+import { codecHelpers } from '../helpers/codec';
 
-function decodeHex(hex: string): SetApdu {
-  const r = new ByteReader(fromHex(hex), 0, undefined, 'apdu');
-  const apdu = decodeSet(r);
-  assert.equal(r.remaining, 0, `decoder left ${r.remaining} bytes of ${hex}`);
-  return apdu;
-}
-
-function encodeHex(apdu: SetApdu): string {
-  const w = new ByteWriter();
-  encodeSet(w, apdu);
-  return toHex(w.toBytes());
-}
-
-function roundTrip(hex: string): SetApdu {
-  const apdu = decodeHex(hex);
-  assert.equal(encodeHex(apdu), hex.toUpperCase());
-  return apdu;
-}
-
-function everyStrictPrefixFails(hex: string): void {
-  const b = fromHex(hex);
-  for (let n = 0; n < b.length; n++) {
-    assert.throws(() => decodeSet(new ByteReader(b.subarray(0, n), 0, n, 'apdu')), DecodeError, `prefix of ${n} bytes of ${hex}`);
-  }
-}
+const { encodeHex, roundTrip, everyStrictPrefixFails } = codecHelpers<SetApdu>(decodeSet, encodeSet);
 
 const hexOf = (b: Uint8Array): string => toHex(b);
 

@@ -2,35 +2,12 @@ import assert from 'node:assert/strict';
 import { decodeSn, encodeSn, type SnApdu, SN_TAGS } from '../../lib/apdu/sn';
 import { dateTimeFromBytes } from '../../lib/axdr/datetime';
 import { DecodeError, EncodeError } from '../../lib/errors';
-import { ByteReader, ByteWriter } from '../../lib/util/bytes';
+import { ByteReader } from '../../lib/util/bytes';
 import { fromHex, toHex } from '../../lib/util/hex';
+import { codecHelpers } from '../helpers/codec';
 import { vector, vectors } from '../helpers/fixtures';
 
-function decodeHex(hex: string): SnApdu {
-  const r = new ByteReader(fromHex(hex), 0, undefined, 'apdu');
-  const apdu = decodeSn(r);
-  assert.equal(r.remaining, 0, `decoder left ${r.remaining} bytes of ${hex}`);
-  return apdu;
-}
-
-function encodeHex(apdu: SnApdu): string {
-  const w = new ByteWriter();
-  encodeSn(w, apdu);
-  return toHex(w.toBytes());
-}
-
-function roundTrip(hex: string): SnApdu {
-  const apdu = decodeHex(hex);
-  assert.equal(encodeHex(apdu), hex.toUpperCase());
-  return apdu;
-}
-
-function everyStrictPrefixFails(hex: string): void {
-  const b = fromHex(hex);
-  for (let n = 0; n < b.length; n++) {
-    assert.throws(() => decodeSn(new ByteReader(b.subarray(0, n), 0, n, 'apdu')), DecodeError, `prefix of ${n} bytes of ${hex}`);
-  }
-}
+const { encodeHex, roundTrip, everyStrictPrefixFails } = codecHelpers<SnApdu>(decodeSn, encodeSn);
 
 /** 2026-11-21 19:06:07.11, as the Gurux server's clock answered in sn-wrapper-hls2-high.txt */
 const TIME = '07EA0B15061306070B000000';
