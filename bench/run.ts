@@ -13,6 +13,7 @@ interface BenchModule {
 const MODULES: { name: string; load: () => BenchModule }[] = [
   { name: 'axdr', load: () => require('./axdr') as BenchModule },
   { name: 'hdlc', load: () => require('./hdlc') as BenchModule },
+  { name: 'hdlcProfile', load: () => require('./hdlc-profile') as BenchModule },
 ];
 
 async function main(): Promise<void> {
