@@ -267,7 +267,7 @@ describe('fuzz: every decoder is total (fixed seed)', function () {
   describe('translate', function () {
     // Whole runs of a recording, so system titles are learnt from the AARQ/AARE before ciphered APDUs.
     const runs = c.recordings.flatMap((r) => r.lines.map((_, i) => concatBytes(...r.lines.slice(i, i + 4))));
-    const seeds = [...c.lines, ...c.apdus, ...runs.filter((_, i) => i % 2 === 0)];
+    const seeds = [...c.lines, ...c.apdus, ...c.vectorHex, ...c.modeE, ...runs.filter((_, i) => i % 2 === 0)];
     const variants: [string, TranslateKeys][] = [
       ['translate without keys', {}],
       ['translate with keys', { blockCipherKey: BLOCK_CIPHER_KEY, authenticationKey: AUTHENTICATION_KEY }],
