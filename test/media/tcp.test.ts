@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { MediaError } from '../../lib/errors';
+import { createMedium } from '../../lib/media';
 import { TcpMedium } from '../../lib/media/tcp';
 import { toHex } from '../../lib/util/hex';
 import { collect, freePort, isCode, nextClose } from './helpers';
@@ -88,5 +89,21 @@ describe('media/tcp', () => {
     const reason = await closed;
     assert.ok(reason instanceof MediaError);
     assert.ok(['connection-reset', 'connection-closed'].includes(reason.code), reason.code);
+  });
+});
+
+describe('media/createMedium', () => {
+  it('builds each kind without opening it', () => {
+    const tcp = createMedium({ kind: 'tcp', host: '::1', port: 4061 });
+    const udp = createMedium({ kind: 'udp', host: 'meter.local' });
+    const serial = createMedium({ kind: 'serial', path: '/dev/ttyUSB0', baudRate: 300, dataBits: 7, parity: 'even' });
+    assert.deepEqual(
+      [tcp, udp, serial].map((m) => [m.description, m.isOpen]),
+      [
+        ['tcp [::1]:4061', false],
+        ['udp meter.local:4059', false],
+        ['serial /dev/ttyUSB0 300 7E1', false],
+      ],
+    );
   });
 });
