@@ -17,6 +17,8 @@ import { LinkOutput } from '../../lib/link/hdlc/link';
 import { decodeParameters } from '../../lib/link/hdlc/parameters';
 import { FrameScanner } from '../../lib/link/hdlc/scanner';
 import { IdentificationParser, parseIdentificationLine } from '../../lib/link/mode-e';
+import { decodeMbusFrame, MbusReassembler, segmentForMbus } from '../../lib/link/mbus';
+import { PushEvent, PushStreamDecoder } from '../../lib/link/push-stream';
 import { decodeWrapper, WrapperScanner } from '../../lib/link/wrapper';
 import { unwrapGeneralGlo, unwrapGlo, wrapGeneralGlo, wrapGlo } from '../../lib/security/cipher';
 import { buildGeneralCiphering, decodeGeneralCiphering, KeyInfo, unwrapGeneralCiphering } from '../../lib/security/general-ciphering';
@@ -186,6 +188,89 @@ describe('fuzz: every decoder is total (fixed seed)', function () {
       ),
       { truncatedSeeds: 20, maxRandomLength: 200 },
     );
+  });
+
+  describe('push ports: M-Bus and the push stream decoder', function () {
+    const pushApdus = c.apdus.filter((a) => [0x0f, 0xc2, 0xdb, 0xdf].includes(a[0]!));
+    const rng = new Rng(SEED + 2);
+    // Segment every push APDU (and some others) into M-Bus frames of varied payload sizes.
+    // At most 16 segments (the counter's range).
+    const mbusStreams = [...pushApdus, ...c.apdus.slice(0, 60)]
+      .filter((a) => a.length <= 16 * 250)
+      .map((a) => segmentForMbus(a, { maxPayload: Math.max(rng.pick([250, 120, 40, 7]), Math.ceil(a.length / 16)), address: rng.pick([0xff, 0xfe, 0x01]) }));
+    const mbusFrames = mbusStreams.flat();
+
+    it('M-Bus decodeMbusFrame and MbusReassembler', function () {
+      fuzz('mbus decodeMbusFrame', mbusFrames, (b) => decodeMbusFrame(b));
+      fuzz('mbus frames → MbusReassembler', mbusStreams.map((f) => concatBytes(...f)), (b) => {
+        // Frames are cut by their L field without checking the checksum, so mutated contents reach the reassembler.
+        const reassembler = new MbusReassembler(new Rng(seedOf(b, 0x33)).pick([64, 4096, 65535]));
+        let apdus = 0;
+        for (let at = 0; at + 6 < b.length; ) {
+          const l = b[at + 1]!;
+          if (b[at] !== 0x68 || l < 3 || at + 6 + l > b.length) {
+            at++;
+            continue;
+          }
+          const frame = { control: b[at + 4]!, address: b[at + 5]!, ci: b[at + 6]!, data: b.subarray(at + 7, at + 4 + l) };
+          at += l + 6;
+          for (const r of reassembler.push(frame)) if (r.kind === 'apdu') apdus++;
+        }
+        if (apdus === 0) throw new DlmsError('no-apdu', 'no APDU reassembled'); // counted apart from successes
+      });
+    });
+
+    it('PushStreamDecoder.push in random chunks (auto and each framing)', function () {
+      const iskra = c.vectorHex.filter((b) => b[0] === 0x7e && (b[1]! & 0xf8) === 0xa8); // segmented UI push frames
+      const hdlcRuns = c.recordings.filter((r) => r.framing === 'hdlc').flatMap((r) => r.lines.map((_, i) => concatBytes(...r.lines.slice(i, i + 3))));
+      const streams = [
+        ...mbusStreams.map((f) => concatBytes(...f)),
+        ...pushApdus,
+        concatBytes(...iskra),
+        ...hdlcRuns.filter((_, i) => i % 3 === 0),
+      ];
+      const maxBuffer = (maxApdu: number): number => Math.max(maxApdu + 16, 2050);
+      const run = (b: Uint8Array, maxApduLength: number): void => {
+        const pick = new Rng(seedOf(b, 0x22));
+        const framing = pick.pick(['auto', 'auto', 'hdlc', 'mbus', 'raw'] as const);
+        const decoder = new PushStreamDecoder({ framing, maxApduLength });
+        const events: PushEvent[] = [];
+        for (const chunk of chunksOf(b, 64)) {
+          events.push(...decoder.push(chunk));
+          if (decoder.buffered > maxBuffer(maxApduLength)) throw new Error(`push decoder holds ${decoder.buffered} bytes, above its bound`);
+        }
+        events.push(...decoder.flush());
+        let apdus = 0;
+        for (const e of events) {
+          if (e.type === 'apdu') {
+            apdus++;
+            if (e.apdu.length === 0 || e.apdu.length > maxApduLength + 16) throw new Error(`push decoder emitted an APDU of ${e.apdu.length} bytes`);
+          } else {
+            // 'hdlc-bad-frame' and 'raw-bad-apdu' are what the decoder reports when a non-DlmsError was caught.
+            if (!/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(e.reason) || e.reason === 'hdlc-bad-frame' || e.reason === 'raw-bad-apdu') throw new Error(`push decoder dropped bytes for reason ${JSON.stringify(e.reason)}`);
+            if (!(e.bytes > 0)) throw new Error(`push decoder dropped ${e.bytes} bytes`);
+          }
+        }
+        if (apdus === 0) throw new DlmsError('no-apdu', 'no APDU in this stream'); // counted apart from successes
+      };
+      const call = (b: Uint8Array): void => run(b, new Rng(seedOf(b, 0x23)).pick([256, 65535]));
+      fuzz('push PushStreamDecoder', streams, call, { truncatedSeeds: 3 });
+      // Long hostile candidates, once each (too slow to mutate thousands of times): a notification announcing 65535
+      // elements, a run of maximal HDLC lengths, of maximal M-Bus lengths, of general-glo-ciphering with huge lengths.
+      // A 4 KiB limit makes the decoder fill and give up its buffer several times per stream while keeping each call
+      // far below the hang guard (the default 64 KiB buffer costs ~0.5 s per such stream, too close to it).
+      const hostile = [
+        concatBytes(fromHex('0F00000000000182FFFF'), new Uint8Array(30000).fill(0x0f)),
+        concatBytes(fromHex('0F000000000009820FFF'), new Uint8Array(30000).fill(0x0f)),
+        concatBytes(...Array.from({ length: 10000 }, () => fromHex('7EA7FF'))),
+        concatBytes(...Array.from({ length: 8000 }, () => fromHex('68FFFF68'))),
+        concatBytes(...Array.from({ length: 2000 }, () => fromHex('DB0847525800000000018482FFFF'))),
+      ];
+      const hostileCall = (b: Uint8Array): void => run(b, 4096);
+      const summary = runTotal('push PushStreamDecoder (long hostile)', hostile, hostileCall);
+      summaries.push(summary);
+      if (summary.failures.length > 0) assert.fail(describeFailures(summary, hostileCall));
+    });
   });
 
   describe('security envelopes', function () {
