@@ -1,0 +1,39 @@
+/**
+ * The APDU channel: what the association sees of a link. One implementation per framing (HDLC over any medium,
+ * the wrapper over TCP/UDP), built by lib/client/transport.ts. Timers (response timeout, retries, inter-frame gap)
+ * live in the implementations, never in the sans-IO link layer.
+ */
+import { DlmsError } from '../errors';
+
+export type TraceLayer = 'medium' | 'frame' | 'apdu' | 'note';
+
+export interface TraceEvent {
+  direction: 'tx' | 'rx' | 'info';
+  layer: TraceLayer;
+  bytes?: Uint8Array;
+  /** A short decoded description; never contains secrets. */
+  text?: string;
+}
+
+export type TraceSink = (event: TraceEvent) => void;
+
+export interface ApduChannel {
+  readonly framing: 'hdlc' | 'wrapper';
+  /** e.g. "hdlc over tcp 127.0.0.1:4059, client 16 → server 1/17". */
+  readonly description: string;
+  /**
+   * Sends one APDU and resolves with the bytes of the peer's answer: one reassembled HDLC message or one wrapper
+   * frame, which may hold more than one APDU back to back (Gurux's SN HLS pass 4 does). Rejects with TimeoutError
+   * ('no-response') after the response timeout and retries, LinkError/MediaError when the link fails. One request at
+   * a time: a second call waits until the first has settled.
+   */
+  request(apdu: Uint8Array): Promise<Uint8Array>;
+  /** Sends one APDU that expects no answer (unconfirmed services). */
+  send(apdu: Uint8Array): Promise<void>;
+  /** APDUs the peer sends unasked (event-notification, data-notification, information-report). */
+  onUnsolicited(listener: (apdu: Uint8Array) => void): void;
+  /** Called once when the link is lost; not called after close(). */
+  onLost(listener: (error: DlmsError) => void): void;
+  /** Ends the link properly (DISC/UA for HDLC) and closes the medium. Idempotent; never rejects. */
+  close(): Promise<void>;
+}

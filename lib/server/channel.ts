@@ -1,0 +1,29 @@
+/**
+ * The server side of a link, as the meter simulator sees it: APDUs arrive from a client (identified by its SAP and
+ * the server address it called), answers go back on the same link, pushes go out unasked. One implementation per
+ * framing, built by lib/server/transport.ts over an accepted medium (TCP connection, UDP peer, serial port).
+ */
+import { DlmsError } from '../errors';
+
+export interface ServerPeer {
+  /** The client SAP (HDLC source address / wrapper source wPort). */
+  clientSap: number;
+  /** The logical device the client called (upper HDLC address / wrapper destination wPort). */
+  logicalDevice: number;
+  /** The physical (lower HDLC) address the client called, when HDLC carries one. */
+  physicalDevice?: number;
+}
+
+export interface ServerChannel {
+  readonly framing: 'hdlc' | 'wrapper';
+  readonly description: string;
+  /** Each request APDU (one reassembled HDLC message or wrapper frame). Answer with `reply` (at most once). */
+  onApdu(listener: (apdu: Uint8Array, peer: ServerPeer, reply: (answer: Uint8Array) => Promise<void>) => void): void;
+  /** A new link to a client (HDLC SNRM accepted; a new TCP connection for the wrapper): associations start over. */
+  onConnect(listener: (peer: ServerPeer) => void): void;
+  /** The client ended the link (DISC) or the medium closed. */
+  onDisconnect(listener: (peer: ServerPeer | undefined, error?: DlmsError) => void): void;
+  /** Sends an APDU unasked (push / event notification): an HDLC UI frame or a wrapper frame to `peer`. */
+  push(apdu: Uint8Array, peer: ServerPeer): Promise<void>;
+  close(): Promise<void>;
+}
