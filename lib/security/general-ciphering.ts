@@ -13,7 +13,8 @@
  *   ⚠ the KDF OtherInfo details (AlgorithmID last byte, PartyVInfo with the transaction id for Static Unified),
  *   ⚠ key-parameters id 0 (Ephemeral Unified Model?) — not implemented.
  */
-import { SecurityError } from '../errors';
+import { decodeProtected, encodeProtected, type KeyInfo as ApduKeyInfo } from '../apdu/protected';
+import { DecodeError, SecurityError } from '../errors';
 import { ByteReader, ByteWriter, concatBytes } from '../util/bytes';
 import {
   aesKeyUnwrap,
@@ -29,7 +30,7 @@ import {
   publicKeyXY,
   type SecuritySuite,
 } from './crypto';
-import { protect, SYSTEM_TITLE_LENGTH, unprotect, type CipherKeys, type UnprotectOptions, type UnprotectResult } from './cipher';
+import { protect, readSecurityHeader, SYSTEM_TITLE_LENGTH, unprotect, type CipherKeys, type UnprotectOptions, type UnprotectResult } from './cipher';
 import type { SecurityControl } from './security-control';
 import { GENERAL_CIPHERING } from './tags';
 
@@ -66,30 +67,27 @@ export interface DecodedGeneralCiphering extends Required<Omit<GeneralCipheringH
   securedPayload: Uint8Array;
 }
 
-function octetString(w: ByteWriter, value: Uint8Array, what: string): void {
-  w.axdrLength(value.length, what).bytes(value);
-}
-
-function writeKeyInfo(w: ByteWriter, info: KeyInfo | undefined): void {
-  if (!info) {
-    w.u8(0);
-    return;
-  }
-  w.u8(1);
+/** The envelope codec lives in lib/apdu/protected.ts; this module converts its key-info form to ours. */
+function toApduKeyInfo(info: KeyInfo | undefined): ApduKeyInfo | undefined {
+  if (!info) return undefined;
   switch (info.kind) {
     case 'identified':
-      w.u8(0).u8(info.keyId, 'key-id');
-      break;
+      return { type: 'identified-key', keyId: info.keyId };
     case 'wrapped':
-      w.u8(1).u8(info.kekId, 'kek-id');
-      octetString(w, info.keyCipheredData, 'key-ciphered-data');
-      break;
+      return { type: 'wrapped-key', kekId: info.kekId, keyCipheredData: info.keyCipheredData };
     case 'agreed':
-      w.u8(2);
-      octetString(w, Uint8Array.of(info.scheme), 'key-parameters');
-      octetString(w, info.keyCipheredData, 'key-ciphered-data');
-      break;
+      return { type: 'agreed-key', keyParameters: Uint8Array.of(info.scheme), keyCipheredData: info.keyCipheredData };
   }
+}
+
+function fromApduKeyInfo(info: ApduKeyInfo | undefined): KeyInfo | undefined {
+  if (!info) return undefined;
+  if (info.type === 'identified-key') return { kind: 'identified', keyId: info.keyId };
+  if (info.type === 'wrapped-key') return { kind: 'wrapped', kekId: info.kekId, keyCipheredData: info.keyCipheredData };
+  if (info.keyParameters.length !== 1) {
+    throw new DecodeError('bad-length', `general-ciphering: key-parameters must be 1 byte (the key agreement scheme), got ${info.keyParameters.length}`);
+  }
+  return { kind: 'agreed', scheme: info.keyParameters[0]!, keyCipheredData: info.keyCipheredData };
 }
 
 export function buildGeneralCiphering(p: BuildGeneralCipheringParams): Uint8Array {
@@ -102,43 +100,41 @@ export function buildGeneralCiphering(p: BuildGeneralCipheringParams): Uint8Arra
     blockCipherKey: p.contentKey,
     ...(p.authenticationKey ? { authenticationKey: p.authenticationKey } : {}),
   });
-  const w = new ByteWriter(secured.length + 64).u8(GENERAL_CIPHERING);
-  octetString(w, p.transactionId, 'transaction-id');
-  octetString(w, p.originator, 'originator-system-title');
-  octetString(w, p.recipient, 'recipient-system-title');
-  octetString(w, p.dateTime ?? new Uint8Array(0), 'date-time');
-  octetString(w, p.otherInfo ?? new Uint8Array(0), 'other-information');
-  writeKeyInfo(w, p.keyInfo);
-  octetString(w, secured, 'ciphered-content');
+  const header = readSecurityHeader(secured);
+  const keyInfo = toApduKeyInfo(p.keyInfo);
+  const w = new ByteWriter(secured.length + 64);
+  encodeProtected(w, {
+    kind: 'general-ciphering',
+    transactionId: p.transactionId,
+    originatorSystemTitle: p.originator,
+    recipientSystemTitle: p.recipient,
+    dateTime: p.dateTime ?? new Uint8Array(0),
+    otherInformation: p.otherInfo ?? new Uint8Array(0),
+    ...(keyInfo ? { keyInfo } : {}),
+    securityControl: header.securityControlByte,
+    invocationCounter: header.invocationCounter,
+    payload: secured.subarray(5),
+  });
   return w.toBytes();
 }
 
 export function decodeGeneralCiphering(bytes: Uint8Array): DecodedGeneralCiphering {
   const r: ByteReader = new ByteReader(bytes, 0, bytes.length, 'general-ciphering');
-  const tag = r.u8('tag');
-  if (tag !== GENERAL_CIPHERING) r.fail('unexpected-tag', `expected 0xDD, got 0x${tag.toString(16).toUpperCase()}`);
-  const field = (what: string): Uint8Array => r.bytes(r.axdrLength(`${what} length`), what).slice();
-  const transactionId = field('transaction-id');
-  const originator = field('originator-system-title');
-  const recipient = field('recipient-system-title');
-  const dateTime = field('date-time');
-  const otherInfo = field('other-information');
-  let keyInfo: KeyInfo | undefined;
-  const present = r.u8('key-info presence');
-  if (present === 1) {
-    const choice = r.u8('key-info choice');
-    if (choice === 0) keyInfo = { kind: 'identified', keyId: r.u8('key-id') };
-    else if (choice === 1) keyInfo = { kind: 'wrapped', kekId: r.u8('kek-id'), keyCipheredData: field('key-ciphered-data') };
-    else if (choice === 2) {
-      const params = field('key-parameters');
-      if (params.length !== 1) r.fail('bad-length', `key-parameters must be 1 byte (the key agreement scheme), got ${params.length}`);
-      keyInfo = { kind: 'agreed', scheme: params[0]!, keyCipheredData: field('key-ciphered-data') };
-    } else r.fail('bad-choice', `key-info choice ${choice} is not identified-key (0), wrapped-key (1) or agreed-key (2)`);
-  } else if (present !== 0) r.fail('bad-optional', `key-info presence flag must be 0 or 1, got ${present}`);
-  const securedPayload = field('ciphered-content');
-  if (securedPayload.length < 5) r.fail('bad-length', `ciphered content of ${securedPayload.length} bytes cannot hold the security header`);
+  if (r.peek('tag') !== GENERAL_CIPHERING) r.fail('unexpected-tag', `expected 0xDD, got 0x${r.peek('tag').toString(16).toUpperCase()}`);
+  const apdu = decodeProtected(r);
+  if (apdu.kind !== 'general-ciphering') return r.fail('unexpected-tag', 'expected general-ciphering');
   if (!r.atEnd) r.fail('trailing-bytes', `${r.remaining} unexpected bytes after the ciphered content`);
-  return { transactionId, originator, recipient, dateTime, otherInfo, ...(keyInfo ? { keyInfo } : {}), securedPayload };
+  const keyInfo = fromApduKeyInfo(apdu.keyInfo);
+  const securedPayload = new ByteWriter(apdu.payload.length + 5).u8(apdu.securityControl).u32(apdu.invocationCounter).bytes(apdu.payload).toBytes();
+  return {
+    transactionId: apdu.transactionId,
+    originator: apdu.originatorSystemTitle,
+    recipient: apdu.recipientSystemTitle,
+    dateTime: apdu.dateTime,
+    otherInfo: apdu.otherInformation,
+    ...(keyInfo ? { keyInfo } : {}),
+    securedPayload,
+  };
 }
 
 export interface UnwrappedGeneralCiphering extends UnprotectResult {

@@ -7,6 +7,7 @@
  * Each field is an A-XDR octet string (length ‖ bytes). The signature is ECDSA (suite 1: P-256/SHA-256, 64 bytes;
  * suite 2: P-384/SHA-384, 96 bytes, raw r ‖ s) over everything after the DF tag up to and including the content.
  */
+import { decodeProtected, encodeProtected, generalSigningSignedBytes, type GeneralSigning } from '../apdu/protected';
 import { SecurityError } from '../errors';
 import { ByteReader, ByteWriter } from '../util/bytes';
 import { coordinateLength, curveForSuite, ecdsaSign, ecdsaVerify, type SecuritySuite } from './crypto';
@@ -35,51 +36,57 @@ export interface DecodedGeneralSigning extends Required<GeneralSigningFields> {
   signedData: Uint8Array;
 }
 
-function writeFields(w: ByteWriter, f: GeneralSigningFields): void {
+/** The envelope codec lives in lib/apdu/protected.ts; this module only adds the signature. */
+function toApdu(f: GeneralSigningFields, signature: Uint8Array): GeneralSigning {
   const dateTime = f.dateTime ?? new Uint8Array(0);
   if (dateTime.length !== 0 && dateTime.length !== 12) throw new SecurityError('bad-date-time', `general-signing date-time must be empty or 12 bytes, got ${dateTime.length}`);
-  for (const [value, what] of [
-    [f.transactionId, 'transaction-id'],
-    [f.originator, 'originator-system-title'],
-    [f.recipient, 'recipient-system-title'],
-    [dateTime, 'date-time'],
-    [f.otherInfo ?? new Uint8Array(0), 'other-information'],
-    [f.content, 'content'],
-  ] as const) {
-    w.axdrLength(value.length, what).bytes(value);
-  }
+  return {
+    kind: 'general-signing',
+    transactionId: f.transactionId,
+    originatorSystemTitle: f.originator,
+    recipientSystemTitle: f.recipient,
+    dateTime,
+    otherInformation: f.otherInfo ?? new Uint8Array(0),
+    content: f.content,
+    signature,
+  };
+}
+
+function encode(apdu: GeneralSigning): Uint8Array {
+  const w = new ByteWriter(apdu.content.length + apdu.signature.length + 64);
+  encodeProtected(w, apdu);
+  return w.toBytes();
 }
 
 /** The bytes a general-signing signature covers (everything after DF through the content). */
 export function generalSigningSignedData(f: GeneralSigningFields): Uint8Array {
-  const w = new ByteWriter(f.content.length + 64);
-  writeFields(w, f);
-  return w.toBytes();
+  // Without a signature the APDU ends in the empty signature's length byte: drop the tag and that byte.
+  const unsigned = encode(toApdu(f, new Uint8Array(0)));
+  return unsigned.slice(1, unsigned.length - 1);
 }
 
 export function buildGeneralSigning(p: BuildGeneralSigningParams): Uint8Array {
   const curve = curveForSuite(p.suite);
-  const signedData = generalSigningSignedData(p);
-  const signature = ecdsaSign(curve, p.privateKey, signedData);
-  return new ByteWriter(signedData.length + signature.length + 4).u8(GENERAL_SIGNING).bytes(signedData).axdrLength(signature.length, 'signature').bytes(signature).toBytes();
+  const signature = ecdsaSign(curve, p.privateKey, generalSigningSignedData(p));
+  return encode(toApdu(p, signature));
 }
 
 export function decodeGeneralSigning(bytes: Uint8Array): DecodedGeneralSigning {
   const r: ByteReader = new ByteReader(bytes, 0, bytes.length, 'general-signing');
-  const tag = r.u8('tag');
-  if (tag !== GENERAL_SIGNING) r.fail('unexpected-tag', `expected 0xDF, got 0x${tag.toString(16).toUpperCase()}`);
-  const start = r.offset;
-  const field = (what: string): Uint8Array => r.bytes(r.axdrLength(`${what} length`), what).slice();
-  const transactionId = field('transaction-id');
-  const originator = field('originator-system-title');
-  const recipient = field('recipient-system-title');
-  const dateTime = field('date-time');
-  const otherInfo = field('other-information');
-  const content = field('content');
-  const signedData = bytes.slice(start, r.offset);
-  const signature = field('signature');
+  if (r.peek('tag') !== GENERAL_SIGNING) r.fail('unexpected-tag', `expected 0xDF, got 0x${r.peek('tag').toString(16).toUpperCase()}`);
+  const apdu = decodeProtected(r);
+  if (apdu.kind !== 'general-signing') return r.fail('unexpected-tag', 'expected general-signing');
   if (!r.atEnd) r.fail('trailing-bytes', `${r.remaining} unexpected bytes after the signature`);
-  return { transactionId, originator, recipient, dateTime, otherInfo, content, signature, signedData };
+  return {
+    transactionId: apdu.transactionId,
+    originator: apdu.originatorSystemTitle,
+    recipient: apdu.recipientSystemTitle,
+    dateTime: apdu.dateTime,
+    otherInfo: apdu.otherInformation,
+    content: apdu.content,
+    signature: apdu.signature,
+    signedData: generalSigningSignedBytes(bytes),
+  };
 }
 
 /**
