@@ -1,0 +1,328 @@
+/**
+ * The management and communication objects of the simulated meter: association objects (LN 15, SN 12), security
+ * setup (64), push setup (40), disconnect control (70), IEC HDLC setup (23) and TCP-UDP setup (41).
+ * Only methods with a real effect are present; an absent method answers object-undefined.
+ */
+import type { DataValue } from '../../axdr/types';
+import { formatObis, obisFromBytes } from '../../cosem/obis';
+import { bytesEqual } from '../../util/bytes';
+import { type AccessRights, sameLn } from '../access';
+import { captureObject, expectType, intOf, lnBytes, ModelObject, stored, v } from './base';
+import type { ClockObject } from './clock';
+import { EVENT, type EventLog } from './profile';
+import { type AccessContext, type CosemObject, DAR, DarError, type MeterModel } from './types';
+
+/** One client the meter accepts, with its own association object 0.0.40.0.`instance`.255. */
+export interface AssociationDefinition {
+  clientSap: number;
+  /** e of 0.0.40.0.e.255 (1 and up; 0 is "the current association"). */
+  instance: number;
+  /** Authentication mechanism id: 0 none, 1 low, 2..7 HLS. */
+  mechanism: number;
+  rights: AccessRights;
+  /** e of the security setup 0.0.43.0.e.255 this association uses. */
+  securitySetup?: number;
+  serverSap?: number;
+}
+
+export function associationLn(instance: number): Uint8Array {
+  return lnBytes(`0.0.40.0.${instance}.255`);
+}
+
+const CONTEXT_OID_PREFIX = [0x60, 0x85, 0x74, 0x05, 0x08];
+
+/** Application context name: 1 LN, 2 SN, 3 LN ciphered, 4 SN ciphered. */
+export function applicationContextName(referencing: 'ln' | 'sn', ciphered: boolean): Uint8Array {
+  return Uint8Array.from([...CONTEXT_OID_PREFIX, 1, (referencing === 'ln' ? 1 : 2) + (ciphered ? 2 : 0)]);
+}
+
+export function mechanismName(mechanism: number): Uint8Array {
+  return Uint8Array.from([...CONTEXT_OID_PREFIX, 2, mechanism]);
+}
+
+function accessRightsOf(rights: AccessRights, o: CosemObject): DataValue {
+  const attrs = (o.attributeIds ?? [1]).map((a) => v.struct(v.i8(a), v.enum(rights.attribute(o, a)), v.null()));
+  const methods = (o.methodIds ?? []).map((m) => v.struct(v.i8(m), v.enum(rights.method(o, m))));
+  return v.struct(v.array(attrs), v.array(methods));
+}
+
+/** 24-bit conformance as the bit-string of xDLMS_context_info. */
+function conformanceBits(c: number): DataValue {
+  return { type: 'bit-string', value: { length: 24, bytes: Uint8Array.of((c >> 16) & 0xff, (c >> 8) & 0xff, c & 0xff) } };
+}
+
+export interface AssociationObjectsOptions {
+  referencing: 'ln' | 'sn';
+  definitions: AssociationDefinition[];
+  model: () => MeterModel;
+  /** Default conformance / PDU sizes shown when the context carries no session facts. */
+  conformance: number;
+  serverMaxPduSize: number;
+  /** Association LN method 1, when the association layer wants the model to route it there. */
+  replyToHls?: (parameters: DataValue | undefined, ctx: AccessContext) => DataValue | undefined;
+}
+
+/** Association LN objects: 0.0.40.0.0.255 (the current association) and one per definition. */
+export function associationLnObjects(options: AssociationObjectsOptions): ModelObject[] {
+  const byCtx = (ctx: AccessContext): AssociationDefinition | undefined =>
+    options.definitions.find((d) => bytesEqual(associationLn(d.instance), ctx.associationLn)) ??
+    options.definitions.find((d) => d.clientSap === ctx.clientSap);
+  const make = (instance: number, resolve: (ctx: AccessContext) => AssociationDefinition | undefined): ModelObject => {
+    const def = (ctx: AccessContext): AssociationDefinition => {
+      const d = resolve(ctx);
+      if (!d) throw new DarError(DAR.objectUnavailable, `no association is configured for client SAP ${ctx.clientSap}`);
+      return d;
+    };
+    const isCurrent = (ctx: AccessContext, d: AssociationDefinition): boolean => bytesEqual(associationLn(d.instance), ctx.associationLn);
+    const obj = new ModelObject(15, 2, `0.0.40.0.${instance}.255`)
+      .attribute(2, {
+        get: (ctx) => {
+          const d = def(ctx);
+          const list = options.model().objects().filter((o) => d.rights.visible(o));
+          return v.array(list.map((o) => v.struct(v.u16(o.classId), v.u8(o.version), v.octets(o.logicalName), accessRightsOf(d.rights, o))));
+        },
+      })
+      .attribute(3, { get: (ctx) => { const d = def(ctx); return v.struct(v.i8(d.clientSap), v.u16(d.serverSap ?? 1)); } })
+      .attribute(4, {
+        get: (ctx) => {
+          const s = isCurrent(ctx, def(ctx)) ? ctx.session : undefined;
+          return v.octets(applicationContextName('ln', s?.ciphered ?? false));
+        },
+      })
+      .attribute(5, {
+        get: (ctx) => {
+          const s = isCurrent(ctx, def(ctx)) ? ctx.session : undefined;
+          return v.struct(
+            conformanceBits(s?.conformance ?? options.conformance),
+            v.u16(s?.clientMaxPduSize ?? 0xffff),
+            v.u16(s?.serverMaxPduSize ?? options.serverMaxPduSize),
+            v.u8(s?.dlmsVersion ?? 6),
+            v.i8(0),
+            v.octets(new Uint8Array(0)),
+          );
+        },
+      })
+      .attribute(6, { get: (ctx) => v.octets(mechanismName(def(ctx).mechanism)) })
+      .attribute(7, {
+        get: () => {
+          throw new DarError(DAR.readWriteDenied, 'the association secret cannot be read');
+        },
+      })
+      .attribute(8, { get: (ctx) => v.enum(isCurrent(ctx, def(ctx)) ? (ctx.authenticated || def(ctx).mechanism < 2 ? 2 : 1) : 0) })
+      .attribute(9, { get: (ctx) => v.octets(lnBytes(`0.0.43.0.${def(ctx).securitySetup ?? 0}.255`)) });
+    if (options.replyToHls) obj.method(1, options.replyToHls);
+    return obj;
+  };
+  return [make(0, byCtx), ...options.definitions.map((d) => make(d.instance, () => d))];
+}
+
+/** Association SN (class 12) at 0.0.40.0.0.255, short name 0xFA00: object_list {base_name, class_id, version, LN}. */
+export function associationSnObject(options: AssociationObjectsOptions): ModelObject {
+  const obj = new ModelObject(12, 2, '0.0.40.0.0.255').attribute(2, {
+    get: () =>
+      v.array(
+        options
+          .model()
+          .objects()
+          .filter((o) => o.shortName !== undefined)
+          .map((o) => {
+            const sn = o.shortName!;
+            return v.struct(v.i16(sn > 0x7fff ? sn - 0x10000 : sn), v.u16(o.classId), v.u8(o.version), v.octets(o.logicalName));
+          }),
+      ),
+  });
+  obj.shortName = 0xfa00;
+  if (options.replyToHls) obj.method(8, options.replyToHls);
+  return obj;
+}
+
+// ---- invocation counters, identity ------------------------------------------------------------------------------
+
+export function invocationCounterObject(instance: number, read: (instance: number, ctx: AccessContext) => number): ModelObject {
+  return new ModelObject(1, 0, `0.0.43.1.${instance}.255`).attribute(2, { get: (ctx) => v.u32(read(instance, ctx) >>> 0) });
+}
+
+// ---- security setup -------------------------------------------------------------------------------------------
+
+export interface SecuritySetupOptions {
+  instance: number;
+  /** Version 1 security_policy bits (0x20 authenticated_request … ), see SECURITY_POLICY_BITS. */
+  policy: number;
+  suite: number;
+  serverSystemTitle: Uint8Array;
+  clientSystemTitle?: Uint8Array;
+  onPolicyChanged?: (policy: number, ctx: AccessContext) => void;
+}
+
+export function securitySetupObject(o: SecuritySetupOptions, events?: { log: EventLog; clock: ClockObject }): ModelObject {
+  let policy = o.policy;
+  return new ModelObject(64, 1, `0.0.43.0.${o.instance}.255`)
+    .attribute(2, { get: () => v.enum(policy) })
+    .attribute(3, { get: () => v.enum(o.suite) })
+    .attribute(4, { get: (ctx) => v.octets(ctx.session?.clientSystemTitle ?? o.clientSystemTitle ?? new Uint8Array(0)) })
+    .attribute(5, { get: () => v.octets(o.serverSystemTitle) })
+    .attribute(6, { get: () => v.array([]) })
+    .method(1, (p, ctx) => {
+      const next = intOf(expectType(p ?? v.null(), 'security_activate parameter', 'enum'), 'security_activate parameter');
+      // The policy can only be strengthened: every bit already set must stay set.
+      if ((next & policy) !== policy || next > 0xff) {
+        throw new DarError(DAR.otherReason, `security_activate: policy 0x${next.toString(16)} would weaken 0x${policy.toString(16)}`);
+      }
+      policy = next;
+      events?.log.record(events.clock.meterNow(ctx), EVENT.securityPolicyChanged);
+      o.onPolicyChanged?.(policy, ctx);
+      return undefined;
+    });
+}
+
+// ---- push setup -----------------------------------------------------------------------------------------------
+
+export interface PushSetupOptions {
+  destination: string;
+  /** Captured {class, obis, attribute} items. */
+  objects: { classId: number; obis: string; attribute: number }[];
+  pushRequested?: (setup: ModelObject, ctx: AccessContext) => void;
+}
+
+export const PUSH_SETUP_LN = '0.0.25.9.0.255';
+
+export class PushSetupObject extends ModelObject {
+  destination: DataValue;
+  constructor(readonly options: PushSetupOptions) {
+    super(40, 0, PUSH_SETUP_LN);
+    this.destination = v.struct(v.enum(0), v.text(options.destination), v.enum(0));
+    this.attribute(2, { get: () => v.array(options.objects.map((c) => captureObject(c.classId, c.obis, c.attribute))) })
+      .attribute(3, {
+        get: () => this.destination,
+        set: (value) => {
+          const s = expectType(value, 'send_destination_and_method', 'structure');
+          const [service, dest, message] = s.value;
+          if (s.value.length !== 3 || service?.type !== 'enum' || dest?.type !== 'octet-string' || message?.type !== 'enum') {
+            throw new DarError(DAR.typeUnmatched, 'send_destination_and_method: expected {enum transport_service, octet-string destination, enum message}');
+          }
+          this.destination = value;
+        },
+      })
+      .attribute(4, stored(v.array([])))
+      .attribute(5, stored(v.u16(0), true, 'randomisation_start_interval'))
+      .attribute(6, stored(v.u8(0), true, 'number_of_retries'))
+      .attribute(7, stored(v.u16(0), true, 'repetition_delay'));
+    if (options.pushRequested) {
+      const hook = options.pushRequested;
+      this.method(1, (_p, ctx) => {
+        hook(this, ctx);
+        return undefined;
+      });
+    }
+  }
+
+  /** The destination as text (e.g. "127.0.0.1:4059"). */
+  get destinationText(): string {
+    const d = this.destination.type === 'structure' ? this.destination.value[1] : undefined;
+    return d?.type === 'octet-string' ? Buffer.from(d.value).toString('latin1') : '';
+  }
+
+  /** The values of push_object_list as the structure a DataNotification carries. */
+  payload(model: MeterModel, ctx: AccessContext): DataValue {
+    return v.struct(
+      ...this.options.objects.map((c) => {
+        const o = model.find(lnBytes(c.obis));
+        if (!o) throw new DarError(DAR.objectUndefined, `push object ${c.obis} is not in the model`);
+        return o.getAttribute(c.attribute, ctx);
+      }),
+    );
+  }
+}
+
+// ---- disconnect control --------------------------------------------------------------------------------------
+
+export const DISCONNECT_LN = '0.0.96.3.10.255';
+const STATE = { disconnected: 0, connected: 1, ready: 2 } as const;
+
+/**
+ * Disconnect control. Simplified state machine: remote_disconnect always disconnects; remote_reconnect connects
+ * directly in control modes 2 and 4 and otherwise goes to ready_for_reconnection; mode 0 refuses both.
+ */
+export class DisconnectControlObject extends ModelObject {
+  controlState: number = STATE.connected;
+  controlMode = 2;
+
+  constructor(events?: { log: EventLog; clock: ClockObject }) {
+    super(70, 0, DISCONNECT_LN);
+    this.attribute(2, { get: () => v.bool(this.controlState === STATE.connected) })
+      .attribute(3, { get: () => v.enum(this.controlState) })
+      .attribute(4, {
+        get: () => v.enum(this.controlMode),
+        set: (value) => {
+          const m = intOf(expectType(value, 'control_mode', 'enum'), 'control_mode');
+          if (m > 6) throw new DarError(DAR.otherReason, `control_mode ${m} is not 0..6`);
+          this.controlMode = m;
+        },
+      })
+      .method(1, (_p, ctx) => {
+        this.refuseInModeZero();
+        if (this.controlState !== STATE.disconnected) events?.log.record(events.clock.meterNow(ctx), EVENT.disconnected);
+        this.controlState = STATE.disconnected;
+        return undefined;
+      })
+      .method(2, (_p, ctx) => {
+        this.refuseInModeZero();
+        const direct = this.controlMode === 2 || this.controlMode === 4;
+        const next = direct ? STATE.connected : STATE.ready;
+        if (next === STATE.connected && this.controlState !== STATE.connected) events?.log.record(events.clock.meterNow(ctx), EVENT.reconnected);
+        if (this.controlState !== STATE.connected) this.controlState = next;
+        return undefined;
+      });
+  }
+
+  private refuseInModeZero(): void {
+    if (this.controlMode === 0) throw new DarError(DAR.temporaryFailure, 'disconnect control is in mode 0 (none): remote switching is off');
+  }
+}
+
+// ---- communication setup ---------------------------------------------------------------------------------------
+
+export interface HdlcSetupOptions {
+  /** comm_speed enum: 5 = 9600 baud. */
+  commSpeed?: number;
+  windowTransmit?: number;
+  windowReceive?: number;
+  maxInfoTransmit?: number;
+  maxInfoReceive?: number;
+  interOctetTimeoutMs?: number;
+  inactivityTimeoutS?: number;
+  deviceAddress?: number;
+}
+
+export function hdlcSetupObject(o: HdlcSetupOptions = {}): ModelObject {
+  return new ModelObject(23, 1, '0.0.22.0.0.255')
+    .attribute(2, { get: () => v.enum(o.commSpeed ?? 5) })
+    .attribute(3, { get: () => v.u8(o.windowTransmit ?? 1) })
+    .attribute(4, { get: () => v.u8(o.windowReceive ?? 1) })
+    .attribute(5, { get: () => v.u16(o.maxInfoTransmit ?? 128) })
+    .attribute(6, { get: () => v.u16(o.maxInfoReceive ?? 128) })
+    .attribute(7, { get: () => v.u16(o.interOctetTimeoutMs ?? 25) })
+    .attribute(8, { get: () => v.u16(o.inactivityTimeoutS ?? 120) })
+    .attribute(9, { get: () => v.u16(o.deviceAddress ?? 1) });
+}
+
+export interface TcpUdpSetupOptions {
+  port?: number;
+  maxSimultaneousConnections?: number;
+  inactivityTimeoutS?: number;
+}
+
+export function tcpUdpSetupObject(o: TcpUdpSetupOptions = {}): ModelObject {
+  return new ModelObject(41, 0, '0.0.25.0.0.255')
+    .attribute(2, { get: () => v.u16(o.port ?? 4059) })
+    .attribute(3, { get: () => v.octets(lnBytes('0.0.25.1.0.255')) })
+    .attribute(4, { get: () => v.u16(576) })
+    .attribute(5, { get: () => v.u8(o.maxSimultaneousConnections ?? 4) })
+    .attribute(6, { get: () => v.u16(o.inactivityTimeoutS ?? 180) });
+}
+
+export function describeLn(ln: Uint8Array): string {
+  return formatObis(obisFromBytes(ln));
+}
+
+export { sameLn };
