@@ -1,0 +1,689 @@
+/**
+ * The client transport: turns MeterOptions into an open ApduChannel — a medium (TCP, UDP, serial; mode E first where
+ * asked) plus framing (HDLC link or IEC 62056-47 wrapper) with the timers the sans-IO link layer leaves to its driver.
+ *
+ *   const channel = await openChannel(options, { trace });
+ *   const aare = await channel.request(aarq, { redact: [20, 28] });   // mask bytes 20..27 in the trace
+ *   await channel.close();                                              // DISC/UA over HDLC, then the medium closes
+ *
+ * Timers:
+ *  - response timer (options.responseTimeout): HDLC — runs while the link waits for the meter or a request is
+ *    outstanding; on expiry the link re-sends SNRM/DISC/I-frames or polls with RR, `options.retries` times, and then
+ *    the link is lost (TimeoutError). Wrapper over TCP — the request fails with TimeoutError and the channel stays
+ *    usable (no retransmission: TCP does not lose data). Wrapper over UDP — the request datagram is sent again up to
+ *    `options.retries` times, since UDP loses datagrams.
+ *  - inter-frame timer (HDLC): when bytes stop in the middle of a frame, the partial frame is dropped so that the
+ *    next frame is not glued to garbage.
+ *
+ * Trace (deps.trace): every frame (HDLC: decoded by describeFrame; wrapper: the header) and every APDU (hex, with its
+ * kind), both directions; never the medium's raw chunks. Secrets never reach the trace: with LLS the AARQ's
+ * calling-authentication-value (the password) is masked automatically, and `request(apdu, { redact })` masks any
+ * further byte ranges of an APDU (in its APDU event, and the information fields of the HDLC I-frames carrying it).
+ *
+ * Answers without a request: HDLC UI frames and plain notification APDUs go to onUnsolicited listeners. Over the
+ * wrapper, an answer that arrives after its request timed out (or a duplicate after a UDP retransmission) is dropped
+ * while no request is outstanding. The wrapper has no sequence numbers, so one that comes even later, after the next
+ * request went out, is taken as that request's answer: the association's invoke-id check is what catches it.
+ */
+import { DlmsError, LinkError, MediaError, TimeoutError, UsageError, toDlmsError } from '../errors';
+import { formatAddress, serverAddress, type AddressSize, type HdlcAddress } from '../link/hdlc/address';
+import { HdlcClientLink } from '../link/hdlc/client-link';
+import { describeFrame, type HdlcFrame } from '../link/hdlc/frame';
+import type { LinkOutput } from '../link/hdlc/link';
+import { WRAPPER_HEADER_LENGTH, WrapperScanner, decodeWrapper, encodeWrapper, type WrapperFrame } from '../link/wrapper';
+import { createMedium as defaultCreateMedium, type MediumSpec } from '../media';
+import { performModeE } from '../media/mode-e-session';
+import { isReframable, type Medium } from '../media/types';
+import type { ApduChannel, TraceEvent, TraceSink } from './channel';
+import type { MeterOptions } from './options';
+import { aarqAuthenticationValueRange, apduLabel, isUnsolicitedApdu, normalizeRanges, redactBytes, type ByteRange } from './trace';
+
+export type { ByteRange } from './trace';
+
+export interface RequestOptions {
+  /**
+   * Byte ranges [start, end) of the APDU to mask in trace events (one range or a list): a password, a key being
+   * transferred. The bytes sent are not changed.
+   */
+  redact?: ByteRange | readonly ByteRange[];
+}
+
+/** The ApduChannel openChannel returns: request/send also take RequestOptions. */
+export interface DlmsChannel extends ApduChannel {
+  request(apdu: Uint8Array, options?: RequestOptions): Promise<Uint8Array>;
+  send(apdu: Uint8Array, options?: RequestOptions): Promise<void>;
+}
+
+export interface TransportDeps {
+  trace?: TraceSink;
+  /** Builds the medium (tests inject the serialport mock or a scripted medium). */
+  createMedium?: (spec: MediumSpec) => Medium;
+  /** The pause of the mode E baud switch (tests make it wait for the meter's confirmation instead of a clock). */
+  modeEDelay?: (ms: number) => Promise<void>;
+  /** HDLC: drop a partial frame after this many ms without bytes (default: 50 ms or 3 characters on serial, 500 ms on a network). */
+  interFrameTimeoutMs?: number;
+  /** Longest wait for the DISC answer in close() (default: options.responseTimeout). */
+  closeTimeoutMs?: number;
+  /** Mode E: how long to wait for the identification (default 5000 ms). */
+  modeETimeoutMs?: number;
+}
+
+/** The medium the options describe. */
+export function mediumSpecFor(options: MeterOptions): MediumSpec {
+  switch (options.medium) {
+    case 'tcp':
+    case 'udp':
+      if (!options.host) throw new UsageError('bad-option', `host is required for a ${options.medium} link`);
+      return { kind: options.medium, host: options.host, port: options.port };
+    case 'serial':
+      if (!options.serialPath) throw new UsageError('bad-option', 'serialPath is required for a serial link');
+      return { kind: 'serial', path: options.serialPath, baudRate: options.baudRate };
+  }
+}
+
+function addressSize(n: number): AddressSize | undefined {
+  return n === 1 || n === 2 || n === 4 ? n : undefined;
+}
+
+/** The HDLC server address from the options (physical part only when given). */
+export function hdlcServerAddress(options: MeterOptions): HdlcAddress {
+  return serverAddress({
+    logical: options.serverAddress,
+    ...(options.physicalAddress > 0 ? { physical: options.physicalAddress } : {}),
+    ...(addressSize(options.addressSize) ? { size: addressSize(options.addressSize) } : {}),
+  });
+}
+
+/** Opens the medium, signs on (mode E) and connects the framing; resolves once APDUs can flow. */
+export async function openChannel(options: MeterOptions, deps: TransportDeps = {}): Promise<DlmsChannel> {
+  if (options.framing === 'wrapper' && options.medium === 'serial') {
+    throw new UsageError('bad-option', 'the wrapper framing runs over tcp or udp; use framing hdlc on a serial port');
+  }
+  if (options.modeE && options.framing !== 'hdlc') throw new UsageError('bad-option', 'mode E needs HDLC framing');
+  const spec = mediumSpecFor(options);
+  const serverAddr = options.framing === 'hdlc' ? hdlcServerAddress(options) : undefined;
+  const medium = (deps.createMedium ?? defaultCreateMedium)(spec);
+  const trace = deps.trace;
+  try {
+    if (options.modeE) {
+      trace?.({ direction: 'info', layer: 'note', text: `${medium.description}: IEC 62056-21 mode E sign-on` });
+      const result = await performModeE(medium, {
+        switchDelayMs: options.modeEDelay,
+        ...(deps.modeEDelay ? { delay: deps.modeEDelay } : {}),
+        ...(deps.modeETimeoutMs !== undefined ? { timeoutMs: deps.modeETimeoutMs } : {}),
+        ...(isReframable(medium) ? { maxBaudRate: options.baudRate } : {}),
+      });
+      const id = result.identification;
+      trace?.({ direction: 'info', layer: 'note', text: `mode E: meter ${id.manufacturer} ${id.identification}, HDLC at ${result.baudRate} Bd` });
+    } else {
+      await medium.open();
+    }
+  } catch (e) {
+    await medium.close();
+    throw toDlmsError(e);
+  }
+  if (serverAddr) {
+    const channel = new HdlcChannel(medium, options, deps, serverAddr);
+    await channel.connect();
+    return channel;
+  }
+  return new WrapperChannel(medium, options, deps);
+}
+
+type Pending =
+  | { kind: 'request'; resolve: (answer: Uint8Array) => void; reject: (e: DlmsError) => void }
+  | { kind: 'send'; resolve: () => void; reject: (e: DlmsError) => void };
+
+type ChannelState = 'open' | 'closing' | 'closed' | 'lost';
+
+/** Queueing, listeners, loss and close bookkeeping shared by both framings. */
+abstract class ChannelCore implements DlmsChannel {
+  abstract readonly framing: 'hdlc' | 'wrapper';
+  abstract readonly description: string;
+  protected state: ChannelState = 'open';
+  protected pending: Pending | undefined;
+  private lostError: DlmsError | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly unsolicitedListeners: ((apdu: Uint8Array) => void)[] = [];
+  private readonly lostListeners: ((error: DlmsError) => void)[] = [];
+  private closing: Promise<void> | undefined;
+  private readonly onMediumData = (b: Uint8Array): void => this.received(b);
+  private readonly onMediumClose = (reason: MediaError | undefined): void => this.mediumClosed(reason);
+  private readonly onMediumError = (e: MediaError): void => this.note(`medium error: ${e.message}`);
+
+  protected constructor(
+    protected readonly medium: Medium,
+    protected readonly options: MeterOptions,
+    protected readonly deps: TransportDeps,
+  ) {
+    medium.on('data', this.onMediumData);
+    medium.on('close', this.onMediumClose);
+    medium.on('error', this.onMediumError);
+  }
+
+  request(apdu: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
+    return this.enqueue(() => this.performRequest(apdu, this.redactionFor(apdu, options)));
+  }
+
+  send(apdu: Uint8Array, options: RequestOptions = {}): Promise<void> {
+    return this.enqueue(() => this.performSend(apdu, this.redactionFor(apdu, options)));
+  }
+
+  onUnsolicited(listener: (apdu: Uint8Array) => void): void {
+    this.unsolicitedListeners.push(listener);
+  }
+
+  onLost(listener: (error: DlmsError) => void): void {
+    this.lostListeners.push(listener);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown()
+      .catch(() => undefined)
+      .finally(() => {
+        this.state = 'closed';
+        this.detach();
+      });
+    return this.closing;
+  }
+
+  protected abstract performRequest(apdu: Uint8Array, redact: ByteRange[]): Promise<Uint8Array>;
+  protected abstract performSend(apdu: Uint8Array, redact: ByteRange[]): Promise<void>;
+  protected abstract received(bytes: Uint8Array): void;
+  /** Framing-specific part of close(): DISC for HDLC. The medium is closed afterwards. */
+  protected abstract farewell(): Promise<void>;
+  protected abstract stopTimers(): void;
+
+  private async shutdown(): Promise<void> {
+    const wasOpen = this.state === 'open';
+    this.state = 'closing';
+    this.failPending(new LinkError('channel-closed', `${this.description}: the channel was closed before the meter answered`));
+    if (wasOpen) await this.farewell().catch(() => undefined);
+    this.stopTimers();
+    await this.medium.close();
+  }
+
+  private detach(): void {
+    this.stopTimers();
+    this.medium.off('data', this.onMediumData);
+    this.medium.off('close', this.onMediumClose);
+    this.medium.off('error', this.onMediumError);
+  }
+
+  private enqueue<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      this.assertUsable();
+      return op();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private assertUsable(): void {
+    if (this.state === 'lost') {
+      throw new LinkError('link-lost', `${this.description}: the link was lost (${this.lostError?.message ?? 'unknown reason'}); open a new connection`, { cause: this.lostError });
+    }
+    if (this.state !== 'open') throw new LinkError('channel-closed', `${this.description}: the channel is closed`);
+  }
+
+  private redactionFor(apdu: Uint8Array, options: RequestOptions): ByteRange[] {
+    const ranges = normalizeRanges(options.redact);
+    if (this.options.authentication === 'low') {
+      const password = aarqAuthenticationValueRange(apdu);
+      if (password) ranges.push(password);
+    }
+    return ranges;
+  }
+
+  protected settle(answer: Uint8Array | undefined): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    if (p.kind === 'request') p.resolve(answer ?? new Uint8Array(0));
+    else p.resolve();
+  }
+
+  protected failPending(error: DlmsError): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    p.reject(error);
+  }
+
+  protected deliverUnsolicited(apdu: Uint8Array): void {
+    for (const l of this.unsolicitedListeners) {
+      try {
+        l(apdu);
+      } catch (e) {
+        this.note(`an unsolicited-APDU listener threw: ${toDlmsError(e).message}`);
+      }
+    }
+  }
+
+  /** The link is gone: fail what waits, close the medium, tell the listeners once. Nothing after close(). */
+  protected markLost(error: DlmsError): void {
+    if (this.state !== 'open') return;
+    this.state = 'lost';
+    this.lostError = error;
+    this.note(`link lost: ${error.message}`);
+    this.failPending(error);
+    this.stopTimers();
+    void this.medium.close();
+    for (const l of this.lostListeners) {
+      try {
+        l(error);
+      } catch {
+        // A listener's failure must not keep the others from hearing about the loss.
+      }
+    }
+  }
+
+  private mediumClosed(reason: MediaError | undefined): void {
+    if (this.state === 'closing') {
+      this.mediumGone();
+      return;
+    }
+    this.markLost(reason ?? new MediaError('connection-closed', `${this.medium.description}: the connection was closed`));
+  }
+
+  /** The medium closed while close() waits for the link's farewell. */
+  protected mediumGone(): void {}
+
+  protected write(bytes: Uint8Array): void {
+    this.medium.write(bytes).catch((e: unknown) => {
+      const error = toDlmsError(e);
+      if (this.state === 'open') this.markLost(error);
+    });
+  }
+
+  protected get tracing(): boolean {
+    return this.deps.trace !== undefined;
+  }
+
+  protected trace(event: TraceEvent): void {
+    try {
+      this.deps.trace?.(event);
+    } catch {
+      // Tracing must never break the link.
+    }
+  }
+
+  protected note(text: string): void {
+    this.trace({ direction: 'info', layer: 'note', text });
+  }
+
+  protected traceApdu(direction: 'tx' | 'rx', apdu: Uint8Array, redact: readonly ByteRange[] = [], prefix = ''): void {
+    if (!this.tracing) return;
+    const masked = redact.length > 0 ? ` (${redact.map(([s, e]) => `bytes ${s}..${e - 1}`).join(', ')} redacted)` : '';
+    this.trace({ direction, layer: 'apdu', bytes: redact.length > 0 ? redactBytes(apdu, redact) : apdu.slice(), text: `${prefix}${apduLabel(redact.length > 0 ? redactBytes(apdu, redact) : apdu)}, ${apdu.length} bytes${masked}` });
+  }
+
+  protected timeoutError(what: string, hint: string, cause?: unknown): TimeoutError {
+    return new TimeoutError('no-response', `${this.description}: no answer from the meter within ${this.options.responseTimeout} ms ${what}: ${hint}`, {
+      ...(cause !== undefined ? { cause } : {}),
+      details: { timeoutMs: this.options.responseTimeout, retries: this.options.retries },
+    });
+  }
+}
+
+function serialInterFrameMs(baudRate: number): number {
+  // 3 characters of 11 bits (start, 8 data, parity or stop, stop): the longest gap a UART leaves inside a frame.
+  return Math.max(50, Math.ceil((3 * 11 * 1000) / baudRate));
+}
+
+/** A DlmsError of the same class and code with the channel named in front. */
+function located(error: DlmsError, where: string): DlmsError {
+  const Ctor = error.constructor as new (code: string, message: string, options: { cause?: unknown; details?: Record<string, unknown> }) => DlmsError;
+  return new Ctor(error.code, `${where}: ${error.message}`, { cause: error, ...(error.details ? { details: error.details } : {}) });
+}
+
+class HdlcChannel extends ChannelCore {
+  readonly framing = 'hdlc' as const;
+  readonly description: string;
+  private readonly link: HdlcClientLink;
+  private readonly interFrameMs: number;
+  private responseTimer: NodeJS.Timeout | undefined;
+  private gapTimer: NodeJS.Timeout | undefined;
+  private connectWaiter: { resolve: () => void; reject: (e: DlmsError) => void } | undefined;
+  private discWaiter: (() => void) | undefined;
+  /** Mask the information fields of the I-frames we send (they carry an APDU with redacted ranges). */
+  private redactTx = false;
+
+  constructor(medium: Medium, options: MeterOptions, deps: TransportDeps, server: HdlcAddress) {
+    super(medium, options, deps);
+    this.link = new HdlcClientLink({
+      client: options.clientAddress,
+      server,
+      maxInfoTx: options.hdlcMaxInfo,
+      maxInfoRx: options.hdlcMaxInfo,
+      windowTx: options.hdlcWindow,
+      windowRx: options.hdlcWindow,
+      maxRetries: options.retries,
+      trace: deps.trace !== undefined,
+    });
+    this.description = `hdlc over ${medium.description}, client ${options.clientAddress} → server ${formatAddress(server)}`;
+    this.interFrameMs = deps.interFrameTimeoutMs ?? (options.medium === 'serial' ? serialInterFrameMs(options.baudRate) : 500);
+  }
+
+  /** SNRM → UA. Rejects with LinkError (DM/FRMR: the link's words) or TimeoutError, and closes the medium then. */
+  async connect(): Promise<void> {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.connectWaiter = { resolve, reject };
+        this.step(() => this.link.connect());
+      });
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+  }
+
+  protected performRequest(apdu: Uint8Array, redact: ByteRange[]): Promise<Uint8Array> {
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.pending = { kind: 'request', resolve, reject };
+      this.transmit(apdu, redact);
+    }).finally(() => {
+      this.redactTx = false;
+    });
+  }
+
+  protected performSend(apdu: Uint8Array, redact: ByteRange[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending = { kind: 'send', resolve, reject };
+      this.transmit(apdu, redact);
+    }).finally(() => {
+      this.redactTx = false;
+    });
+  }
+
+  private transmit(apdu: Uint8Array, redact: ByteRange[]): void {
+    this.traceApdu('tx', apdu, redact);
+    this.redactTx = redact.length > 0;
+    try {
+      this.step(() => this.link.sendApdu(apdu));
+    } catch (e) {
+      this.failPending(located(toDlmsError(e), this.description));
+    }
+  }
+
+  protected received(bytes: Uint8Array): void {
+    if (this.state === 'closed' || this.state === 'lost') return;
+    clearTimeout(this.gapTimer);
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = undefined;
+      this.link.resetReceiver();
+    }, this.interFrameMs);
+    this.step(() => this.link.receive(bytes));
+  }
+
+  protected async farewell(): Promise<void> {
+    if (this.link.state !== 'connected' || !this.medium.isOpen) return;
+    const wait = this.deps.closeTimeoutMs ?? this.options.responseTimeout;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.discWaiter = undefined;
+        resolve();
+      }, wait);
+      this.discWaiter = () => {
+        clearTimeout(timer);
+        this.discWaiter = undefined;
+        resolve();
+      };
+      this.step(() => this.link.disconnect());
+    });
+  }
+
+  protected override mediumGone(): void {
+    this.discWaiter?.();
+  }
+
+  protected stopTimers(): void {
+    clearTimeout(this.responseTimer);
+    clearTimeout(this.gapTimer);
+    this.responseTimer = undefined;
+    this.gapTimer = undefined;
+  }
+
+  /** Runs one link call, acts on its outputs and re-arms the response timer. */
+  private step(call: () => LinkOutput[]): void {
+    const before = this.frameCount();
+    const outputs = call();
+    for (const o of outputs) this.act(o);
+    this.armResponseTimer(this.frameCount() !== before);
+    if (this.pending?.kind === 'send' && this.link.state === 'connected' && !this.link.waiting) this.settle(undefined);
+  }
+
+  private frameCount(): number {
+    const s = this.link.statistics;
+    return s.framesSent + s.framesReceived;
+  }
+
+  private act(o: LinkOutput): void {
+    switch (o.type) {
+      case 'send':
+        this.write(o.bytes);
+        return;
+      case 'frame':
+        this.traceFrame(o.direction, o.frame, o.bytes);
+        return;
+      case 'connected': {
+        const p = o.parameters;
+        this.note(`HDLC connected: max info tx ${p.maxInfoTx} rx ${p.maxInfoRx}, window tx ${p.windowTx} rx ${p.windowRx}`);
+        const w = this.connectWaiter;
+        this.connectWaiter = undefined;
+        w?.resolve();
+        return;
+      }
+      case 'apdu':
+        this.traceApdu('rx', o.apdu);
+        if (this.pending?.kind === 'request' && !isUnsolicitedApdu(o.apdu)) this.settle(o.apdu);
+        else this.deliverUnsolicited(o.apdu);
+        return;
+      case 'ui':
+        this.traceApdu('rx', o.apdu, [], 'UI: ');
+        this.deliverUnsolicited(o.apdu);
+        return;
+      case 'error':
+        this.linkFailed(o.error);
+        return;
+      case 'disconnected':
+        this.disconnected(o.reason);
+    }
+  }
+
+  private pendingLinkError: DlmsError | undefined;
+
+  /** A link error: kept for the 'disconnected' that follows it, or fails the request at once when none follows. */
+  private linkFailed(error: DlmsError): void {
+    if (this.connectWaiter || this.link.state !== 'connected') {
+      this.pendingLinkError = error;
+      return;
+    }
+    // The link stays up (e.g. an over-long message was dropped): only the current request fails.
+    this.failPending(located(error, this.description));
+  }
+
+  private disconnected(reason: 'requested' | 'lost' | 'timeout'): void {
+    const error = this.pendingLinkError;
+    this.pendingLinkError = undefined;
+    if (this.connectWaiter) {
+      const w = this.connectWaiter;
+      this.connectWaiter = undefined;
+      w.reject(error ? located(error, this.medium.description) : new LinkError('connection-refused', `${this.description}: the meter did not accept the HDLC connection`));
+      return;
+    }
+    if (this.discWaiter) {
+      this.discWaiter();
+      return;
+    }
+    if (reason === 'requested') return;
+    if (reason === 'timeout') {
+      this.markLost(
+        this.timeoutError(
+          `(after ${this.options.retries} retries); the HDLC link is lost`,
+          `check the server address (logical ${this.options.serverAddress}${this.options.physicalAddress > 0 ? `, physical ${this.options.physicalAddress}` : ''}), the client address (${this.options.clientAddress})${this.options.medium === 'serial' ? ` and the baud rate (${this.options.baudRate})` : ''}, or raise the timeout for a slow meter`,
+          error,
+        ),
+      );
+      return;
+    }
+    this.markLost(error ? located(error, this.description) : new LinkError('link-lost', `${this.description}: the meter dropped the HDLC connection`));
+  }
+
+  private armResponseTimer(activity: boolean): void {
+    const needed = this.link.waiting || (this.pending !== undefined && this.link.state === 'connected');
+    if (!needed || this.state === 'lost' || this.state === 'closed') {
+      clearTimeout(this.responseTimer);
+      this.responseTimer = undefined;
+      return;
+    }
+    if (this.responseTimer && !activity) return;
+    clearTimeout(this.responseTimer);
+    this.responseTimer = setTimeout(() => {
+      this.responseTimer = undefined;
+      this.note(`no answer within ${this.options.responseTimeout} ms`);
+      this.step(() => this.link.responseTimeout());
+    }, this.options.responseTimeout);
+  }
+
+  private traceFrame(direction: 'tx' | 'rx', frame: HdlcFrame, bytes: Uint8Array): void {
+    const redact = direction === 'tx' && this.redactTx && frame.type === 'I' && frame.info.length > 0;
+    // bytes run from the format field to the FCS; the information field ends just before the 2-byte FCS.
+    const end = bytes.length - 2;
+    const shown = redact ? redactBytes(bytes, [[end - frame.info.length, end]]) : bytes.slice();
+    this.trace({ direction, layer: 'frame', bytes: shown, text: describeFrame(frame) + (redact ? ' (information redacted)' : '') });
+  }
+}
+
+function describeWrapper(f: WrapperFrame): string {
+  return `wrapper ${f.source} → ${f.destination}, ${f.apdu.length} bytes`;
+}
+
+class WrapperChannel extends ChannelCore {
+  readonly framing = 'wrapper' as const;
+  readonly description: string;
+  /** UDP: each datagram one frame; TCP: a byte stream scanned for frames. */
+  private readonly datagrams: boolean;
+  private readonly scanner = new WrapperScanner();
+  private timer: NodeJS.Timeout | undefined;
+  /** Answers still expected for requests that timed out or were sent twice: dropped when they come. */
+  private staleAnswers = 0;
+
+  constructor(medium: Medium, options: MeterOptions, deps: TransportDeps) {
+    super(medium, options, deps);
+    this.datagrams = options.medium === 'udp';
+    this.description = `wrapper over ${medium.description}, client ${options.clientAddress} → server ${options.serverAddress}`;
+  }
+
+  protected performRequest(apdu: Uint8Array, redact: ByteRange[]): Promise<Uint8Array> {
+    const frame = this.frameFor(apdu, redact);
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.pending = { kind: 'request', resolve, reject };
+      // Late answers are dropped only between requests; once a new request is out, the next answer is taken as its.
+      this.staleAnswers = 0;
+      this.write(frame);
+      this.armTimer(frame, 0);
+    }).finally(() => this.stopTimers());
+  }
+
+  protected async performSend(apdu: Uint8Array, redact: ByteRange[]): Promise<void> {
+    const frame = this.frameFor(apdu, redact);
+    try {
+      await this.medium.write(frame);
+    } catch (e) {
+      const error = toDlmsError(e);
+      this.markLost(error);
+      throw error;
+    }
+  }
+
+  private frameFor(apdu: Uint8Array, redact: ByteRange[]): Uint8Array {
+    const header = { source: this.options.clientAddress, destination: this.options.serverAddress, apdu };
+    const frame = encodeWrapper(header);
+    if (this.tracing) {
+      this.trace({ direction: 'tx', layer: 'frame', bytes: frame.slice(0, WRAPPER_HEADER_LENGTH), text: describeWrapper(header) });
+      this.traceApdu('tx', apdu, redact);
+    }
+    return frame;
+  }
+
+  private armTimer(frame: Uint8Array, attempts: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.pending) return;
+      this.staleAnswers++;
+      if (this.datagrams && attempts < this.options.retries) {
+        this.note(`no answer within ${this.options.responseTimeout} ms: sending the request datagram again (${attempts + 1} of ${this.options.retries})`);
+        this.write(frame);
+        this.armTimer(frame, attempts + 1);
+        return;
+      }
+      this.failPending(
+        this.timeoutError(
+          `(after ${this.datagrams ? attempts : 0} retries)`,
+          `check the server address (wrapper destination ${this.options.serverAddress}), the client address (wrapper source ${this.options.clientAddress}), that the meter speaks the wrapper (not HDLC) on this port, or raise the timeout for a slow meter`,
+        ),
+      );
+    }, this.options.responseTimeout);
+  }
+
+  protected stopTimers(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  protected async farewell(): Promise<void> {
+    // The wrapper has no link to end; the association's RLRQ (if any) was the farewell.
+  }
+
+  protected received(bytes: Uint8Array): void {
+    if (this.state !== 'open' && this.state !== 'closing') return;
+    if (this.datagrams) {
+      let frame: WrapperFrame;
+      try {
+        frame = decodeWrapper(bytes);
+      } catch (e) {
+        // A stray datagram cannot corrupt later ones: report it and carry on.
+        this.note(`dropped a datagram that is not a wrapper frame: ${toDlmsError(e).message}`);
+        return;
+      }
+      this.frame(frame);
+      return;
+    }
+    let frames: WrapperFrame[];
+    try {
+      frames = this.scanner.push(bytes);
+    } catch (e) {
+      // After a bad header the stream cannot be resynchronised: drop the connection.
+      this.markLost(located(toDlmsError(e), this.description));
+      return;
+    }
+    for (const f of frames) this.frame(f);
+  }
+
+  private frame(f: WrapperFrame): void {
+    if (this.tracing) {
+      this.trace({ direction: 'rx', layer: 'frame', text: describeWrapper(f) });
+      this.traceApdu('rx', f.apdu);
+    }
+    if (isUnsolicitedApdu(f.apdu)) {
+      this.deliverUnsolicited(f.apdu);
+      return;
+    }
+    if (f.source !== this.options.serverAddress || f.destination !== this.options.clientAddress) {
+      this.note(`dropped a wrapper frame for another association (${f.source} → ${f.destination})`);
+      return;
+    }
+    if (this.pending?.kind === 'request') {
+      this.settle(f.apdu);
+      return;
+    }
+    if (this.staleAnswers > 0) {
+      this.staleAnswers--;
+      this.note('dropped an answer that came after its request timed out or was sent again');
+      return;
+    }
+    this.deliverUnsolicited(f.apdu);
+  }
+}

@@ -1,0 +1,471 @@
+/**
+ * The server transport: a ServerChannel over one accepted medium (a TCP connection, a UDP peer, a serial port), for
+ * the meter simulator and the tests' scripted meters.
+ *
+ * HDLC: one FrameScanner for the medium; each frame addressed to a served logical device (and physical address, when
+ * one is configured) goes to an HdlcServerLink created for exactly the address form the client used, so the answer
+ * carries the address the client expects (1, 2 or 4 bytes). A client may connect, DISC, and connect again with
+ * another SAP on the same medium. A polled frame to an address we do not serve is answered with DM.
+ * Wrapper: one frame per datagram (UDP) or a WrapperScanner over the stream (TCP; a bad header closes the connection);
+ * answers swap the wPorts. A peer (client SAP + logical device) "connects" with its first frame.
+ *
+ * `reply(answer)` answers a request once; `reply(new Uint8Array(0))` acknowledges without an APDU (unconfirmed
+ * services: HDLC returns the poll with RR, the wrapper sends nothing).
+ *
+ * Fault knobs, for tests of the client's timeout and retry paths (requests count from 1, per medium):
+ *  - responseDelayMs: every answer leaves this much later;
+ *  - ignoreRequests: these requests are swallowed without an answer (UDP: as if the datagram was lost);
+ *  - silenceAfterRequests N: requests after the Nth get no answer, and HDLC stops answering any frame;
+ *  - dropAfterRequests N: request N+1 closes the connection instead of being answered;
+ *  - corruptFcsEvery N: every Nth HDLC frame sent has a wrong FCS (the client's scanner drops it).
+ */
+import { DlmsError, LinkError, toDlmsError } from '../errors';
+import type { TraceEvent, TraceSink } from '../client/channel';
+import { apduLabel } from '../client/trace';
+import { clientAddress, formatAddress, serverAddress, type AddressSize, type HdlcAddress } from '../link/hdlc/address';
+import { FLAG, describeFrame, encodeFrame, type HdlcFrame } from '../link/hdlc/frame';
+import type { LinkOutput } from '../link/hdlc/link';
+import { FrameScanner } from '../link/hdlc/scanner';
+import { HdlcServerLink } from '../link/hdlc/server-link';
+import { WRAPPER_HEADER_LENGTH, WrapperScanner, decodeWrapper, encodeWrapper, type WrapperFrame } from '../link/wrapper';
+import { UdpPeerMedium } from '../media/listener';
+import type { Medium } from '../media/types';
+import { UdpMedium } from '../media/udp';
+import { concatBytes } from '../util/bytes';
+import type { ServerChannel, ServerPeer } from './channel';
+
+export interface ServerFaults {
+  responseDelayMs?: number;
+  silenceAfterRequests?: number;
+  dropAfterRequests?: number;
+  corruptFcsEvery?: number;
+  ignoreRequests?: readonly number[];
+}
+
+export interface ServerTransportOptions {
+  framing: 'hdlc' | 'wrapper';
+  /** Logical devices served (upper HDLC address / wrapper wPort). Default [1]. */
+  logicalDevices?: number[];
+  /** HDLC lower address; when set, frames with another physical address are not ours. */
+  physicalAddress?: number;
+  /** Longest HDLC information field we accept (62 for the L+G E650 profile). Default 128. */
+  hdlcMaxInfoRx?: number;
+  /** Longest HDLC information field we send. Default 128. */
+  hdlcMaxInfoTx?: number;
+  /** HDLC window we accept and use. Default 1. */
+  hdlcWindow?: number;
+  /** Address form of pushes to clients that never connected (default: the shortest that fits). */
+  addressSize?: 1 | 2 | 4;
+  /** Wrapper: one frame per datagram. Default: true for UDP media. */
+  datagrams?: boolean;
+  /** HDLC: drop a partial frame after this many ms without bytes. Default 500. */
+  interFrameTimeoutMs?: number;
+  trace?: TraceSink;
+  faults?: ServerFaults;
+}
+
+type ApduListener = (apdu: Uint8Array, peer: ServerPeer, reply: (answer: Uint8Array) => Promise<void>) => void;
+type ConnectListener = (peer: ServerPeer) => void;
+type DisconnectListener = (peer: ServerPeer | undefined, error?: DlmsError) => void;
+
+export function serveMedium(medium: Medium, options: ServerTransportOptions): ServerChannel {
+  return options.framing === 'hdlc' ? new HdlcServerChannel(medium, options) : new WrapperServerChannel(medium, options);
+}
+
+abstract class ServerChannelCore implements ServerChannel {
+  abstract readonly framing: 'hdlc' | 'wrapper';
+  abstract readonly description: string;
+  protected readonly logicalDevices: readonly number[];
+  protected readonly faults: ServerFaults;
+  private readonly apduListeners: ApduListener[] = [];
+  private readonly connectListeners: ConnectListener[] = [];
+  private readonly disconnectListeners: DisconnectListener[] = [];
+  private requests = 0;
+  protected silent = false;
+  protected closed = false;
+  private readonly delayTimers = new Set<NodeJS.Timeout>();
+  private readonly onMediumData = (b: Uint8Array): void => {
+    if (!this.closed && !this.silent) this.received(b);
+  };
+  private readonly onMediumClose = (reason: DlmsError | undefined): void => this.mediumClosed(reason);
+  private readonly onMediumError = (e: DlmsError): void => this.note(`medium error: ${e.message}`);
+
+  protected constructor(
+    protected readonly medium: Medium,
+    protected readonly options: ServerTransportOptions,
+  ) {
+    this.logicalDevices = options.logicalDevices ?? [1];
+    this.faults = options.faults ?? {};
+    medium.on('data', this.onMediumData);
+    medium.on('close', this.onMediumClose);
+    medium.on('error', this.onMediumError);
+  }
+
+  onApdu(listener: ApduListener): void {
+    this.apduListeners.push(listener);
+  }
+
+  onConnect(listener: ConnectListener): void {
+    this.connectListeners.push(listener);
+  }
+
+  onDisconnect(listener: DisconnectListener): void {
+    this.disconnectListeners.push(listener);
+  }
+
+  abstract push(apdu: Uint8Array, peer: ServerPeer): Promise<void>;
+  protected abstract received(bytes: Uint8Array): void;
+  /** Peers with a live link, told about a medium that closed. */
+  protected abstract connectedPeers(): ServerPeer[];
+  protected abstract stopTimers(): void;
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearDelays();
+    this.stopTimers();
+    await this.medium.close();
+  }
+
+  private clearDelays(): void {
+    for (const t of this.delayTimers) clearTimeout(t);
+    this.delayTimers.clear();
+  }
+
+  private mediumClosed(reason: DlmsError | undefined): void {
+    const peers = this.connectedPeers();
+    this.closed = true;
+    this.clearDelays();
+    this.stopTimers();
+    this.medium.off('data', this.onMediumData);
+    this.medium.off('close', this.onMediumClose);
+    this.medium.off('error', this.onMediumError);
+    if (peers.length === 0) this.emitDisconnect(undefined, reason);
+    for (const p of peers) this.emitDisconnect(p, reason);
+  }
+
+  protected emitConnect(peer: ServerPeer): void {
+    for (const l of this.connectListeners) this.safely(() => l(peer));
+  }
+
+  protected emitDisconnect(peer: ServerPeer | undefined, error?: DlmsError): void {
+    for (const l of this.disconnectListeners) this.safely(() => l(peer, error));
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.note(`a listener threw: ${toDlmsError(e).message}`);
+    }
+  }
+
+  /**
+   * A complete request: applies the fault knobs, then hands it to the listeners with a reply function that answers
+   * once (after the configured delay) through `answer`.
+   */
+  protected request(apdu: Uint8Array, peer: ServerPeer, answer: (apdu: Uint8Array) => Promise<void>): void {
+    const n = ++this.requests;
+    this.traceApdu('rx', apdu);
+    const f = this.faults;
+    if (f.dropAfterRequests !== undefined && n > f.dropAfterRequests) {
+      this.note(`fault: dropping the connection at request ${n}`);
+      void this.medium.close();
+      return;
+    }
+    if (f.silenceAfterRequests !== undefined && n > f.silenceAfterRequests) {
+      this.note(`fault: silent from request ${n} on`);
+      this.silent = true;
+      return;
+    }
+    if (f.ignoreRequests?.includes(n)) {
+      this.note(`fault: ignoring request ${n}`);
+      return;
+    }
+    let replied = false;
+    const reply = (out: Uint8Array): Promise<void> => {
+      if (replied) return Promise.reject(new LinkError('already-replied', `${this.description}: request ${n} was answered already`));
+      replied = true;
+      if (this.closed) return Promise.reject(new LinkError('channel-closed', `${this.description}: the connection closed before the answer`));
+      const go = (): Promise<void> => {
+        if (this.closed || this.silent) return Promise.resolve();
+        if (out.length > 0) this.traceApdu('tx', out);
+        return answer(out);
+      };
+      const delay = f.responseDelayMs ?? 0;
+      if (delay <= 0) return go();
+      return new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => {
+          this.delayTimers.delete(t);
+          go().then(resolve, reject);
+        }, delay);
+        this.delayTimers.add(t);
+      });
+    };
+    if (this.apduListeners.length === 0) this.note('no listener for a request: it stays unanswered');
+    for (const l of this.apduListeners) this.safely(() => l(apdu, peer, reply));
+  }
+
+  protected write(bytes: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.medium.write(bytes).catch((e: unknown) => {
+      throw toDlmsError(e);
+    });
+  }
+
+  protected trace(event: TraceEvent): void {
+    try {
+      this.options.trace?.(event);
+    } catch {
+      // Tracing must never break the link.
+    }
+  }
+
+  protected note(text: string): void {
+    this.trace({ direction: 'info', layer: 'note', text });
+  }
+
+  protected traceApdu(direction: 'tx' | 'rx', apdu: Uint8Array, prefix = ''): void {
+    if (!this.options.trace) return;
+    this.trace({ direction, layer: 'apdu', bytes: apdu.slice(), text: `${prefix}${apduLabel(apdu)}, ${apdu.length} bytes` });
+  }
+}
+
+interface LinkEntry {
+  link: HdlcServerLink;
+  address: HdlcAddress;
+  peer: ServerPeer | undefined;
+}
+
+function addressKey(a: HdlcAddress): string {
+  return `${a.upper}/${a.lower ?? '-'}/${a.size}`;
+}
+
+class HdlcServerChannel extends ServerChannelCore {
+  readonly framing = 'hdlc' as const;
+  readonly description: string;
+  private readonly scanner = new FrameScanner();
+  private readonly links = new Map<string, LinkEntry>();
+  private gapTimer: NodeJS.Timeout | undefined;
+  private framesSent = 0;
+
+  constructor(medium: Medium, options: ServerTransportOptions) {
+    super(medium, options);
+    const physical = options.physicalAddress !== undefined ? `/${options.physicalAddress}` : '';
+    this.description = `hdlc server on ${medium.description}, logical device ${this.logicalDevices.join(', ')}${physical}`;
+  }
+
+  protected received(bytes: Uint8Array): void {
+    clearTimeout(this.gapTimer);
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = undefined;
+      this.scanner.reset();
+    }, this.options.interFrameTimeoutMs ?? 500);
+    for (const { frame, bytes: body } of this.scanner.push(bytes)) {
+      if (this.silent || this.closed) return;
+      this.route(frame, body);
+    }
+  }
+
+  private serves(dest: HdlcAddress): boolean {
+    if (!this.logicalDevices.includes(dest.upper)) return false;
+    const physical = this.options.physicalAddress;
+    return physical === undefined || dest.lower === undefined || dest.lower === physical;
+  }
+
+  private route(frame: HdlcFrame, body: Uint8Array): void {
+    if (!this.serves(frame.dest)) {
+      this.traceFrame('rx', frame, body);
+      // Only a client (1-byte SAP) gets a DM: never answer a frame from another server, e.g. our own echo.
+      if (frame.pf && frame.type !== 'UI' && frame.src.size === 1) {
+        this.note(`frame to ${formatAddress(frame.dest)}, which is not served here: DM`);
+        void this.sendFrames([encodeFrame({ type: 'DM', dest: frame.src, src: frame.dest, pf: true })]).catch(() => undefined);
+      }
+      return;
+    }
+    const entry = this.entryFor(frame.dest);
+    this.act(entry, entry.link.receive(concatBytes(Uint8Array.of(FLAG), body, Uint8Array.of(FLAG))));
+  }
+
+  private entryFor(address: HdlcAddress): LinkEntry {
+    const key = addressKey(address);
+    let entry = this.links.get(key);
+    if (!entry) {
+      const window = this.options.hdlcWindow ?? 1;
+      const link = new HdlcServerLink({
+        address,
+        maxInfoRx: this.options.hdlcMaxInfoRx ?? 128,
+        maxInfoTx: this.options.hdlcMaxInfoTx ?? 128,
+        windowRx: window,
+        windowTx: window,
+        trace: this.options.trace !== undefined,
+      });
+      entry = { link, address, peer: undefined };
+      this.links.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** Acts on a link's outputs; resolves once the frames it sent are written. */
+  private act(entry: LinkEntry, outputs: LinkOutput[]): Promise<void> {
+    const sends: Uint8Array[] = [];
+    for (const o of outputs) {
+      switch (o.type) {
+        case 'send':
+          sends.push(o.bytes);
+          break;
+        case 'frame':
+          this.traceFrame(o.direction, o.frame, o.bytes);
+          break;
+        case 'connected': {
+          const peer: ServerPeer = { clientSap: o.peer.upper, logicalDevice: entry.address.upper, ...(entry.address.lower !== undefined ? { physicalDevice: entry.address.lower } : {}) };
+          entry.peer = peer;
+          this.note(`HDLC connected: client ${peer.clientSap}, max info tx ${o.parameters.maxInfoTx} rx ${o.parameters.maxInfoRx}, window ${o.parameters.windowTx}`);
+          this.emitConnect(peer);
+          break;
+        }
+        case 'apdu': {
+          const peer = entry.peer;
+          if (peer) this.request(o.apdu, peer, (answer) => this.answer(entry, answer));
+          break;
+        }
+        case 'ui':
+          this.traceApdu('rx', o.apdu, 'UI (ignored): ');
+          break;
+        case 'error':
+          this.note(`HDLC: ${o.error.message}`);
+          break;
+        case 'disconnected': {
+          const peer = entry.peer;
+          entry.peer = undefined;
+          if (peer) this.emitDisconnect(peer);
+          break;
+        }
+      }
+    }
+    return this.sendFrames(sends);
+  }
+
+  private answer(entry: LinkEntry, apdu: Uint8Array): Promise<void> {
+    let outputs: LinkOutput[];
+    try {
+      outputs = apdu.length > 0 ? entry.link.sendApdu(apdu) : entry.link.acknowledge();
+    } catch (e) {
+      return Promise.reject(toDlmsError(e));
+    }
+    return this.act(entry, outputs);
+  }
+
+  private async sendFrames(frames: Uint8Array[]): Promise<void> {
+    for (const frame of frames) {
+      this.scanner.ignoreEcho(frame);
+      this.framesSent++;
+      const every = this.faults.corruptFcsEvery;
+      let out = frame;
+      if (every !== undefined && every > 0 && this.framesSent % every === 0) {
+        out = frame.slice();
+        out[out.length - 2] = out[out.length - 2]! ^ 0xff; // the FCS byte just before the closing flag
+        this.note(`fault: corrupted the FCS of frame ${this.framesSent}`);
+      }
+      await this.write(out);
+    }
+  }
+
+  async push(apdu: Uint8Array, peer: ServerPeer): Promise<void> {
+    if (this.closed) throw new LinkError('channel-closed', `${this.description}: cannot push, the connection is closed`);
+    const entry = [...this.links.values()].find((e) => e.peer?.clientSap === peer.clientSap && e.address.upper === peer.logicalDevice) ?? this.entryFor(this.pushAddress(peer));
+    this.traceApdu('tx', apdu, 'push: ');
+    await this.act(entry, entry.link.sendUi(apdu, clientAddress(peer.clientSap)));
+  }
+
+  private pushAddress(peer: ServerPeer): HdlcAddress {
+    const physical = peer.physicalDevice ?? this.options.physicalAddress;
+    const size: AddressSize | undefined = this.options.addressSize;
+    return serverAddress({ logical: peer.logicalDevice, ...(physical !== undefined ? { physical } : {}), ...(size ? { size } : {}) });
+  }
+
+  protected connectedPeers(): ServerPeer[] {
+    return [...this.links.values()].flatMap((e) => (e.peer ? [e.peer] : []));
+  }
+
+  protected stopTimers(): void {
+    clearTimeout(this.gapTimer);
+    this.gapTimer = undefined;
+  }
+
+  private traceFrame(direction: 'tx' | 'rx', frame: HdlcFrame, bytes: Uint8Array): void {
+    this.trace({ direction, layer: 'frame', bytes: bytes.slice(), text: describeFrame(frame) });
+  }
+}
+
+class WrapperServerChannel extends ServerChannelCore {
+  readonly framing = 'wrapper' as const;
+  readonly description: string;
+  private readonly datagrams: boolean;
+  private readonly scanner = new WrapperScanner();
+  private readonly peers = new Map<string, ServerPeer>();
+
+  constructor(medium: Medium, options: ServerTransportOptions) {
+    super(medium, options);
+    this.datagrams = options.datagrams ?? (medium instanceof UdpPeerMedium || medium instanceof UdpMedium);
+    this.description = `wrapper server on ${medium.description}, logical device ${this.logicalDevices.join(', ')}`;
+  }
+
+  protected received(bytes: Uint8Array): void {
+    let frames: WrapperFrame[];
+    if (this.datagrams) {
+      try {
+        frames = [decodeWrapper(bytes)];
+      } catch (e) {
+        this.note(`dropped a datagram that is not a wrapper frame: ${toDlmsError(e).message}`);
+        return;
+      }
+    } else {
+      try {
+        frames = this.scanner.push(bytes);
+      } catch (e) {
+        this.note(`closing the connection: ${toDlmsError(e).message}`);
+        void this.medium.close();
+        return;
+      }
+    }
+    for (const f of frames) {
+      if (this.silent || this.closed) return;
+      this.frame(f);
+    }
+  }
+
+  private frame(f: WrapperFrame): void {
+    this.trace({ direction: 'rx', layer: 'frame', text: `wrapper ${f.source} → ${f.destination}, ${f.apdu.length} bytes` });
+    if (!this.logicalDevices.includes(f.destination)) {
+      this.note(`dropped a wrapper frame to logical device ${f.destination}, which is not served here`);
+      return;
+    }
+    const key = `${f.source}/${f.destination}`;
+    let peer = this.peers.get(key);
+    if (!peer) {
+      peer = { clientSap: f.source, logicalDevice: f.destination };
+      this.peers.set(key, peer);
+      this.emitConnect(peer);
+    }
+    this.request(f.apdu, peer, (answer) => (answer.length > 0 ? this.sendFrame({ source: f.destination, destination: f.source, apdu: answer }) : Promise.resolve()));
+  }
+
+  private sendFrame(frame: WrapperFrame): Promise<void> {
+    const bytes = encodeWrapper(frame);
+    this.trace({ direction: 'tx', layer: 'frame', bytes: bytes.slice(0, WRAPPER_HEADER_LENGTH), text: `wrapper ${frame.source} → ${frame.destination}, ${frame.apdu.length} bytes` });
+    return this.write(bytes);
+  }
+
+  async push(apdu: Uint8Array, peer: ServerPeer): Promise<void> {
+    if (this.closed) throw new LinkError('channel-closed', `${this.description}: cannot push, the connection is closed`);
+    this.traceApdu('tx', apdu, 'push: ');
+    await this.sendFrame({ source: peer.logicalDevice, destination: peer.clientSap, apdu });
+  }
+
+  protected connectedPeers(): ServerPeer[] {
+    return [...this.peers.values()];
+  }
+
+  protected stopTimers(): void {}
+}
