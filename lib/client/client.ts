@@ -1,0 +1,433 @@
+/**
+ * DlmsClient: the facade the CLI and the Node-RED nodes use. It opens the link and the association from the one
+ * option schema, resolves targets (`[CLASS/]OBIS[:attribute]`) through the association's object list, reads with
+ * value shaping (scaler_unit and capture_objects read once per association and cached), writes and invokes methods
+ * from plain or typed JSON, and always releases the association on close.
+ */
+import type { PlainValue } from '../axdr/json';
+import { toPlain } from '../axdr/json';
+import { dateTimeFromDate, dateTimeFromIso } from '../axdr/datetime';
+import type { CosemDateTime, DataValue } from '../axdr/types';
+import type { SelectiveAccess } from '../apdu/common';
+import { CLOCK_TIME_COLUMN, entryDescriptor, rangeDescriptor } from '../apdu/selective';
+import { parseScalerUnit, scalerUnitAttributeFor, type ScalerUnit } from '../cosem/scaling';
+import { DlmsError, UsageError, toDlmsError } from '../errors';
+import type { CounterStore } from '../security/counter-store';
+import type { ApduChannel, TraceSink } from './channel';
+import { ASSOCIATION_LN_CLASS, CURRENT_ASSOCIATION_LN, ObjectDirectory, parseLnObjectList, parseSnObjectList, type ObjectListEntry } from './object-list';
+import { resolveOptions, type MeterOptions } from './options';
+import { CosemServices, type AttributeRef, type GetItem, type ItemResult, type ServiceSession, type ServicesOptions } from './services';
+import { parametersForMethod, parseCaptureObjects, shapeAttribute, shapeProfileRows, valueForAttribute, type ProfileColumn } from './shaping';
+import { parseTarget, resolveClass, type Target } from './targets';
+
+/** The negotiated parameters, as lib/client/association.ts reports them (AssociationInfo). */
+export interface ClientInfo {
+  referencing: 'ln' | 'sn';
+  conformance: number;
+  serverMaxPduSize: number;
+  clientMaxPduSize: number;
+  [field: string]: unknown;
+}
+
+/** What the facade needs of an association: ClientAssociation fits. */
+export interface AssociationHandle extends ServiceSession {
+  readonly info: ClientInfo;
+  release(): Promise<void>;
+}
+
+export interface AssociationOpenDeps {
+  counterStore?: CounterStore;
+  trace?: TraceSink;
+}
+
+export interface ClientDeps {
+  trace?: TraceSink;
+  counterStore?: CounterStore;
+  /** Opens the link (default: openChannel of lib/client/transport.ts). */
+  openChannel?: (options: MeterOptions) => Promise<ApduChannel>;
+  /** Opens the association on a channel (default: ClientAssociation.open of lib/client/association.ts). */
+  openAssociation?: (channel: ApduChannel, options: MeterOptions, deps: AssociationOpenDeps) => Promise<AssociationHandle>;
+  now?: () => Date;
+  services?: ServicesOptions;
+}
+
+export interface ReadAccess {
+  from?: string | Date;
+  to?: string | Date;
+  /** 1-based first and last entry (0 as last = up to the newest). */
+  entries?: [number, number];
+}
+
+export interface ReadSuccess {
+  target: string;
+  obis: string;
+  classId: number;
+  attribute: number;
+  type: string;
+  raw: PlainValue;
+  scaler?: number;
+  unit?: string;
+  /** Clock status names of a date-time value. */
+  status?: string[];
+  /** Profile buffers: units per column key. */
+  units?: { [column: string]: string };
+  value: PlainValue;
+}
+
+export interface ReadFailure {
+  target: string;
+  obis: string;
+  classId?: number;
+  attribute: number;
+  error: { code: string; message: string };
+}
+
+export type ReadResult = ReadSuccess | ReadFailure;
+
+const PUBLIC_CLIENT = 16;
+const PROFILE_GENERIC = 7;
+const CLOCK_CLASS = 8;
+const CAPTURE_OBJECTS = 3;
+const BUFFER = 2;
+
+function defaultOpenChannel(options: MeterOptions, trace?: TraceSink): Promise<ApduChannel> {
+  // Loaded when used so that the facade does not pull in sockets and serial ports for tests that inject a channel.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const transport = require('./transport') as { openChannel(o: MeterOptions, d?: { trace?: TraceSink }): Promise<ApduChannel> };
+  return transport.openChannel(options, trace ? { trace } : {});
+}
+
+function defaultOpenAssociation(channel: ApduChannel, options: MeterOptions, deps: AssociationOpenDeps): Promise<AssociationHandle> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const association = require('./association') as {
+    ClientAssociation: { open(c: ApduChannel, o: MeterOptions, d?: AssociationOpenDeps): Promise<AssociationHandle> };
+  };
+  return association.ClientAssociation.open(channel, options, deps);
+}
+
+function toDateTime(x: string | Date, what: string): CosemDateTime {
+  try {
+    return typeof x === 'string' ? dateTimeFromIso(x) : dateTimeFromDate(x, 0);
+  } catch (e) {
+    throw new UsageError('bad-option', `${what}: ${toDlmsError(e).message}`);
+  }
+}
+
+function failure(target: Target, e: unknown, classId?: number): ReadFailure {
+  const err = toDlmsError(e);
+  const f: ReadFailure = { target: target.text, obis: target.obisText, attribute: target.index, error: { code: err.code, message: err.message } };
+  if (classId !== undefined) f.classId = classId;
+  return f;
+}
+
+interface Planned {
+  target: Target;
+  classId: number;
+  ref: AttributeRef;
+  access?: SelectiveAccess;
+}
+
+export class DlmsClient {
+  private resolved: MeterOptions | undefined;
+  private association: AssociationHandle | undefined;
+  private services: CosemServices | undefined;
+  private directory: ObjectDirectory | null | undefined;
+  private readonly scalers = new Map<string, ScalerUnit | null>();
+  private readonly columns = new Map<string, ProfileColumn[] | null>();
+
+  constructor(
+    private readonly given: Partial<MeterOptions>,
+    private readonly deps: ClientDeps = {},
+  ) {}
+
+  /** The resolved options of the current connection. */
+  get options(): MeterOptions | undefined {
+    return this.resolved;
+  }
+
+  get connected(): boolean {
+    return this.association !== undefined;
+  }
+
+  /** Opens link and association; with invocationCounterObis, first reads the counter over a public-client association. */
+  async connect(): Promise<void> {
+    if (this.association) return;
+    const options = resolveOptions(this.given);
+    if (options.invocationCounterObis) {
+      const read = await this.readInvocationCounter(options);
+      if (read + 1 > options.invocationCounter) options.invocationCounter = Math.min(read + 1, 0xffffffff);
+    }
+    this.resolved = options;
+    this.association = await this.open(options);
+    this.services = new CosemServices(this.association, this.deps.services);
+    this.directory = undefined;
+    this.scalers.clear();
+    this.columns.clear();
+  }
+
+  private async open(options: MeterOptions): Promise<AssociationHandle> {
+    const channel = await (this.deps.openChannel ? this.deps.openChannel(options) : defaultOpenChannel(options, this.deps.trace));
+    const assocDeps: AssociationOpenDeps = {};
+    if (this.deps.trace) assocDeps.trace = this.deps.trace;
+    if (this.deps.counterStore) assocDeps.counterStore = this.deps.counterStore;
+    try {
+      return await (this.deps.openAssociation ?? defaultOpenAssociation)(channel, options, assocDeps);
+    } catch (e) {
+      await channel.close();
+      throw e;
+    }
+  }
+
+  private async readInvocationCounter(options: MeterOptions): Promise<number> {
+    const target = parseTarget(options.invocationCounterObis);
+    const publicOptions: MeterOptions = {
+      ...options,
+      clientAddress: PUBLIC_CLIENT,
+      authentication: 'none',
+      security: 'none',
+      signing: 'none',
+      signPass3: false,
+      password: '',
+      passwordHex: '',
+      invocationCounterObis: '',
+    };
+    const association = await this.open(publicOptions);
+    try {
+      const services = new CosemServices(association, this.deps.services);
+      const v = await services.get({ classId: target.classId ?? 1, ln: target.ln, attribute: target.index });
+      if (v.type === 'double-long-unsigned' || v.type === 'long-unsigned' || v.type === 'unsigned') return v.value;
+      if (v.type === 'long64-unsigned' && v.value <= 0xffffffffn) return Number(v.value);
+      throw new UsageError('bad-invocation-counter', `invocation counter ${target.obisText}: expected double-long-unsigned, the meter returned ${v.type}`);
+    } finally {
+      await association.release().catch(() => undefined);
+    }
+  }
+
+  private session(): { association: AssociationHandle; services: CosemServices } {
+    if (!this.association || !this.services) throw new UsageError('not-connected', 'not connected: call connect() first');
+    return { association: this.association, services: this.services };
+  }
+
+  info(): ClientInfo {
+    return this.session().association.info;
+  }
+
+  /** The association's object list (read once per association). */
+  async objectList(): Promise<ObjectListEntry[]> {
+    const { association, services } = this.session();
+    const list =
+      association.info.referencing === 'sn'
+        ? parseSnObjectList(await services.readSnObjectList())
+        : parseLnObjectList(await services.get({ classId: ASSOCIATION_LN_CLASS, ln: CURRENT_ASSOCIATION_LN, attribute: 2 }));
+    this.directory = new ObjectDirectory(list);
+    return list;
+  }
+
+  /** The object list when it can be read; undefined (and not asked again) when the meter refuses it. */
+  private async objectDirectory(): Promise<ObjectDirectory | undefined> {
+    if (this.directory === undefined) {
+      try {
+        await this.objectList();
+      } catch (e) {
+        if (!(e instanceof DlmsError) || e.code === 'no-response' || e.name === 'TimeoutError') throw e;
+        this.directory = null;
+      }
+    }
+    return this.directory ?? undefined;
+  }
+
+  private async needsDirectory(targets: readonly Target[]): Promise<ObjectDirectory | undefined> {
+    const sn = this.session().association.info.referencing === 'sn';
+    if (sn || targets.some((t) => t.classId === undefined)) return this.objectDirectory();
+    return this.directory ?? undefined;
+  }
+
+  private ref(target: Target, directory: ObjectDirectory | undefined): { classId: number; ref: AttributeRef } {
+    const { classId, entry } = resolveClass(target, directory);
+    const ref: AttributeRef = { classId, ln: target.ln, attribute: target.index };
+    if (entry?.shortName !== undefined) ref.baseName = entry.shortName;
+    if (this.session().association.info.referencing === 'sn' && ref.baseName === undefined) {
+      throw new UsageError('no-short-name', `${target.obisText} is not in the meter's object list, so it has no short name to read`);
+    }
+    return { classId, ref };
+  }
+
+  private selectiveAccess(access: ReadAccess, columns: ProfileColumn[] | undefined): SelectiveAccess {
+    if (access.entries) {
+      const [a, b] = access.entries;
+      return entryDescriptor({ fromEntry: a, toEntry: b });
+    }
+    const first = columns?.[0];
+    const restrictingObject =
+      first && first.classId === CLOCK_CLASS
+        ? { classId: first.classId, logicalName: first.logicalName, attributeIndex: first.attributeIndex, dataIndex: first.dataIndex }
+        : CLOCK_TIME_COLUMN;
+    const now = this.deps.now?.() ?? new Date();
+    return rangeDescriptor({
+      restrictingObject,
+      from: toDateTime(access.from ?? new Date(0), 'from'),
+      to: toDateTime(access.to ?? now, 'to'),
+    });
+  }
+
+  /** Reads each target; one result per target, failures per target (the call rejects only when the link fails). */
+  async read(targetTexts: readonly string[], access?: ReadAccess): Promise<ReadResult[]> {
+    const { services } = this.session();
+    const targets = targetTexts.map((t) => parseTarget(t));
+    const hasAccess = access !== undefined && (access.from !== undefined || access.to !== undefined || access.entries !== undefined);
+    if (access?.entries && (access.from !== undefined || access.to !== undefined)) {
+      throw new UsageError('bad-option', 'give either from/to (a time range) or entries, not both');
+    }
+    const directory = await this.needsDirectory(targets);
+    const results: (ReadResult | undefined)[] = new Array(targets.length);
+    const planned: (Planned | undefined)[] = targets.map((target, i) => {
+      try {
+        const { classId, ref } = this.ref(target, directory);
+        return { target, classId, ref };
+      } catch (e) {
+        results[i] = failure(target, e, target.classId);
+        return undefined;
+      }
+    });
+    if (hasAccess) {
+      const wrong = planned.find((p) => p && !(p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER));
+      if (wrong) {
+        throw new UsageError('bad-option', `selective access (from/to, entries) applies to profile generic buffers (7/OBIS:2) only, not to ${wrong.target.text}`);
+      }
+    }
+    await this.prefetch(planned.filter((p): p is Planned => p !== undefined), directory);
+    for (const p of planned) {
+      if (p && hasAccess) p.access = this.selectiveAccess(access!, this.columns.get(p.target.obisText) ?? undefined);
+    }
+    const live = planned.map((p, i) => ({ p, i })).filter((x): x is { p: Planned; i: number } => x.p !== undefined);
+    const values = await services.getMany(live.map(({ p }) => (p.access ? { ref: p.ref, access: p.access } : { ref: p.ref })));
+    live.forEach(({ p, i }, k) => {
+      results[i] = this.shape(p, values[k]!);
+    });
+    return results as ReadResult[];
+  }
+
+  /** Reads what shaping needs and the cache lacks: scaler_units of registers, capture_objects of profiles and their columns' scaler_units. */
+  private async prefetch(planned: Planned[], directory: ObjectDirectory | undefined): Promise<void> {
+    const { services } = this.session();
+    const wants: { key: string; kind: 'scaler' | 'columns'; item: GetItem }[] = [];
+    const seen = new Set<string>();
+    for (const p of planned) {
+      const suAttr = scalerUnitAttributeFor(p.classId, p.ref.attribute);
+      const obis = p.target.obisText;
+      if (suAttr !== undefined && !this.scalers.has(obis) && !seen.has(`s${obis}`)) {
+        seen.add(`s${obis}`);
+        wants.push({ key: obis, kind: 'scaler', item: { ref: { ...p.ref, attribute: suAttr } } });
+      }
+      if (p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER && !this.columns.has(obis) && !seen.has(`c${obis}`)) {
+        seen.add(`c${obis}`);
+        wants.push({ key: obis, kind: 'columns', item: { ref: { ...p.ref, attribute: CAPTURE_OBJECTS } } });
+      }
+    }
+    if (wants.length === 0) return;
+    const got = await services.getMany(wants.map((w) => w.item));
+    const newColumns: ProfileColumn[][] = [];
+    wants.forEach((w, i) => {
+      const r = got[i]!;
+      if (w.kind === 'scaler') this.scalers.set(w.key, 'value' in r ? safe(() => parseScalerUnit(r.value)) : null);
+      else {
+        const cols = 'value' in r ? safe(() => parseCaptureObjects(r.value)) : null;
+        this.columns.set(w.key, cols);
+        if (cols) newColumns.push(cols);
+      }
+    });
+    await this.prefetchColumnScalers(newColumns.flat(), directory);
+  }
+
+  private async prefetchColumnScalers(columns: ProfileColumn[], directory: ObjectDirectory | undefined): Promise<void> {
+    const { association, services } = this.session();
+    const wants: { key: string; item: GetItem }[] = [];
+    for (const c of columns) {
+      const suAttr = scalerUnitAttributeFor(c.classId, c.attributeIndex);
+      if (suAttr === undefined || c.dataIndex !== 0) continue;
+      const obis = Array.from(c.logicalName).join('.');
+      if (this.scalers.has(obis) || wants.some((w) => w.key === obis)) continue;
+      const ref: AttributeRef = { classId: c.classId, ln: c.logicalName, attribute: suAttr };
+      const base = directory?.find(obis)?.shortName;
+      if (base !== undefined) ref.baseName = base;
+      if (association.info.referencing === 'sn' && base === undefined) continue;
+      wants.push({ key: obis, item: { ref } });
+    }
+    if (wants.length > 0) {
+      const got = await services.getMany(wants.map((w) => w.item));
+      wants.forEach((w, i) => {
+        const r = got[i]!;
+        this.scalers.set(w.key, 'value' in r ? safe(() => parseScalerUnit(r.value)) : null);
+      });
+    }
+    for (const c of columns) {
+      const su = c.dataIndex === 0 && scalerUnitAttributeFor(c.classId, c.attributeIndex) !== undefined ? this.scalers.get(Array.from(c.logicalName).join('.')) : undefined;
+      if (su) c.scalerUnit = su;
+    }
+  }
+
+  private shape(p: Planned, r: ItemResult): ReadResult {
+    if ('error' in r) return failure(p.target, r.error, p.classId);
+    try {
+      const base = { target: p.target.text, obis: p.target.obisText, classId: p.classId, attribute: p.ref.attribute };
+      if (p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER) {
+        const columns = this.columns.get(p.target.obisText) ?? [];
+        const selected = this.selectedColumns(columns, p.access);
+        const out: ReadSuccess = { ...base, type: r.value.type, raw: toPlain(r.value), value: shapeProfileRows(r.value, selected) };
+        const units: { [k: string]: string } = {};
+        for (const c of selected) if (c.scalerUnit) units[c.key] = c.scalerUnit.unitSymbol;
+        if (Object.keys(units).length > 0) out.units = units;
+        return out;
+      }
+      const su = scalerUnitAttributeFor(p.classId, p.ref.attribute) !== undefined ? this.scalers.get(p.target.obisText) ?? undefined : undefined;
+      return { ...base, ...shapeAttribute(p.classId, p.ref.attribute, r.value, su) };
+    } catch (e) {
+      return failure(p.target, e, p.classId);
+    }
+  }
+
+  /** The columns an entry descriptor selects (a range descriptor here always asks for all columns). */
+  private selectedColumns(columns: ProfileColumn[], access: SelectiveAccess | undefined): ProfileColumn[] {
+    if (!access || access.selector !== 2 || access.parameters.type !== 'structure') return columns;
+    const [, , fromSel, toSel] = access.parameters.value as { value: number }[];
+    const from = Math.max(1, fromSel?.value ?? 1);
+    const to = toSel?.value ? toSel.value : columns.length;
+    return columns.slice(from - 1, to);
+  }
+
+  /** Writes one attribute from plain JSON (where the class fixes the type) or typed JSON. */
+  async write(targetText: string, value: unknown): Promise<void> {
+    const { services } = this.session();
+    const target = parseTarget(targetText);
+    const directory = await this.needsDirectory([target]);
+    const { classId, ref } = this.ref(target, directory);
+    await services.set(ref, valueForAttribute(classId, ref.attribute, value));
+  }
+
+  /** Invokes OBIS:METHOD; methods without parameters get integer(0). Resolves with the plain return value, if any. */
+  async action(targetText: string, parameters?: unknown): Promise<PlainValue | undefined> {
+    const { services } = this.session();
+    const target = parseTarget(targetText, 'method');
+    const directory = await this.needsDirectory([target]);
+    const { classId, entry } = resolveClass(target, directory);
+    const ref = { classId, ln: target.ln, method: target.index, ...(entry?.shortName !== undefined ? { baseName: entry.shortName } : {}) };
+    const result: DataValue | undefined = await services.action(ref, parametersForMethod(classId, target.index, parameters));
+    return result === undefined ? undefined : toPlain(result);
+  }
+
+  /** Releases the association (RLRQ where supported) and closes the link; never rejects. */
+  async close(): Promise<void> {
+    const association = this.association;
+    this.association = undefined;
+    this.services = undefined;
+    if (association) await association.release().catch(() => undefined);
+  }
+}
+
+function safe<T>(f: () => T): T | null {
+  try {
+    return f();
+  } catch {
+    return null;
+  }
+}
