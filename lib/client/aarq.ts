@@ -1,0 +1,188 @@
+/**
+ * Pass 1 and 2 of the association (protocol.md §c, §d.1): the AARQ a client sends for its options, and the
+ * reading of the AARE into a verdict with the meter's reasons in words. No I/O and no ciphering here: the caller
+ * protects the InitiateRequest (glo-initiate-request) and deciphers the InitiateResponse.
+ */
+import { type Aare, type Aarq, ACSE_REQUIREMENTS_AUTHENTICATION, aareServiceError, applicationContext, mechanism } from '../apdu/acse';
+import { CONFORMANCE_LN_CLIENT, CONFORMANCE_SN_CLIENT, conformanceBit } from '../apdu/conformance';
+import { describeConfirmedServiceError } from '../apdu/errors-apdu';
+import type { InitiateRequest, InitiateResponse } from '../apdu/initiate';
+import type { ApplicationContextName, MechanismName } from '../apdu/names-acse';
+import { AssociationError, AuthenticationError } from '../errors';
+import type { Authentication, MeterOptions } from './options';
+
+export const DLMS_VERSION = 6;
+
+/** The mechanisms that run pass 3/4. */
+export function isHls(authentication: Authentication): boolean {
+  return authentication !== 'none' && authentication !== 'low';
+}
+
+/** APDUs are ciphered (glo-/ded-) for the whole association. */
+export function isCiphered(o: Pick<MeterOptions, 'security'>): boolean {
+  return o.security !== 'none';
+}
+
+/**
+ * The with-ciphering contexts only when APDUs are ciphered. HLS-GMAC without ciphering keeps the plain context:
+ * both the Green Book example AARQ (vector acse-aarq-hls5-no-cipher) and Gurux (ln-wrapper-hls5-gmac) do that.
+ */
+export function applicationContextFor(o: Pick<MeterOptions, 'referencing' | 'security'>): ApplicationContextName {
+  const ln = o.referencing === 'ln';
+  if (isCiphered(o)) return ln ? 'logical-name-with-ciphering' : 'short-name-with-ciphering';
+  return ln ? 'logical-name' : 'short-name';
+}
+
+/** The client system title travels in the AARQ whenever the server needs it: ciphering, signing, HLS 5/6/7. */
+export function needsCallingApTitle(o: Pick<MeterOptions, 'security' | 'authentication' | 'signing' | 'signPass3'>): boolean {
+  return (
+    isCiphered(o) ||
+    o.signing === 'general-signing' ||
+    o.signPass3 ||
+    o.authentication === 'high-gmac' ||
+    o.authentication === 'high-sha256' ||
+    o.authentication === 'high-ecdsa'
+  );
+}
+
+/** The conformance block we propose: a full LN or SN client, plus general-protection when ciphering or signing. */
+export function proposedConformance(o: Pick<MeterOptions, 'referencing' | 'security' | 'signing' | 'signPass3' | 'authentication'>): number {
+  let bits = o.referencing === 'ln' ? CONFORMANCE_LN_CLIENT : CONFORMANCE_SN_CLIENT;
+  if (isCiphered(o) || o.signing === 'general-signing' || o.signPass3) bits |= conformanceBit('general-protection');
+  return bits;
+}
+
+export interface AarqMaterial {
+  /** LLS password bytes (mechanism low). */
+  password?: Uint8Array;
+  /** CtoS (HLS mechanisms). */
+  clientChallenge?: Uint8Array;
+  clientSystemTitle?: Uint8Array;
+  /** Replaces proposedConformance(options) (devices that want a particular proposal; byte-exact replays). */
+  conformance?: number;
+  dedicatedKey?: Uint8Array;
+}
+
+/** The plain InitiateRequest of user-information. */
+export function buildInitiateRequest(o: MeterOptions, m: AarqMaterial): InitiateRequest {
+  const req: InitiateRequest = {
+    kind: 'initiate-request',
+    proposedDlmsVersionNumber: DLMS_VERSION,
+    proposedConformance: m.conformance ?? proposedConformance(o),
+    clientMaxReceivePduSize: o.maxPduSize,
+  };
+  if (m.dedicatedKey) req.dedicatedKey = m.dedicatedKey;
+  return req;
+}
+
+/**
+ * The AARQ without user-information (the caller adds the plain or ciphered InitiateRequest). Mechanism
+ * 'none' sends no authentication fields at all, as most clients do.
+ */
+export function buildAarq(o: MeterOptions, m: AarqMaterial): Aarq {
+  const aarq: Aarq = { kind: 'aarq', applicationContextName: applicationContext(applicationContextFor(o)) };
+  if (needsCallingApTitle(o)) {
+    if (!m.clientSystemTitle) throw new AssociationError('missing-system-title', `${o.authentication} / security ${o.security} needs the client system title (--system-title)`);
+    aarq.callingApTitle = m.clientSystemTitle;
+  }
+  if (o.authentication !== 'none') {
+    aarq.senderAcseRequirements = ACSE_REQUIREMENTS_AUTHENTICATION;
+    aarq.mechanismName = mechanism(o.authentication as MechanismName);
+    const value = o.authentication === 'low' ? m.password : m.clientChallenge;
+    if (!value) throw new AssociationError('missing-authentication-value', `${o.authentication} needs ${o.authentication === 'low' ? 'a password' : 'a client challenge'}`);
+    aarq.callingAuthenticationValue = { choice: 'charstring', value };
+  }
+  return aarq;
+}
+
+/** What an accepted AARE tells: whether HLS continues, and the negotiated context. */
+export interface AareVerdict {
+  /** Result 0 with diagnostic authentication-required: pass 3/4 follow. */
+  hlsRequired: boolean;
+  serverChallenge?: Uint8Array;
+  serverSystemTitle?: Uint8Array;
+  /** responding-AE-qualifier: the server's certificate (suite 1/2), DER. */
+  serverCertificate?: Uint8Array;
+  applicationContext: string;
+  warnings: string[];
+}
+
+const AUTHENTICATION_DIAGNOSTICS = new Set([11, 12, 13, 14]);
+
+function diagnosticText(aare: Aare): string {
+  const d = aare.resultSourceDiagnostic;
+  return `${d.name ?? `diagnostic ${d.value}`} (${d.source} ${d.value})`;
+}
+
+function hintFor(aare: Aare, o: MeterOptions): string {
+  const d = aare.resultSourceDiagnostic;
+  if (d.source !== 'acse-service-user') return '';
+  switch (d.value) {
+    case 2:
+      return `: the meter does not accept ${o.referencing.toUpperCase()} referencing${isCiphered(o) ? ' with ciphering' : ''} for this client; check --referencing and --security`;
+    case 3:
+      return ': the meter does not know our system title; check --system-title';
+    case 11:
+      return `: the meter does not support mechanism ${o.authentication} for client ${o.clientAddress}; check --auth and --client`;
+    case 12:
+    case 14:
+      return `: client ${o.clientAddress} must authenticate; give --auth (and the secret) or use the public client 16`;
+    case 13:
+      return o.authentication === 'low' ? ': wrong password, or the password of another client address' : ': wrong secret or keys for this client address';
+    default:
+      return '';
+  }
+}
+
+/**
+ * Reads an AARE. A rejection throws AuthenticationError (diagnostics 11-14) or AssociationError, with the
+ * result and diagnostic names and, when the AARE carries one, the confirmed-service-error in words. The
+ * InitiateResponse is read by the caller (it may be ciphered).
+ */
+export function readAare(aare: Aare, o: MeterOptions): AareVerdict {
+  const warnings = [...(aare.warnings ?? [])];
+  const d = aare.resultSourceDiagnostic;
+  const serviceError = aareServiceError(aare);
+  if (aare.result !== 0) {
+    const what = `association rejected: ${diagnosticText(aare)}, result ${aare.resultName ?? aare.result}`;
+    const extra = serviceError ? `; ${describeConfirmedServiceError(serviceError)}` : '';
+    const message = `${what}${extra}${hintFor(aare, o)}`;
+    const details = { result: aare.result, diagnostic: d.value, diagnosticSource: d.source, ...(d.name ? { diagnosticName: d.name } : {}) };
+    if (d.source === 'acse-service-user' && AUTHENTICATION_DIAGNOSTICS.has(d.value)) {
+      throw new AuthenticationError(d.name ?? 'authentication-failure', message, { details });
+    }
+    throw new AssociationError('association-rejected', message, { details });
+  }
+  if (serviceError) {
+    throw new AssociationError('initiate-refused', `association refused: ${describeConfirmedServiceError(serviceError)}`, {
+      details: { service: serviceError.service, errorType: serviceError.errorType, value: serviceError.value },
+    });
+  }
+  const hlsRequired = d.source === 'acse-service-user' && d.value === 14;
+  if (hlsRequired && !isHls(o.authentication)) {
+    throw new AuthenticationError('authentication-required', `the meter accepted the AARQ but asks for HLS authentication (acse-service-user 14) while ${o.authentication} was configured: give an HLS --auth`);
+  }
+  if (!hlsRequired && isHls(o.authentication)) {
+    warnings.push(`the meter did not ask for HLS pass 3/4 (diagnostic ${diagnosticText(aare)}); continuing without it`);
+  }
+  const verdict: AareVerdict = { hlsRequired, applicationContext: aare.applicationContextName.name ?? aare.applicationContextName.oid, warnings };
+  const challenge = aare.respondingAuthenticationValue?.value;
+  if (challenge) verdict.serverChallenge = challenge;
+  if (aare.respondingApTitle) verdict.serverSystemTitle = aare.respondingApTitle;
+  if (aare.respondingAeQualifier) verdict.serverCertificate = aare.respondingAeQualifier;
+  if (hlsRequired && !verdict.serverChallenge) {
+    throw new AuthenticationError('no-server-challenge', 'the meter asks for HLS authentication but its AARE carries no challenge (responding-authentication-value)');
+  }
+  return verdict;
+}
+
+/** Checks the InitiateResponse the meter negotiated; a zero PDU size or conformance would make every service fail. */
+export function checkInitiateResponse(r: InitiateResponse, proposed: number): string[] {
+  const warnings: string[] = [];
+  if (r.negotiatedDlmsVersionNumber !== DLMS_VERSION) warnings.push(`the meter negotiated DLMS version ${r.negotiatedDlmsVersionNumber} (we proposed ${DLMS_VERSION})`);
+  if (r.serverMaxReceivePduSize < 12) {
+    throw new AssociationError('bad-initiate-response', `the meter's InitiateResponse gives a server max receive PDU size of ${r.serverMaxReceivePduSize} bytes, too small for any request`);
+  }
+  if ((r.negotiatedConformance & ~proposed) !== 0) warnings.push('the meter negotiated conformance bits we did not propose');
+  return warnings;
+}

@@ -1,0 +1,295 @@
+/**
+ * The client side of one DLMS association over an ApduChannel: AARQ/AARE (aarq.ts), HLS pass 3/4 (hls.ts),
+ * protection of every service APDU (protection.ts), and RLRQ/RLRE. Services (get/set/action…) are built on
+ * `exchange()`, which hands back the plain answer APDU.
+ *
+ * open() closes the channel when the association fails, so a caller never holds a half-open link.
+ */
+import { type Apdu, decodeApdu, decodeApdus, encodeApdu } from '../apdu';
+import type { Aare, Rlrq, UserInformation } from '../apdu/acse';
+import { conformanceNames } from '../apdu/conformance';
+import { describeErrorApdu } from '../apdu/errors-apdu';
+import type { InitiateResponse } from '../apdu/initiate';
+import type { ProtectedApdu } from '../apdu/protected';
+import { AssociationError, DlmsError, ServiceError, toDlmsError } from '../errors';
+import type { CounterStore } from '../security/counter-store';
+import { randomBytes } from '../security/crypto';
+import { type HlsContext, type HlsMechanism } from '../security/hls';
+import { parsePublicKey } from '../security/keys';
+import { ReplayGuard } from '../security/replay-guard';
+import { type AarqMaterial, buildAarq, buildInitiateRequest, checkInitiateResponse, isCiphered, isHls, proposedConformance, readAare } from './aarq';
+import type { ApduChannel, TraceSink } from './channel';
+import { runHls } from './hls';
+import { type Authentication, type MeterOptions, type SecurityLevel, secretBytes } from './options';
+import { certificatePem, ClientProtection, counterAllocatorFor, protectionConfigFrom } from './protection';
+
+export interface AssociationInfo {
+  referencing: 'ln' | 'sn';
+  authentication: Authentication;
+  security: SecurityLevel;
+  suite: number;
+  conformance: number;
+  conformanceNames: string[];
+  serverMaxPduSize: number;
+  clientMaxPduSize: number;
+  dlmsVersion: number;
+  serverSystemTitle?: Uint8Array;
+  vaaName?: number;
+  /** Tolerated oddities of the meter's AARE (lengths, unexpected bits), one sentence each. */
+  warnings?: string[];
+}
+
+export interface AssociationDeps {
+  counterStore?: CounterStore;
+  trace?: TraceSink;
+  /** Source of challenges and dedicated keys (tests replay recorded challenges); default: CSPRNG. */
+  random?: (n: number) => Uint8Array;
+  /** Identifies the meter in the counter store; default from the address options. */
+  meterId?: string;
+  /** The association exists without AARQ (pre-established): no AARQ, no RLRQ. */
+  preEstablished?: boolean;
+  /** Pre-established ciphered associations: the meter's system title (otherwise learnt from the AARE). */
+  serverSystemTitle?: Uint8Array;
+  /** Replaces the proposed conformance block (meters that want a particular proposal). */
+  conformance?: number;
+}
+
+/** Worst-case bytes that protection adds: general-glo-ciphering header + tag, plus a general-signing envelope. */
+function protectionOverhead(o: MeterOptions): number {
+  let n = 0;
+  if (o.signing === 'general-signing') n += 1 + 1 + 9 + 9 + 1 + 1 + 3 + 1 + (o.suite === 2 ? 96 : 64);
+  if (isCiphered(o)) n += 1 + 9 + 3 + 5 + 12;
+  return n;
+}
+
+function hlsMechanism(a: Authentication): HlsMechanism {
+  return a as HlsMechanism;
+}
+
+export class ClientAssociation {
+  readonly maxRequestApdu: number;
+  private released = false;
+  private lost?: DlmsError;
+  private readonly listeners: ((apdu: Apdu) => void)[] = [];
+  private readonly pushGuard = new ReplayGuard();
+
+  private constructor(
+    private readonly channel: ApduChannel,
+    private readonly options: MeterOptions,
+    private readonly deps: AssociationDeps,
+    private readonly protection: ClientProtection,
+    readonly info: AssociationInfo,
+  ) {
+    this.maxRequestApdu = Math.max(0, info.serverMaxPduSize - protectionOverhead(options));
+    channel.onLost((e) => {
+      this.lost = e;
+    });
+    channel.onUnsolicited((bytes) => this.unsolicited(bytes));
+  }
+
+  static async open(channel: ApduChannel, options: MeterOptions, deps: AssociationDeps = {}): Promise<ClientAssociation> {
+    try {
+      return await ClientAssociation.establish(channel, options, deps);
+    } catch (e) {
+      await channel.close();
+      throw toDlmsError(e, 'association-failed');
+    }
+  }
+
+  private static async establish(channel: ApduChannel, o: MeterOptions, deps: AssociationDeps): Promise<ClientAssociation> {
+    const random = deps.random ?? randomBytes;
+    const config = protectionConfigFrom(o);
+    const needsCounter = isCiphered(o) || o.authentication === 'high-gmac';
+    const allocator = needsCounter ? await counterAllocatorFor(o, config, deps.counterStore, deps.meterId) : undefined;
+    if (isCiphered(o) && o.dedicatedKey) config.dedicatedKey = random(o.suite === 2 ? 32 : 16);
+    const protection = new ClientProtection(config, allocator);
+    const conformance = deps.conformance ?? proposedConformance(o);
+
+    if (deps.preEstablished) {
+      if (deps.serverSystemTitle) protection.serverSystemTitle = deps.serverSystemTitle;
+      const info = baseInfo(o, conformance, o.maxPduSize, 6, deps.serverSystemTitle);
+      return new ClientAssociation(channel, o, deps, protection, info);
+    }
+
+    const material: AarqMaterial = { conformance };
+    if (config.clientSystemTitle.length > 0) material.clientSystemTitle = config.clientSystemTitle;
+    if (o.authentication === 'low') material.password = secretBytes(o);
+    if (isHls(o.authentication)) material.clientChallenge = random(o.challengeLength);
+    const initiate = buildInitiateRequest(o, config.dedicatedKey ? { ...material, dedicatedKey: config.dedicatedKey } : material);
+    const aarq = buildAarq(o, material);
+    aarq.userInformation = isCiphered(o) ? await protectedInitiate(protection, encodeApdu(initiate)) : initiate;
+
+    const aarqBytes = encodeApdu(aarq);
+    // The AARQ of LLS carries the password: its bytes never go to the trace.
+    deps.trace?.({ direction: 'tx', layer: 'apdu', text: `AARQ ${o.referencing.toUpperCase()} ${o.authentication}${isCiphered(o) ? ` ${o.security}` : ''}`, ...(o.authentication === 'low' ? {} : { bytes: aarqBytes }) });
+    const answer = await channel.request(aarqBytes);
+    deps.trace?.({ direction: 'rx', layer: 'apdu', bytes: answer, text: 'AARE' });
+    const aare = expectAare(decodeApdu(answer, 'AARE'));
+    const verdict = readAare(aare, o);
+    const serverSystemTitle = verdict.serverSystemTitle ?? deps.serverSystemTitle;
+    if (serverSystemTitle) protection.serverSystemTitle = serverSystemTitle;
+    const response = initiateResponseOf(aare, protection);
+    const warnings = [...verdict.warnings, ...checkInitiateResponse(response, conformance)];
+    const info = baseInfo(o, response.negotiatedConformance, response.serverMaxReceivePduSize, response.negotiatedDlmsVersionNumber, serverSystemTitle);
+    info.vaaName = response.vaaName;
+    if (warnings.length > 0) info.warnings = warnings;
+    for (const w of warnings) deps.trace?.({ direction: 'info', layer: 'note', text: w });
+
+    const association = new ClientAssociation(channel, o, deps, protection, info);
+    if (verdict.hlsRequired) {
+      const ctx = hlsContext(o, config, material.clientChallenge!, verdict.serverChallenge!, serverSystemTitle, verdict.serverCertificate);
+      await runHls(hlsMechanism(o.authentication), ctx, o, response.vaaName, association.pass3Transport(), deps.trace);
+    }
+    return association;
+  }
+
+  private pass3Transport() {
+    return {
+      send: async (request: Apdu, sign: boolean): Promise<Uint8Array> => (await this.roundTrip(request, sign)).apdu,
+      nextCounter: () => this.protection.nextCounter(),
+    };
+  }
+
+  private async roundTrip(request: Apdu, sign = false): Promise<{ apdu: Uint8Array; envelope: string }> {
+    if (this.released) throw new AssociationError('released', 'the association has been released; open a new one');
+    if (this.lost) throw new AssociationError('association-lost', `the link to the meter was lost: ${this.lost.message}`, { cause: this.lost });
+    const plain = encodeApdu(request);
+    const wire = await this.protection.protectRequest(plain, { sign });
+    this.trace('tx', plain, `${request.kind}${wire.envelope === 'plain' ? '' : ` as ${wire.envelope}${wire.invocationCounter !== undefined ? ` IC ${wire.invocationCounter}` : ''}`}`);
+    const answer = await this.channel.request(wire.bytes);
+    const u = this.protection.unprotectAnswer(answer);
+    this.trace('rx', u.apdu, u.envelope === 'plain' ? 'answer' : `answer from ${u.envelope}${u.invocationCounter !== undefined ? ` IC ${u.invocationCounter}` : ''}`);
+    return u;
+  }
+
+  private trace(direction: 'tx' | 'rx', bytes: Uint8Array, text: string): void {
+    this.deps.trace?.({ direction, layer: 'apdu', bytes, text });
+  }
+
+  /**
+   * Sends a service request and resolves with the plain answer. An exception-response or
+   * confirmed-service-error rejects with ServiceError; data-access-results inside a normal answer do not.
+   */
+  async exchange(request: Apdu): Promise<Apdu> {
+    const u = await this.roundTrip(request);
+    const apdus = decodeApdus(u.apdu, `answer to ${request.kind}`);
+    if (apdus.length > 1) this.deps.trace?.({ direction: 'info', layer: 'note', text: `the meter sent ${apdus.length} APDUs in one answer; using the first (${apdus[0]!.kind})` });
+    const apdu = apdus[0]!;
+    if (apdu.kind === 'exception-response' || apdu.kind === 'confirmed-service-error') {
+      throw new ServiceError(apdu.kind, `${request.kind} refused: ${describeErrorApdu(apdu)}`, { details: { ...apdu } });
+    }
+    return apdu;
+  }
+
+  async exchangeUnconfirmed(request: Apdu): Promise<void> {
+    if (this.released) throw new AssociationError('released', 'the association has been released; open a new one');
+    const plain = encodeApdu(request);
+    const wire = await this.protection.protectRequest(plain);
+    this.trace('tx', plain, `${request.kind} (unconfirmed)${wire.envelope === 'plain' ? '' : ` as ${wire.envelope}`}`);
+    await this.channel.send(wire.bytes);
+  }
+
+  onUnsolicited(listener: (apdu: Apdu) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private unsolicited(bytes: Uint8Array): void {
+    let apdu: Apdu;
+    try {
+      apdu = decodeApdu(this.protection.unprotectAnswer(bytes, this.pushGuard).apdu, 'unsolicited APDU');
+    } catch (e) {
+      this.deps.trace?.({ direction: 'info', layer: 'note', text: `dropped an unsolicited APDU: ${toDlmsError(e).message}` });
+      return;
+    }
+    for (const l of this.listeners) l(apdu);
+  }
+
+  /** RLRQ/RLRE where the association was opened with an AARQ, then closes the channel. Never rejects. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    if (!this.deps.preEstablished && !this.lost) {
+      try {
+        const rlrq: Rlrq = { kind: 'rlrq', reason: 0 };
+        if (isCiphered(this.options)) {
+          // Like Gurux: a protected release carries a ciphered InitiateRequest, proving the RLRQ is ours.
+          const initiate = buildInitiateRequest(this.options, { conformance: this.deps.conformance ?? proposedConformance(this.options) });
+          rlrq.userInformation = await protectedInitiate(this.protection, encodeApdu(initiate));
+        }
+        const bytes = encodeApdu(rlrq);
+        this.trace('tx', bytes, 'RLRQ');
+        const answer = await this.channel.request(bytes);
+        this.trace('rx', answer, 'RLRE');
+      } catch (e) {
+        // Many meters do not implement release; closing the link ends the association anyway.
+        this.deps.trace?.({ direction: 'info', layer: 'note', text: `release: ${toDlmsError(e).message}; closing the link` });
+      }
+    }
+    await this.channel.close();
+  }
+}
+
+function baseInfo(o: MeterOptions, conformance: number, serverMaxPduSize: number, dlmsVersion: number, serverSystemTitle?: Uint8Array): AssociationInfo {
+  const info: AssociationInfo = {
+    referencing: o.referencing,
+    authentication: o.authentication,
+    security: o.security,
+    suite: o.suite,
+    conformance,
+    conformanceNames: conformanceNames(conformance),
+    serverMaxPduSize,
+    clientMaxPduSize: o.maxPduSize,
+    dlmsVersion,
+  };
+  if (serverSystemTitle) info.serverSystemTitle = serverSystemTitle;
+  return info;
+}
+
+async function protectedInitiate(protection: ClientProtection, initiate: Uint8Array): Promise<UserInformation> {
+  const p = await protection.protectGlobal(initiate);
+  return decodeApdu(p.bytes, 'glo-initiate-request') as ProtectedApdu;
+}
+
+function expectAare(apdu: Apdu): Aare {
+  if (apdu.kind === 'aare') return apdu;
+  if (apdu.kind === 'exception-response' || apdu.kind === 'confirmed-service-error') {
+    throw new AssociationError('aarq-refused', `the meter refused the AARQ: ${describeErrorApdu(apdu)}`);
+  }
+  throw new AssociationError('unexpected-answer', `the meter answered the AARQ with ${apdu.kind} instead of an AARE`);
+}
+
+/** The InitiateResponse of an accepted AARE, deciphered when it came as glo-initiate-response. */
+function initiateResponseOf(aare: Aare, protection: ClientProtection): InitiateResponse {
+  const u = aare.userInformation;
+  if (!u) throw new AssociationError('no-initiate-response', 'the AARE accepted the association but carries no InitiateResponse (user-information)');
+  if (u.kind === 'initiate-response') return u;
+  if (u.kind === 'unknown-apdu' || u.kind === 'initiate-request' || u.kind === 'exception-response' || u.kind === 'confirmed-service-error') {
+    throw new AssociationError('no-initiate-response', `the AARE's user-information holds ${u.kind} instead of an InitiateResponse`);
+  }
+  const plain = decodeApdu(protection.unprotectAnswer(encodeApdu(u)).apdu, 'AARE user-information');
+  if (plain.kind === 'confirmed-service-error') {
+    throw new AssociationError('initiate-refused', `association refused: ${describeErrorApdu(plain)}`);
+  }
+  if (plain.kind !== 'initiate-response') throw new AssociationError('no-initiate-response', `the AARE's ciphered user-information holds ${plain.kind} instead of an InitiateResponse`);
+  return plain;
+}
+
+function hlsContext(
+  o: MeterOptions,
+  config: ReturnType<typeof protectionConfigFrom>,
+  clientChallenge: Uint8Array,
+  serverChallenge: Uint8Array,
+  serverSystemTitle: Uint8Array | undefined,
+  serverCertificate: Uint8Array | undefined,
+): HlsContext {
+  const ctx: HlsContext = { clientChallenge, serverChallenge, hls2Algorithm: o.hls2Algorithm, suite: config.suite };
+  if (o.password || o.passwordHex) ctx.secret = secretBytes(o);
+  if (config.clientSystemTitle.length > 0) ctx.clientSystemTitle = config.clientSystemTitle;
+  if (serverSystemTitle) ctx.serverSystemTitle = serverSystemTitle;
+  if (config.blockCipherKey) ctx.blockCipherKey = config.blockCipherKey;
+  if (config.authenticationKey) ctx.authenticationKey = config.authenticationKey;
+  if (config.clientSigningKey) ctx.clientPrivateKey = config.clientSigningKey.privateKey;
+  if (config.serverSigningKey) ctx.serverPublicKey = config.serverSigningKey.publicKey;
+  else if (serverCertificate && o.authentication === 'high-ecdsa') ctx.serverPublicKey = parsePublicKey(certificatePem(serverCertificate)).publicKey;
+  return ctx;
+}

@@ -1,0 +1,276 @@
+/**
+ * APDU protection for one client association (protocol.md §e): ciphering of requests with invocation counters
+ * that are never reused, optional general-signing, and the checks on every answer — tag always verified, server
+ * counter strictly increasing, no weaker protection than configured, signatures verified.
+ *
+ * Envelopes chosen for requests:
+ *   plain APDU with a glo-/ded- form  → glo-xxx (global key) or ded-xxx (dedicated key)
+ *   signed (DF) or no glo- form       → general-glo-ciphering / general-ded-ciphering (DB / DC)
+ * Signing wraps the plain APDU first, ciphering wraps the DF (sign-then-encrypt, as the Sagemcom T-210D wants).
+ */
+import * as fs from 'node:fs';
+import { SecurityError, UsageError } from '../errors';
+import { checkKeyForSuite, unwrapGeneralGlo, unwrapGlo, wrapGeneralGlo, wrapGlo, type UnprotectOptions } from '../security/cipher';
+import { CounterAllocator, type CounterStore, counterKey } from '../security/counter-store';
+import type { SecuritySuite } from '../security/crypto';
+import { FileCounterStore } from '../security/file-counter-store';
+import { parsePrivateKey, parsePublicKey, type ParsedPrivateKey, type ParsedPublicKey } from '../security/keys';
+import { ReplayGuard } from '../security/replay-guard';
+import { checkSuite, securityControlFor, type SecurityPolicy } from '../security/security-control';
+import { buildGeneralSigning, verifyGeneralSigning } from '../security/signing';
+import { cipheredTagFor, GENERAL_DED_CIPHERING, GENERAL_GLO_CIPHERING, GENERAL_SIGNING, type KeyKind, plainTagFor } from '../security/tags';
+import { bytesEqual } from '../util/bytes';
+import { fromHex, toHex } from '../util/hex';
+import type { MeterOptions } from './options';
+
+export interface ProtectionConfig {
+  security: SecurityPolicy;
+  suite: SecuritySuite;
+  clientSystemTitle: Uint8Array;
+  blockCipherKey?: Uint8Array;
+  authenticationKey?: Uint8Array;
+  /** The association's dedicated key: service APDUs then use ded- envelopes. */
+  dedicatedKey?: Uint8Array;
+  /** Our signing key (general-signing, signPass3, HLS-ECDSA). */
+  clientSigningKey?: ParsedPrivateKey;
+  /** The meter's public key, to verify its signatures. */
+  serverSigningKey?: ParsedPublicKey;
+  /** Sign every request (options.signing = general-signing). */
+  signAll: boolean;
+}
+
+export interface ProtectedRequest {
+  bytes: Uint8Array;
+  /** Invocation counter of the outer ciphering, when ciphered. */
+  invocationCounter?: number;
+  envelope: string;
+}
+
+/** Reads a key option: PEM or hex text as is, anything else is taken as a file name. */
+export function keyText(value: string, what: string): string {
+  const v = value.trim();
+  if (v.includes('-----BEGIN ') || /^(0x)?[0-9a-fA-F\s:]+$/.test(v)) return v;
+  try {
+    return fs.readFileSync(v, 'utf8');
+  } catch (e) {
+    throw new UsageError('bad-key-file', `${what}: ${JSON.stringify(v)} is neither PEM nor hex, and reading it as a file failed (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+  }
+}
+
+/** A DER certificate (AARE responding-AE-qualifier) as PEM text for parsePublicKey. */
+export function certificatePem(der: Uint8Array): string {
+  const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n');
+  return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
+}
+
+/** The configuration from resolved options (keys parsed, key files read). */
+export function protectionConfigFrom(o: MeterOptions): ProtectionConfig {
+  const suite = checkSuite(o.suite);
+  const curve = suite === 2 ? 'P-384' : 'P-256';
+  const config: ProtectionConfig = {
+    security: o.security,
+    suite,
+    clientSystemTitle: o.systemTitle ? fromHex(o.systemTitle, 'system-title') : new Uint8Array(0),
+    signAll: o.signing === 'general-signing',
+  };
+  if (o.blockCipherKey) config.blockCipherKey = fromHex(o.blockCipherKey, 'block cipher key');
+  if (o.authenticationKey) config.authenticationKey = fromHex(o.authenticationKey, 'authentication key');
+  if (o.clientSigningKey) config.clientSigningKey = parsePrivateKey(keyText(o.clientSigningKey, 'client signing key'), suite === 0 ? undefined : curve);
+  if (o.serverSigningKey) config.serverSigningKey = parsePublicKey(keyText(o.serverSigningKey, 'server signing key'), suite === 0 ? undefined : curve);
+  return config;
+}
+
+/** Identifies the meter in the counter store when the caller gives no id: where it is and who we are to it. */
+export function meterIdFor(o: MeterOptions): string {
+  const where = o.medium === 'serial' ? `serial:${o.serialPath}` : `${o.medium}:${o.host}:${o.port}`;
+  return `${where}|${o.framing}|client ${o.clientAddress}|server ${o.serverAddress}${o.physicalAddress ? `/${o.physicalAddress}` : ''}`;
+}
+
+/** The allocator for our invocation counter; raises the store to options.invocationCounter (never lowers). */
+export async function counterAllocatorFor(o: MeterOptions, config: ProtectionConfig, store?: CounterStore, meterId?: string): Promise<CounterAllocator> {
+  if (!config.blockCipherKey) throw new SecurityError('missing-key', 'ciphering needs the block cipher key (--ek)');
+  const s = store ?? new FileCounterStore(o.counterStore ? { path: o.counterStore } : {});
+  const key = counterKey({ meterId: meterId ?? meterIdFor(o), systemTitle: config.clientSystemTitle, key: config.blockCipherKey });
+  const allocator = new CounterAllocator(s, key);
+  if (o.invocationCounter > 0) await allocator.setAtLeast(o.invocationCounter);
+  return allocator;
+}
+
+export interface UnprotectedAnswer {
+  /** The plain APDU bytes (may hold several APDUs back to back). */
+  apdu: Uint8Array;
+  /** How it came: 'plain', 'glo-get-response', 'general-glo-ciphering', 'general-signing+…'. */
+  envelope: string;
+  invocationCounter?: number;
+}
+
+const MAX_NESTING = 3;
+
+export class ClientProtection {
+  /** Known after the AARE (A4) or from a general-glo-ciphering header. */
+  serverSystemTitle?: Uint8Array;
+  private readonly replay = new ReplayGuard();
+
+  constructor(
+    readonly config: ProtectionConfig,
+    private readonly allocator?: CounterAllocator,
+  ) {
+    if (config.security !== 'none') {
+      if (!config.blockCipherKey) throw new SecurityError('missing-key', `security ${config.security} needs the block cipher key (--ek)`);
+      checkKeyForSuite(config.blockCipherKey, config.suite);
+      if (config.clientSystemTitle.length !== 8) throw new SecurityError('bad-system-title', `security ${config.security} needs an 8-byte client system title (--system-title)`);
+    }
+  }
+
+  get ciphered(): boolean {
+    return this.config.security !== 'none';
+  }
+
+  /** The next value of our invocation counter (HLS-GMAC f(StoC) takes one too). */
+  nextCounter(): Promise<number> {
+    if (!this.allocator) throw new SecurityError('no-counter', 'no invocation counter store is configured for this association');
+    return this.allocator.next();
+  }
+
+  /** Ciphers with the global key (AARQ/RLRQ user-information): glo-initiate-request. */
+  async protectGlobal(plain: Uint8Array): Promise<ProtectedRequest> {
+    const ic = await this.nextCounter();
+    const tag = protectedTagForPlain(plain[0]!, 'glo');
+    if (tag === undefined) throw new SecurityError('no-ciphered-tag', `APDU tag 0x${plain[0]!.toString(16)} has no glo- form`);
+    const bytes = wrapGlo(tag, this.params(plain, ic, false));
+    return { bytes, invocationCounter: ic, envelope: `glo-${tagName(plain[0]!)}` };
+  }
+
+  /**
+   * A service request as it goes on the wire. `sign` forces general-signing for this APDU (signPass3) even when
+   * not every request is signed.
+   */
+  async protectRequest(plain: Uint8Array, options: { sign?: boolean } = {}): Promise<ProtectedRequest> {
+    let content = plain;
+    let signed = false;
+    if (this.config.signAll || options.sign) {
+      content = this.sign(plain);
+      signed = true;
+    }
+    if (!this.ciphered) return { bytes: content, envelope: signed ? 'general-signing' : 'plain' };
+    const ic = await this.nextCounter();
+    const dedicated = this.config.dedicatedKey !== undefined;
+    const tag = signed ? undefined : protectedTagForPlain(content[0]!, dedicated ? 'ded' : 'glo');
+    if (tag !== undefined) {
+      return { bytes: wrapGlo(tag, this.params(content, ic, dedicated)), invocationCounter: ic, envelope: `${dedicated ? 'ded' : 'glo'}-${tagName(content[0]!)}` };
+    }
+    const bytes = wrapGeneralGlo(this.params(content, ic, dedicated), { dedicated });
+    const envelope = `${dedicated ? 'general-ded-ciphering' : 'general-glo-ciphering'}${signed ? '(general-signing)' : ''}`;
+    return { bytes, invocationCounter: ic, envelope };
+  }
+
+  private sign(plain: Uint8Array): Uint8Array {
+    const key = this.config.clientSigningKey;
+    if (!key) throw new SecurityError('missing-signing-key', 'general-signing needs the client signing key (--client-key)');
+    if (!this.serverSystemTitle) throw new SecurityError('missing-system-title', "general-signing names the recipient, but the meter's system title is not known (no responding-AP-title in the AARE)");
+    const suite = this.config.suite === 0 ? (key.curve === 'P-384' ? 2 : 1) : this.config.suite;
+    return buildGeneralSigning({
+      transactionId: new Uint8Array(0),
+      originator: this.config.clientSystemTitle,
+      recipient: this.serverSystemTitle,
+      content: plain,
+      privateKey: key.privateKey,
+      suite,
+    });
+  }
+
+  private params(plain: Uint8Array, ic: number, dedicated: boolean) {
+    const sc = securityControlFor(this.config.security, this.config.suite);
+    const blockCipherKey = dedicated ? this.config.dedicatedKey! : this.config.blockCipherKey!;
+    const p = { plaintextApdu: plain, securityControl: sc, invocationCounter: ic, systemTitle: this.config.clientSystemTitle, blockCipherKey };
+    return this.config.authenticationKey ? { ...p, authenticationKey: this.config.authenticationKey } : p;
+  }
+
+  private unprotectOptions(): UnprotectOptions {
+    return { verify: true, required: this.config.security, suite: this.config.suite };
+  }
+
+  private serverTitle(what: string): Uint8Array {
+    if (!this.serverSystemTitle) {
+      throw new SecurityError('missing-system-title', `cannot decipher the ${what}: the meter's system title is unknown (its AARE carried no responding-AP-title)`);
+    }
+    return this.serverSystemTitle;
+  }
+
+  /**
+   * Removes the protection of an answer (or a push when `replay` is another guard). Plain answers are accepted
+   * only when nothing is configured, or when they are error APDUs (a meter that cannot decipher answers plainly).
+   */
+  unprotectAnswer(bytes: Uint8Array, guard: ReplayGuard = this.replay): UnprotectedAnswer {
+    return this.peel(bytes, guard, 0, false);
+  }
+
+  private peel(bytes: Uint8Array, guard: ReplayGuard, depth: number, insideProtection: boolean): UnprotectedAnswer {
+    if (bytes.length === 0) throw new SecurityError('empty-answer', 'the meter answered with an empty APDU');
+    if (depth > MAX_NESTING) throw new SecurityError('nesting-too-deep', `the answer nests more than ${MAX_NESTING} protection envelopes`);
+    const tag = bytes[0]!;
+    const service = plainTagFor(tag);
+    if (service) {
+      const dedicated = service.kind === 'ded';
+      const key = dedicated ? this.config.dedicatedKey : this.config.blockCipherKey;
+      if (!key) throw new SecurityError('missing-key', `the meter sent a ${service.kind}-${service.name} but no ${dedicated ? 'dedicated' : 'block cipher'} key is configured`);
+      const st = this.serverTitle(`${service.kind}-${service.name}`);
+      const keys = this.config.authenticationKey ? { blockCipherKey: key, authenticationKey: this.config.authenticationKey } : { blockCipherKey: key };
+      const u = unwrapGlo(bytes, { ...keys, systemTitle: st }, this.unprotectOptions());
+      guard.accept(st, u.invocationCounter);
+      return { apdu: u.apdu, envelope: `${service.kind}-${service.name}`, invocationCounter: u.invocationCounter };
+    }
+    if (tag === GENERAL_GLO_CIPHERING || tag === GENERAL_DED_CIPHERING) {
+      const dedicated = tag === GENERAL_DED_CIPHERING;
+      const key = dedicated ? this.config.dedicatedKey : this.config.blockCipherKey;
+      if (!key) throw new SecurityError('missing-key', `the meter sent a ${dedicated ? 'general-ded' : 'general-glo'}-ciphering APDU but no ${dedicated ? 'dedicated' : 'block cipher'} key is configured`);
+      const keys = this.config.authenticationKey ? { blockCipherKey: key, authenticationKey: this.config.authenticationKey } : { blockCipherKey: key };
+      const u = unwrapGeneralGlo(bytes, this.serverSystemTitle ? { ...keys, systemTitle: this.serverSystemTitle } : keys, this.unprotectOptions());
+      if (this.serverSystemTitle && !bytesEqual(u.systemTitle, this.serverSystemTitle)) {
+        throw new SecurityError(
+          'unexpected-system-title',
+          `the answer was ciphered by system title ${toHex(u.systemTitle)}, but the meter's AARE named ${toHex(this.serverSystemTitle)}`,
+        );
+      }
+      guard.accept(u.systemTitle, u.invocationCounter);
+      const inner = this.peel(u.apdu, guard, depth + 1, true);
+      const kind = dedicated ? 'general-ded-ciphering' : 'general-glo-ciphering';
+      return { ...inner, envelope: inner.envelope === 'plain' ? kind : `${kind}(${inner.envelope})`, invocationCounter: u.invocationCounter };
+    }
+    if (tag === GENERAL_SIGNING) {
+      const pub = this.config.serverSigningKey;
+      if (!pub) {
+        throw new SecurityError('missing-server-key', "the meter signed its answer (general-signing) but no server signing key is configured to verify it: give --server-key");
+      }
+      const suite = pub.curve === 'P-384' ? 2 : 1;
+      const decoded = verifyGeneralSigning(bytes, pub.publicKey, suite);
+      const inner = this.peel(decoded.content, guard, depth + 1, insideProtection);
+      return { ...inner, envelope: `general-signing(${inner.envelope})` };
+    }
+    if (this.ciphered && !insideProtection && !isErrorApdu(tag)) {
+      throw new SecurityError(
+        'unprotected-answer',
+        `the meter answered without protection (APDU tag 0x${tag.toString(16).toUpperCase().padStart(2, '0')}) but security ${this.config.security} is configured`,
+      );
+    }
+    return { apdu: bytes, envelope: 'plain' };
+  }
+}
+
+function isErrorApdu(tag: number): boolean {
+  return tag === 0xd8 || tag === 0x0e;
+}
+
+/** The glo-/ded- tag for a plain APDU tag, or undefined where there is none (then general-glo-ciphering). */
+function protectedTagForPlain(plainTag: number, kind: KeyKind): number | undefined {
+  try {
+    return cipheredTagFor(plainTag, kind);
+  } catch {
+    return undefined;
+  }
+}
+
+function tagName(plainTag: number): string {
+  const tag = protectedTagForPlain(plainTag, 'glo');
+  return (tag !== undefined ? plainTagFor(tag)?.name : undefined) ?? `apdu-0x${plainTag.toString(16)}`;
+}
