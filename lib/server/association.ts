@@ -30,6 +30,8 @@ import { type HlsContext, type HlsMechanism, hlsServerResponse, verifyClientGmac
 import { lgzChallenge } from '../security/lgz';
 import { concatBytes } from '../util/bytes';
 import { toHex } from '../util/hex';
+import type { AccessRights } from './access';
+import type { AccessContext, SessionFacts } from './model/types';
 import { type Envelope, exceptionResponse, ProtectionFault, type SecurityRuntime, ServerProtection, serviceNotAllowed, STATE_SERVICE_UNKNOWN, SERVICE_NOT_SUPPORTED } from './protection';
 
 /** The current association's logical name as clients address it (0.0.40.0.0.255 means "the current one"). */
@@ -91,8 +93,8 @@ export interface ClientAssociationConfig {
   associationLn: Uint8Array;
   /** SN base name of the association object (vaa-name), default 0xFA00. */
   vaaName?: number;
-  /** Access-rights profile name the services apply (e.g. 'public', 'management'). */
-  rights: string;
+  /** What this client may read, write and invoke (lib/server/access.ts). */
+  rights: AccessRights;
   /** Built-in demo secret that may be printed (false for secrets a user passed in). */
   printableSecret?: boolean;
 }
@@ -104,20 +106,16 @@ export interface ServerIdentity {
   signingKey?: Uint8Array;
 }
 
-/** What the services need to know about the association a request came in. */
-export interface SessionFacts {
-  clientSap: number;
-  associationLn: Uint8Array;
-  authenticated: boolean;
-  now: Date;
+/** What the services need to know about the association a request came in (ServiceContext without the model). */
+export interface AssociationContext extends AccessContext {
   referencing: Referencing;
   /** Largest plain APDU the client can receive once the answer is protected. */
   maxPduSize: number;
   conformance: number;
-  rights: string;
+  rights: AccessRights;
 }
 
-export type ServeFn = (request: Apdu, facts: SessionFacts) => Apdu | undefined;
+export type ServeFn = (request: Apdu, ctx: AssociationContext) => Apdu | undefined;
 
 export interface AssociationDeps {
   serve: ServeFn;
@@ -128,6 +126,8 @@ export interface AssociationDeps {
 }
 
 export type AssociationState = 'idle' | 'awaiting-pass3' | 'associated';
+
+const MECHANISM_IDS: Record<Authentication, number> = { none: 0, low: 1, high: 2, 'high-md5': 3, 'high-sha1': 4, 'high-gmac': 5, 'high-sha256': 6, 'high-ecdsa': 7 };
 
 /** Envelope overhead allowance when the answer is ciphered (tag, length, SC, IC, GMAC tag, general-glo header). */
 const CIPHER_OVERHEAD = 32;
@@ -222,13 +222,23 @@ export class ServerAssociation {
     return this.protection.protect(encodeApdu(answer), unwrapped.envelope);
   }
 
-  facts(): SessionFacts {
+  facts(): AssociationContext {
     const overhead = this.ciphered ? CIPHER_OVERHEAD : 0;
+    const session: SessionFacts = {
+      conformance: this.negotiatedConformance,
+      clientMaxPduSize: this.clientMaxPdu,
+      serverMaxPduSize: this.config.maxPduSize,
+      mechanism: MECHANISM_IDS[this.config.authentication],
+      ciphered: this.ciphered,
+      dlmsVersion: DLMS_VERSION,
+    };
+    if (this.protection.clientSystemTitle) session.clientSystemTitle = this.protection.clientSystemTitle;
     return {
       clientSap: this.config.clientSap,
       associationLn: this.config.associationLn,
       authenticated: this.authenticated,
       now: this.now(),
+      session,
       referencing: this.config.referencing,
       maxPduSize: Math.max(MIN_CLIENT_PDU_SIZE, this.clientMaxPdu - overhead),
       conformance: this.negotiatedConformance,

@@ -7,7 +7,8 @@ import * as assert from 'node:assert/strict';
 import { type Aare, decodeApdu, decodeApdus, encodeApdu } from '../../lib/apdu/index';
 import { CONFORMANCE_GURUX_LN, CONFORMANCE_GURUX_SN } from '../../lib/apdu/conformance';
 import type { Apdu } from '../../lib/apdu/index';
-import { type ClientAssociationConfig, ServerAssociation, type SessionFacts } from '../../lib/server/association';
+import { type ClientAssociationConfig, ServerAssociation, type AssociationContext } from '../../lib/server/association';
+import { FULL_ACCESS } from '../../lib/server/access';
 import { newSecurityRuntime, type SecurityRuntime } from '../../lib/server/protection';
 import { unwrapGlo } from '../../lib/security/cipher';
 import { buildGeneralSigning } from '../../lib/security/signing';
@@ -50,14 +51,14 @@ function base(overrides: Partial<ClientAssociationConfig>): ClientAssociationCon
     conformance: CONFORMANCE_GURUX_LN,
     maxPduSize: 1024,
     associationLn: Uint8Array.of(0, 0, 40, 0, 1, 255),
-    rights: 'management',
+    rights: FULL_ACCESS,
     ...overrides,
   };
 }
 
 interface Harness {
   assoc: ServerAssociation;
-  served: { request: Apdu; facts: SessionFacts }[];
+  served: { request: Apdu; facts: AssociationContext }[];
   log: string[];
 }
 
