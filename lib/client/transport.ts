@@ -267,6 +267,7 @@ abstract class ChannelCore implements DlmsChannel {
     this.lostError = error;
     this.note(`link lost: ${error.message}`);
     this.failPending(error);
+    this.lostHook(error);
     this.stopTimers();
     void this.medium.close();
     for (const l of this.lostListeners) {
@@ -285,6 +286,9 @@ abstract class ChannelCore implements DlmsChannel {
     }
     this.markLost(reason ?? new MediaError('connection-closed', `${this.medium.description}: the connection was closed`));
   }
+
+  /** Framing-specific reaction to a loss (HDLC: a connect in progress fails). */
+  protected lostHook(_error: DlmsError): void {}
 
   /** The medium closed while close() waits for the link's farewell. */
   protected mediumGone(): void {}
@@ -431,6 +435,13 @@ class HdlcChannel extends ChannelCore {
       };
       this.step(() => this.link.disconnect());
     });
+  }
+
+  protected override lostHook(error: DlmsError): void {
+    const w = this.connectWaiter;
+    this.connectWaiter = undefined;
+    this.link.abort();
+    w?.reject(error);
   }
 
   protected override mediumGone(): void {
@@ -615,6 +626,7 @@ class WrapperChannel extends ChannelCore {
       this.staleAnswers++;
       if (this.datagrams && attempts < this.options.retries) {
         this.note(`no answer within ${this.options.responseTimeout} ms: sending the request datagram again (${attempts + 1} of ${this.options.retries})`);
+        this.trace({ direction: 'tx', layer: 'frame', bytes: frame.slice(0, WRAPPER_HEADER_LENGTH), text: `${describeWrapper(decodeWrapper(frame))} (sent again)` });
         this.write(frame);
         this.armTimer(frame, attempts + 1);
         return;
