@@ -230,7 +230,9 @@ export function plainToData(json: unknown, schema: TypeSchema | undefined, hint:
 /** The value to write to an attribute from plain or typed JSON. */
 export function valueForAttribute(classId: number, attribute: number, json: unknown): DataValue {
   const d = attributeDescriptor(classId, attribute);
-  return plainToData(json, d?.type, attributeHint(classId, attribute), `value of attribute ${attribute}`);
+  // Top-level enums carry their names on the descriptor rather than in the type.
+  const schema: TypeSchema | undefined = d?.type === 'enum' && d.enumNames ? { enum: d.enumNames } : d?.type;
+  return plainToData(json, schema, attributeHint(classId, attribute), `value of attribute ${attribute}`);
 }
 
 /** The parameters of a method from plain or typed JSON; undefined json → undefined (the services send integer 0). */
