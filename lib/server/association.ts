@@ -32,7 +32,7 @@ import { concatBytes } from '../util/bytes';
 import { toHex } from '../util/hex';
 import type { AccessRights } from './access';
 import type { AccessContext, SessionFacts } from './model/types';
-import { type Envelope, exceptionResponse, ProtectionFault, type SecurityRuntime, ServerProtection, serviceNotAllowed, STATE_SERVICE_UNKNOWN, SERVICE_NOT_SUPPORTED } from './protection';
+import { type Envelope, exceptionResponse, noteClientCounter, ProtectionFault, type SecurityRuntime, ServerProtection, serviceNotAllowed, STATE_SERVICE_UNKNOWN, SERVICE_NOT_SUPPORTED } from './protection';
 
 /** The current association's logical name as clients address it (0.0.40.0.0.255 means "the current one"). */
 export const CURRENT_ASSOCIATION_LN = Uint8Array.of(0, 0, 40, 0, 0, 255);
@@ -109,8 +109,10 @@ export interface ServerIdentity {
 /** What the services need to know about the association a request came in (ServiceContext without the model). */
 export interface AssociationContext extends AccessContext {
   referencing: Referencing;
-  /** Largest plain APDU the client can receive once the answer is protected. */
+  /** The client's max receive PDU size. */
   maxPduSize: number;
+  /** Bytes the protection adds to each answer; block transfer leaves room for it. */
+  responseOverhead: number;
   conformance: number;
   rights: AccessRights;
 }
@@ -223,7 +225,6 @@ export class ServerAssociation {
   }
 
   facts(): AssociationContext {
-    const overhead = this.ciphered ? CIPHER_OVERHEAD : 0;
     const session: SessionFacts = {
       conformance: this.negotiatedConformance,
       clientMaxPduSize: this.clientMaxPdu,
@@ -240,7 +241,8 @@ export class ServerAssociation {
       now: this.now(),
       session,
       referencing: this.config.referencing,
-      maxPduSize: Math.max(MIN_CLIENT_PDU_SIZE, this.clientMaxPdu - overhead),
+      maxPduSize: this.clientMaxPdu,
+      responseOverhead: this.ciphered ? CIPHER_OVERHEAD : 0,
       conformance: this.negotiatedConformance,
       rights: this.config.rights,
     };
@@ -478,6 +480,7 @@ export class ServerAssociation {
       }
       const current = guard.last(title);
       if (current === undefined || v.invocationCounter > current) guard.accept(title, v.invocationCounter);
+      noteClientCounter(this.protection.runtime, v.invocationCounter);
       return true;
     } catch (e) {
       this.log(`HLS pass 3 could not be checked: ${e instanceof DlmsError ? e.message : String(e)}`);

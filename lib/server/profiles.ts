@@ -34,8 +34,6 @@ export const DEFAULT_SERVER_SYSTEM_TITLE = '53494D0000000001';
 /** What the simulator serves over LN: the services lib/server/services.ts implements. */
 export const SERVER_CONFORMANCE_LN = conformanceFromNames([
   'general-protection',
-  'general-block-transfer',
-  'attribute0-supported-with-get',
   'block-transfer-with-get-or-read',
   'block-transfer-with-set-or-write',
   'block-transfer-with-action',

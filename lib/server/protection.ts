@@ -13,7 +13,7 @@ import { DlmsError, SecurityError } from '../errors';
 import { readSecurityHeader, SYSTEM_TITLE_LENGTH, unwrapGeneralGlo, unwrapGlo, wrapGeneralGlo, wrapGlo } from '../security/cipher';
 import type { SecuritySuite } from '../security/crypto';
 import { ReplayGuard } from '../security/replay-guard';
-import { policySatisfies, securityControlFor, decodeSecurityControl, type SecurityPolicy } from '../security/security-control';
+import { policySatisfies, securityControlFor, type SecurityPolicy } from '../security/security-control';
 import { decodeGeneralSigning, verifyGeneralSigning } from '../security/signing';
 import { cipheredTagFor, GENERAL_CIPHERING, GENERAL_DED_CIPHERING, GENERAL_GLO_CIPHERING, GENERAL_SIGNING, plainTagFor } from '../security/tags';
 import { toHex } from '../util/hex';
@@ -89,6 +89,13 @@ export interface ServerSecurityConfig {
 export interface SecurityRuntime {
   replayGuard: ReplayGuard;
   serverCounter: ServerInvocationCounter;
+  /** Highest client counter accepted from any system title (what the invocation counter object shows). */
+  lastClientCounter?: number;
+}
+
+/** Records an accepted client counter in the runtime's summary. */
+export function noteClientCounter(runtime: SecurityRuntime, ic: number): void {
+  if (runtime.lastClientCounter === undefined || ic > runtime.lastClientCounter) runtime.lastClientCounter = ic;
 }
 
 export function newSecurityRuntime(serverCounterStart = 0): SecurityRuntime {
@@ -203,6 +210,7 @@ export class ServerProtection {
       throw new ProtectionFault('deciphering-error', `cannot decipher the ${envelope} request: ${message}`, exceptionResponse(STATE_SERVICE_NOT_ALLOWED, SERVICE_DECIPHERING_ERROR));
     }
     guard.accept(systemTitle, ic);
+    noteClientCounter(this.runtime, ic);
     return { apdu: plain, envelope, invocationCounter: ic, counterFloor: floor };
   }
 
@@ -230,11 +238,6 @@ export class ServerProtection {
       return plain;
     }
     return wrapGlo(tag, params);
-  }
-
-  /** Whether the client's request used at least the configured protection (security control check). */
-  static satisfies(securityControlByte: number, policy: SecurityPolicy): boolean {
-    return policySatisfies(decodeSecurityControl(securityControlByte), policy);
   }
 }
 

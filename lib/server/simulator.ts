@@ -1,0 +1,370 @@
+/**
+ * The meter simulator runner: listens (TCP, UDP or one serial port / injected medium), wraps each accepted medium in
+ * a ServerChannel (lib/server/transport.ts), keeps one association + services state per (link, client SAP), and
+ * pushes DataNotifications to the push setup's destination on a schedule and on demand (push setup method 1).
+ *
+ * Counters that real meters persist (the client invocation counter each client must exceed, the server's own)
+ * live per client SAP for the whole run, so a second connection with an old counter is refused as a replay.
+ */
+import * as net from 'node:net';
+import * as dgram from 'node:dgram';
+import { encodeApdu, type Apdu } from '../apdu/index';
+import type { DataNotification } from '../apdu/notification';
+import { dateTimeToBytes } from '../axdr/datetime';
+import type { TraceSink } from '../client/channel';
+import type { MeterOptions, Referencing } from '../client/options';
+import { DlmsError, MediaError, UsageError } from '../errors';
+import { encodeWrapper } from '../link/wrapper';
+import { TcpListener, UdpListener } from '../media/listener';
+import type { Medium } from '../media/types';
+import { wrapGeneralGlo } from '../security/cipher';
+import { securityControlFor } from '../security/security-control';
+import { fromHex } from '../util/hex';
+import { type ClientAssociationConfig, ServerAssociation } from './association';
+import type { ServerChannel, ServerPeer } from './channel';
+import { buildMeterModel, type SimulatedMeter } from './model/meter';
+import type { AssociationDefinition } from './model/objects';
+import type { AccessContext, MeterModel } from './model/types';
+import { type ClientDescription, clientFromOptions, describeClient, type ProfileName, type SimulatorProfile, simulatorProfile } from './profiles';
+import { newSecurityRuntime, type SecurityRuntime } from './protection';
+import { ServerServices } from './services';
+import { type ServerFaults, serveMedium } from './transport';
+
+export interface PushOptions {
+  /** host:port; default: the push setup object's destination. */
+  destination?: string;
+  /** Push every this many ms (0/absent: only on demand). */
+  intervalMs?: number;
+  /** Protect the notification with general-glo-ciphering (keys of the first ciphered client). */
+  ciphered?: boolean;
+  protocol?: 'tcp' | 'udp';
+}
+
+export interface SimulatorOptions {
+  /** 0 = ephemeral (default 4059). */
+  port?: number;
+  host?: string;
+  framing: 'hdlc' | 'wrapper';
+  transport?: 'tcp' | 'udp' | 'serial';
+  /** serial: a medium to serve (e.g. a SerialMedium, or a test double). */
+  medium?: Medium;
+  referencing?: Referencing;
+  profile?: ProfileName;
+  physicalAddress?: number;
+  logicalDevice?: number;
+  /** Extra clients: option-schema objects (as `dlms simulate` passes them) or ready configurations. */
+  clients?: (MeterOptions | ClientAssociationConfig)[];
+  serverSystemTitle?: Uint8Array | string;
+  /** Raw private scalar for HLS-ECDSA pass 4. */
+  serverSigningKey?: Uint8Array;
+  /** Replaces the built-in meter. */
+  model?: MeterModel;
+  now?: () => Date;
+  random?: (n: number) => Uint8Array;
+  faults?: ServerFaults;
+  push?: PushOptions;
+  trace?: TraceSink;
+  log?: (line: string) => void;
+}
+
+export interface Simulator {
+  readonly port: number;
+  readonly address: string;
+  readonly profile: SimulatorProfile;
+  /** The built-in meter (absent when a model was given). */
+  readonly meter?: SimulatedMeter;
+  readonly model: MeterModel;
+  clients(): ClientDescription[];
+  /** Sends a DataNotification to the push destination now. */
+  push(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function isConfig(c: MeterOptions | ClientAssociationConfig): c is ClientAssociationConfig {
+  return (c as ClientAssociationConfig).associationLn instanceof Uint8Array;
+}
+
+interface Session {
+  association: ServerAssociation;
+  services: ServerServices;
+}
+
+class SimulatorImpl implements Simulator {
+  port = 0;
+  address = '';
+  readonly profile: SimulatorProfile;
+  readonly meter?: SimulatedMeter;
+  readonly model: MeterModel;
+  private readonly configs: ClientAssociationConfig[];
+  private readonly runtimes = new Map<number, SecurityRuntime>();
+  private readonly channels = new Set<ServerChannel>();
+  private tcp?: TcpListener;
+  private udp?: UdpListener;
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+  private pushId = 0;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: SimulatorOptions) {
+    this.profile = simulatorProfile(options.profile ?? 'generic', options.referencing);
+    if (options.serverSystemTitle !== undefined) {
+      this.profile.serverSystemTitle = typeof options.serverSystemTitle === 'string' ? fromHex(options.serverSystemTitle, 'server system title') : options.serverSystemTitle;
+    }
+    if (options.serverSigningKey) this.profile.serverSigningKey = options.serverSigningKey;
+    if (options.physicalAddress !== undefined) this.profile.physicalAddress = options.physicalAddress;
+    const referencing = this.profile.referencing;
+    this.configs = [...this.profile.clients];
+    for (const extra of options.clients ?? []) {
+      const config = isConfig(extra) ? extra : clientFromOptions({ ...extra, referencing }, this.configs.length + 1, this.profile.clients[0]?.conformance);
+      // A configured client replaces a built-in one with the same SAP.
+      const at = this.configs.findIndex((c) => c.clientSap === config.clientSap);
+      if (at >= 0) this.configs[at] = { ...config, associationLn: this.configs[at]!.associationLn };
+      else this.configs.push(config);
+    }
+    this.now = options.now ?? (() => new Date());
+    if (options.model) this.model = options.model;
+    else {
+      this.meter = buildMeterModel({
+        referencing,
+        associations: this.configs.map((c) => this.definition(c)),
+        conformance: this.configs[0]?.conformance ?? 0,
+        serverMaxPduSize: this.configs[0]?.maxPduSize ?? 1024,
+        serverSystemTitle: this.profile.serverSystemTitle,
+        invocationCounter: (instance) => this.counterFor(instance),
+        pushRequested: () => {
+          this.push().catch((e: unknown) => this.log(`push failed: ${e instanceof Error ? e.message : String(e)}`));
+        },
+        ...(options.push?.destination ? { pushDestination: options.push.destination } : {}),
+        hdlc: {},
+      });
+      this.model = this.meter.model;
+    }
+  }
+
+  private definition(c: ClientAssociationConfig): AssociationDefinition {
+    const instance = c.associationLn[4]!;
+    const ciphered = c.security !== 'none' || c.authentication === 'high-gmac';
+    return { clientSap: c.clientSap, instance, mechanism: mechanismId(c.authentication), rights: c.rights, securitySetup: ciphered ? instance : 0 };
+  }
+
+  private counterFor(instance: number): number {
+    const config = this.configs.find((c) => c.associationLn[4] === instance);
+    return config ? (this.runtimes.get(config.clientSap)?.lastClientCounter ?? 0) : 0;
+  }
+
+  private runtime(sap: number): SecurityRuntime {
+    let r = this.runtimes.get(sap);
+    if (!r) this.runtimes.set(sap, (r = newSecurityRuntime()));
+    return r;
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+
+  clients(): ClientDescription[] {
+    return this.configs.map(describeClient);
+  }
+
+  async start(): Promise<void> {
+    const o = this.options;
+    const transport = o.transport ?? 'tcp';
+    if (transport === 'serial') {
+      if (!o.medium) throw new UsageError('missing-medium', 'simulator over serial needs a medium (open a SerialMedium for the port and pass it as `medium`)');
+      await o.medium.open();
+      this.attach(o.medium);
+      this.address = o.medium.description ?? 'serial';
+    } else if (transport === 'udp') {
+      if (o.framing !== 'wrapper') throw new UsageError('bad-framing', 'the simulator serves UDP with the wrapper framing only (--framing wrapper)');
+      const udp = new UdpListener();
+      udp.on('connection', (medium) => this.attach(medium));
+      const bound = await udp.listen(o.port ?? 4059, o.host ?? '127.0.0.1');
+      this.udp = udp;
+      this.port = bound.port;
+      this.address = bound.address;
+    } else {
+      const tcp = new TcpListener();
+      tcp.on('connection', (medium) => this.attach(medium));
+      const bound = await tcp.listen(o.port ?? 4059, o.host ?? '127.0.0.1');
+      this.tcp = tcp;
+      this.port = bound.port;
+      this.address = bound.address;
+    }
+    const interval = o.push?.intervalMs ?? 0;
+    if (interval > 0) {
+      this.timer = setInterval(() => {
+        this.push().catch((e: unknown) => this.log(`scheduled push failed: ${e instanceof Error ? e.message : String(e)}`));
+      }, interval);
+      this.timer.unref();
+    }
+  }
+
+  private attach(medium: Medium): void {
+    const hdlc = this.profile.hdlc;
+    const channel = serveMedium(medium, {
+      framing: this.options.framing,
+      logicalDevices: [this.options.logicalDevice ?? 1],
+      ...(this.profile.physicalAddress !== undefined && this.options.framing === 'hdlc' ? { physicalAddress: this.profile.physicalAddress } : {}),
+      ...(hdlc.maxInfoRx !== undefined ? { hdlcMaxInfoRx: hdlc.maxInfoRx } : {}),
+      ...(hdlc.addressSize !== undefined ? { addressSize: hdlc.addressSize } : {}),
+      ...(this.options.faults ? { faults: this.options.faults } : {}),
+      ...(this.options.trace ? { trace: this.options.trace } : {}),
+    });
+    this.channels.add(channel);
+    const sessions = new Map<number, Session>();
+    const sessionFor = (peer: ServerPeer): Session | undefined => {
+      let s = sessions.get(peer.clientSap);
+      if (s) return s;
+      const config = this.configs.find((c) => c.clientSap === peer.clientSap);
+      if (!config) return undefined;
+      const services = new ServerServices();
+      const association = new ServerAssociation(config, { systemTitle: this.profile.serverSystemTitle, ...(this.profile.serverSigningKey ? { signingKey: this.profile.serverSigningKey } : {}) }, this.runtime(config.clientSap), {
+        serve: (request: Apdu, ctx) => services.handle(request, { ...ctx, model: this.model }),
+        now: this.now,
+        ...(this.options.random ? { random: this.options.random } : {}),
+        log: (line) => this.log(line),
+      });
+      s = { association, services };
+      sessions.set(peer.clientSap, s);
+      return s;
+    };
+    const end = (peer: ServerPeer | undefined): void => {
+      for (const [sap, s] of sessions) {
+        if (peer && sap !== peer.clientSap) continue;
+        s.association.reset();
+        s.services.reset();
+        sessions.delete(sap);
+      }
+    };
+    channel.onConnect((peer) => end(peer));
+    channel.onDisconnect((peer) => end(peer));
+    channel.onApdu((apdu, peer, reply) => {
+      let answer: Uint8Array | undefined;
+      try {
+        const session = sessionFor(peer);
+        if (!session) {
+          this.log(`client SAP ${peer.clientSap} is not configured: request refused`);
+          answer = apdu[0] === 0x60 ? unknownClientAare(apdu) : encodeApdu({ kind: 'exception-response', stateError: 1, serviceError: 1 });
+        } else {
+          if (apdu[0] === 0x60) session.services.reset();
+          answer = session.association.handle(apdu);
+        }
+      } catch (e) {
+        this.log(`internal error answering client ${peer.clientSap}: ${e instanceof Error ? e.message : String(e)}`);
+        answer = encodeApdu({ kind: 'exception-response', stateError: 1, serviceError: 3 });
+      }
+      reply(answer ?? new Uint8Array(0)).catch((e: unknown) => this.log(`reply failed: ${e instanceof DlmsError ? e.message : String(e)}`));
+    });
+  }
+
+  /** The DataNotification the push setup describes, ciphered when asked. */
+  notification(): Uint8Array {
+    const at = this.now();
+    const ctx: AccessContext = { clientSap: 0, associationLn: Uint8Array.of(0, 0, 40, 0, 0, 255), authenticated: true, now: at };
+    const body = this.meter ? this.meter.push.payload(this.model, ctx) : { type: 'structure' as const, value: [] };
+    const apdu: DataNotification = { kind: 'data-notification', longInvokeIdAndPriority: ++this.pushId & 0xffffff, body, dateTime: localDateTime(at) };
+    const plain = encodeApdu(apdu);
+    if (!this.options.push?.ciphered) return plain;
+    const keyed = this.configs.find((c) => c.blockCipherKey);
+    if (!keyed?.blockCipherKey) throw new UsageError('no-push-keys', 'a ciphered push needs a client configured with a block cipher key');
+    return wrapGeneralGlo({
+      plaintextApdu: plain,
+      securityControl: securityControlFor(keyed.authenticationKey ? 'auth-enc' : 'enc', keyed.suite),
+      invocationCounter: this.runtime(keyed.clientSap).serverCounter.next(),
+      systemTitle: this.profile.serverSystemTitle,
+      blockCipherKey: keyed.blockCipherKey,
+      ...(keyed.authenticationKey ? { authenticationKey: keyed.authenticationKey } : {}),
+    });
+  }
+
+  async push(): Promise<void> {
+    const destination = this.options.push?.destination ?? this.meter?.push.destinationText ?? '';
+    const m = /^(.*):(\d{1,5})$/.exec(destination);
+    if (!m) throw new UsageError('bad-push-destination', `push destination "${destination}" is not host:port`);
+    const host = m[1]!;
+    const port = Number(m[2]);
+    const frame = encodeWrapper({ source: this.options.logicalDevice ?? 1, destination: 0x10, apdu: this.notification() });
+    if ((this.options.push?.protocol ?? 'tcp') === 'udp') await sendUdp(host, port, frame);
+    else await sendTcp(host, port, frame);
+    this.log(`pushed a DataNotification to ${destination}`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.all([...this.channels].map((c) => c.close().catch(() => undefined)));
+    await this.tcp?.close();
+    await this.udp?.close();
+  }
+}
+
+function mechanismId(a: ClientAssociationConfig['authentication']): number {
+  return ['none', 'low', 'high', 'high-md5', 'high-sha1', 'high-gmac', 'high-sha256', 'high-ecdsa'].indexOf(a);
+}
+
+/** AARE rejected-permanent / no-reason-given for a client SAP the meter does not know, in the context asked for. */
+function unknownClientAare(aarq: Uint8Array): Uint8Array {
+  const contextId = aarq.length > 12 && aarq[2] === 0xa1 ? aarq[12]! : 1;
+  const name = contextId === 2 ? 'short-name' : contextId === 3 ? 'logical-name-with-ciphering' : contextId === 4 ? 'short-name-with-ciphering' : 'logical-name';
+  return encodeApdu({
+    kind: 'aare',
+    applicationContextName: { oid: `2.16.756.5.8.1.${contextId}`, name },
+    result: 1,
+    resultSourceDiagnostic: { source: 'acse-service-user', value: 1 },
+  });
+}
+
+function localDateTime(at: Date): Uint8Array {
+  return dateTimeToBytes({
+    year: at.getUTCFullYear(),
+    month: at.getUTCMonth() + 1,
+    day: at.getUTCDate(),
+    dayOfWeek: ((at.getUTCDay() + 6) % 7) + 1,
+    hour: at.getUTCHours(),
+    minute: at.getUTCMinutes(),
+    second: at.getUTCSeconds(),
+    hundredths: 0,
+    deviation: 0,
+    status: 0,
+  });
+}
+
+function sendTcp(host: string, port: number, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const timer = setTimeout(() => socket.destroy(new Error('connect timeout')), 5000);
+    socket.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new MediaError('push-failed', `push to ${host}:${port} failed: ${e.message}`, { cause: e }));
+    });
+    socket.once('connect', () => {
+      socket.end(Buffer.from(bytes), () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  });
+}
+
+function sendUdp(host: string, port: number, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    socket.send(Buffer.from(bytes), port, host, (e) => {
+      socket.close();
+      if (e) reject(new MediaError('push-failed', `push to ${host}:${port} failed: ${e.message}`, { cause: e }));
+      else resolve();
+    });
+  });
+}
+
+export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  const sim = new SimulatorImpl(options);
+  try {
+    await sim.start();
+  } catch (e) {
+    await sim.close();
+    throw e;
+  }
+  return sim;
+}
