@@ -1,13 +1,17 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { type Aare, type Aarq, type Apdu, decodeApdu, decodeApdus, encodeApdu, type GetRequest } from '../../lib/apdu';
 import { ClientAssociation } from '../../lib/client/association';
 import { type MeterOptions, resolveOptions } from '../../lib/client/options';
 import { AssociationError, AuthenticationError, SecurityError, ServiceError } from '../../lib/errors';
-import { unwrapGeneralGlo, unwrapGlo, wrapGlo } from '../../lib/security/cipher';
+import { unwrapGeneralGlo, unwrapGlo, wrapGeneralGlo, wrapGlo } from '../../lib/security/cipher';
 import { MemoryCounterStore } from '../../lib/security/counter-store';
 import { generateKeyPair } from '../../lib/security/crypto';
-import { type HlsContext, hlsServerResponse, verifyClientGmacResponse } from '../../lib/security/hls';
-import { verifyGeneralSigning } from '../../lib/security/signing';
+import { type HlsContext, hlsServerResponse, verifyClientGmacResponse, verifyClientResponse } from '../../lib/security/hls';
+import { privateKeyToPem } from '../../lib/security/keys';
+import { buildGeneralSigning, verifyGeneralSigning } from '../../lib/security/signing';
 import { fromHex, toHex } from '../../lib/util/hex';
 import { vector } from '../helpers/fixtures';
 import { FakeChannel, recordedApdus } from './helpers';
@@ -387,5 +391,71 @@ describe('client-assoc: pre-established association', () => {
     await a.release();
     assert.equal(ch.sent.length, 1);
     assert.equal(ch.closed, 1);
+  });
+});
+
+describe('client-assoc: signatures', () => {
+  it('general-signing of every request; signed answers verified, a bad signature refused', async () => {
+    const meter = new SagemcomLikeMeter();
+    const server = generateKeyPair('P-256');
+    const ch = new FakeChannel(meter.answer);
+    const o = meter.options({ signing: 'general-signing', serverSigningKey: toHex(server.publicKey) });
+    const a = await ClientAssociation.open(ch, o, { counterStore: new MemoryCounterStore() });
+    const signedAnswer = (key: Uint8Array): Uint8Array => {
+      const content = encodeApdu({ kind: 'get-response', variant: 'normal', invokeIdAndPriority: 0xc1, result: { data: { type: 'unsigned', value: 9 } } });
+      const df = buildGeneralSigning({ transactionId: new Uint8Array(0), originator: SERVER_ST, recipient: CLIENT_ST, content, privateKey: key, suite: 1 });
+      return wrapGeneralGlo({ plaintextApdu: df, securityControl: 0x31, invocationCounter: meter.serverIc++, systemTitle: SERVER_ST, blockCipherKey: GB_EK, authenticationKey: GB_AK });
+    };
+    meter.nextAnswers.push(signedAnswer(server.privateKey), signedAnswer(generateKeyPair('P-256').privateKey));
+    const answer = await a.exchange(GET_CLOCK);
+    assert.ok(answer.kind === 'get-response' && answer.variant === 'normal' && 'data' in answer.result);
+    const sent = unwrapGeneralGlo(ch.sent[2]!, { blockCipherKey: GB_EK, authenticationKey: GB_AK });
+    const signed = verifyGeneralSigning(sent.apdu, meter.client.publicKey, 1);
+    assert.equal(decodeApdu(signed.content).kind, 'get-request');
+    await rejects(a.exchange(GET_CLOCK), SecurityError, 'bad-signature');
+  });
+
+  describe('HLS-ECDSA (suite 1, LN, no ciphering)', () => {
+    const stoc = fromHex('00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF');
+    const client = generateKeyPair('P-256');
+    const server = generateKeyPair('P-256');
+    let dir: string;
+    before(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'client-assoc-'));
+      fs.writeFileSync(path.join(dir, 'client.pem'), privateKeyToPem('P-256', client.privateKey));
+    });
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    function ecdsaMeter(signWith: Uint8Array) {
+      let ctoS: Uint8Array | undefined;
+      let pass3Ok = false;
+      const answer = (req: Uint8Array, i: number): Uint8Array | undefined => {
+        if (i === 0) {
+          ctoS = (decodeApdu(req) as Aarq).callingAuthenticationValue!.value;
+          const aare = decodeApdu(AARE_OK_LN) as Aare;
+          return encodeApdu({ ...aare, resultSourceDiagnostic: { source: 'acse-service-user', value: 14 }, respondingApTitle: SERVER_ST, respondingAuthenticationValue: { choice: 'charstring', value: stoc } });
+        }
+        const action = decodeApdu(req);
+        assert.ok(action.kind === 'action-request' && action.variant === 'normal' && action.parameters?.type === 'octet-string');
+        const ctx: HlsContext = { clientChallenge: ctoS!, serverChallenge: stoc, suite: 1, clientSystemTitle: CLIENT_ST, serverSystemTitle: SERVER_ST, clientPublicKey: client.publicKey, serverPrivateKey: signWith };
+        pass3Ok = verifyClientResponse('high-ecdsa', ctx, action.parameters.value);
+        const f = hlsServerResponse('high-ecdsa', ctx)!;
+        return encodeApdu({ kind: 'action-response', variant: 'normal', invokeIdAndPriority: 0xc1, response: { result: 0, returnParameters: { data: { type: 'octet-string', value: f } } } });
+      };
+      return { answer, pass3Ok: () => pass3Ok };
+    }
+    const options = (): MeterOptions =>
+      resolveOptions({ host: 'm', authentication: 'high-ecdsa', suite: 1, systemTitle: toHex(CLIENT_ST), clientSigningKey: path.join(dir, 'client.pem'), serverSigningKey: toHex(server.publicKey), challengeLength: 32 });
+
+    it('signs pass 3 with the key read from a PEM file and verifies the meter signature', async () => {
+      const m = ecdsaMeter(server.privateKey);
+      await ClientAssociation.open(new FakeChannel(m.answer), options());
+      assert.ok(m.pass3Ok());
+    });
+
+    it('a meter signing with another key fails server authentication', async () => {
+      const m = ecdsaMeter(generateKeyPair('P-256').privateKey);
+      await rejects(ClientAssociation.open(new FakeChannel(m.answer), options()), AuthenticationError, 'server-authentication-failed', /does not verify with the meter's public key/);
+    });
   });
 });
