@@ -52,6 +52,8 @@ export interface MeterModelOptions {
   onSecurityPolicyChanged?: (policy: number, ctx: AccessContext) => void;
   hdlc?: HdlcSetupOptions;
   tcpUdp?: TcpUdpSetupOptions;
+  /** Objects that replace the built-in meter (e.g. from loadModelFile); association objects are still added. */
+  objects?: CosemObject[];
 }
 
 export const DEFAULT_ASSOCIATIONS: AssociationDefinition[] = [
@@ -157,8 +159,8 @@ export function buildMeterModel(options: MeterModelOptions = {}): SimulatedMeter
   });
   const securityInstances = [...new Set(associations.map((a) => a.securitySetup ?? 0))];
   const counter = options.invocationCounter ?? ((): number => 0);
-  const objects: CosemObject[] = [
-    ...(referencing === 'ln' ? associationLnObjects(assocOptions) : [associationSnObject(assocOptions)]),
+  const associationObjects = referencing === 'ln' ? associationLnObjects(assocOptions) : [associationSnObject(assocOptions)];
+  const builtIn: CosemObject[] = [
     dataObject('0.0.42.0.0.255', v.text(`SIM${serial.padStart(13, '0')}`)),
     dataObject('0.0.96.1.0.255', v.text(serial)),
     dataObject('1.0.0.2.0.255', v.visible(options.firmware ?? 'SIM-1.0.0')),
@@ -186,6 +188,7 @@ export function buildMeterModel(options: MeterModelOptions = {}): SimulatedMeter
     hdlcSetupObject(options.hdlc),
     tcpUdpSetupObject(options.tcpUdp),
   ];
+  const objects = [...associationObjects, ...(options.objects ?? builtIn)];
   if (referencing === 'sn') assignShortNames(objects);
   model = new ObjectListModel(objects);
   return { model, clock, curve, events, disconnect, push };
