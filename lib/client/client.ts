@@ -13,25 +13,18 @@ import { CLOCK_TIME_COLUMN, entryDescriptor, rangeDescriptor } from '../apdu/sel
 import { parseScalerUnit, scalerUnitAttributeFor, type ScalerUnit } from '../cosem/scaling';
 import { DlmsError, UsageError, toDlmsError } from '../errors';
 import type { CounterStore } from '../security/counter-store';
+import { type AssociationInfo, ClientAssociation } from './association';
 import type { ApduChannel, TraceSink } from './channel';
 import { ASSOCIATION_LN_CLASS, CURRENT_ASSOCIATION_LN, ObjectDirectory, parseLnObjectList, parseSnObjectList, type ObjectListEntry } from './object-list';
 import { resolveOptions, type MeterOptions } from './options';
 import { CosemServices, type AttributeRef, type GetItem, type ItemResult, type ServiceSession, type ServicesOptions } from './services';
 import { parametersForMethod, parseCaptureObjects, shapeAttribute, shapeProfileRows, valueForAttribute, type ProfileColumn } from './shaping';
 import { parseTarget, resolveClass, type Target } from './targets';
-
-/** The negotiated parameters, as lib/client/association.ts reports them (AssociationInfo). */
-export interface ClientInfo {
-  referencing: 'ln' | 'sn';
-  conformance: number;
-  serverMaxPduSize: number;
-  clientMaxPduSize: number;
-  [field: string]: unknown;
-}
+import { openChannel } from './transport';
 
 /** What the facade needs of an association: ClientAssociation fits. */
 export interface AssociationHandle extends ServiceSession {
-  readonly info: ClientInfo;
+  readonly info: AssociationInfo;
   release(): Promise<void>;
 }
 
@@ -91,18 +84,11 @@ const CAPTURE_OBJECTS = 3;
 const BUFFER = 2;
 
 function defaultOpenChannel(options: MeterOptions, trace?: TraceSink): Promise<ApduChannel> {
-  // Loaded when used so that the facade does not pull in sockets and serial ports for tests that inject a channel.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const transport = require('./transport') as { openChannel(o: MeterOptions, d?: { trace?: TraceSink }): Promise<ApduChannel> };
-  return transport.openChannel(options, trace ? { trace } : {});
+  return openChannel(options, trace ? { trace } : {});
 }
 
 function defaultOpenAssociation(channel: ApduChannel, options: MeterOptions, deps: AssociationOpenDeps): Promise<AssociationHandle> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const association = require('./association') as {
-    ClientAssociation: { open(c: ApduChannel, o: MeterOptions, d?: AssociationOpenDeps): Promise<AssociationHandle> };
-  };
-  return association.ClientAssociation.open(channel, options, deps);
+  return ClientAssociation.open(channel, options, deps);
 }
 
 function toDateTime(x: string | Date, what: string): CosemDateTime {
@@ -208,7 +194,7 @@ export class DlmsClient {
     return { association: this.association, services: this.services };
   }
 
-  info(): ClientInfo {
+  info(): AssociationInfo {
     return this.session().association.info;
   }
 

@@ -2,7 +2,8 @@
 import { type Apdu, conformanceFromNames, decodeApdu, encodeApdu, makeInvokeIdAndPriority, invokeId } from '../../lib/apdu';
 import type { DataValue } from '../../lib/axdr/types';
 import type { ServiceSession, ServiceSessionInfo } from '../../lib/client/services';
-import type { AssociationHandle, ClientInfo } from '../../lib/client/client';
+import type { AssociationHandle } from '../../lib/client/client';
+import type { AssociationInfo } from '../../lib/client/association';
 import { fromHex, toHex } from '../../lib/util/hex';
 
 export const LN_CONFORMANCE = conformanceFromNames(['get', 'set', 'action', 'selective-access', 'block-transfer-with-get-or-read', 'block-transfer-with-set-or-write', 'block-transfer-with-action', 'multiple-references']);
@@ -55,16 +56,27 @@ export type Attr = DataValue | { dar: number };
 export class TinyMeter implements AssociationHandle {
   readonly requests: Apdu[] = [];
   released = false;
-  info: ClientInfo;
+  info: AssociationInfo;
   maxRequestApdu = 1024;
   readonly written = new Map<string, DataValue>();
   readonly invoked: { key: string; parameters?: DataValue }[] = [];
 
   constructor(
     readonly attrs: Map<string, Attr>,
-    info: Partial<ClientInfo> = {},
+    info: Partial<AssociationInfo> = {},
   ) {
-    this.info = { referencing: 'ln', conformance: LN_CONFORMANCE, serverMaxPduSize: 1024, clientMaxPduSize: 1024, ...info };
+    this.info = {
+      referencing: 'ln',
+      authentication: 'none',
+      security: 'none',
+      suite: 0,
+      conformance: LN_CONFORMANCE,
+      conformanceNames: [],
+      serverMaxPduSize: 1024,
+      clientMaxPduSize: 1024,
+      dlmsVersion: 6,
+      ...info,
+    };
   }
 
   private lookup(classId: number, ln: Uint8Array, attr: number): { data: DataValue } | { dar: number } {
