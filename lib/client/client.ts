@@ -275,15 +275,14 @@ export class DlmsClient {
         return undefined;
       }
     });
-    if (hasAccess) {
-      const wrong = planned.find((p) => p && !(p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER));
-      if (wrong) {
-        throw new UsageError('bad-option', `selective access (from/to, entries) applies to profile generic buffers (7/OBIS:2) only, not to ${wrong.target.text}`);
-      }
+    // Selective access applies to the profile generic buffers among the targets; the other targets read as usual.
+    const isBuffer = (p: Planned | undefined): p is Planned => p !== undefined && p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER;
+    if (hasAccess && !planned.some(isBuffer) && planned.some((p) => p !== undefined)) {
+      throw new UsageError('bad-option', 'selective access (from/to, entries) applies to profile generic buffers (7/OBIS:2) only, and no target is one');
     }
     await this.prefetch(planned.filter((p): p is Planned => p !== undefined), directory);
     for (const p of planned) {
-      if (p && hasAccess) p.access = this.selectiveAccess(access!, this.columns.get(p.target.obisText) ?? undefined);
+      if (hasAccess && isBuffer(p)) p.access = this.selectiveAccess(access!, this.columns.get(p.target.obisText) ?? undefined);
     }
     const live = planned.map((p, i) => ({ p, i })).filter((x): x is { p: Planned; i: number } => x.p !== undefined);
     const values = await services.getMany(live.map(({ p }) => (p.access ? { ref: p.ref, access: p.access } : { ref: p.ref })));

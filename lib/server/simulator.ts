@@ -24,7 +24,7 @@ import { type ClientAssociationConfig, ServerAssociation } from './association';
 import type { ServerChannel, ServerPeer } from './channel';
 import { buildMeterModel, type SimulatedMeter } from './model/meter';
 import type { AssociationDefinition } from './model/objects';
-import type { AccessContext, MeterModel } from './model/types';
+import type { AccessContext, CosemObject, MeterModel } from './model/types';
 import { type ClientDescription, clientFromOptions, describeClient, type ProfileName, type SimulatorProfile, simulatorProfile } from './profiles';
 import { newSecurityRuntime, type SecurityRuntime } from './protection';
 import { ServerServices } from './services';
@@ -57,8 +57,10 @@ export interface SimulatorOptions {
   serverSystemTitle?: Uint8Array | string;
   /** Raw private scalar for HLS-ECDSA pass 4. */
   serverSigningKey?: Uint8Array;
-  /** Replaces the built-in meter. */
+  /** Replaces the built-in meter entirely (association objects included). */
   model?: MeterModel;
+  /** Replace the built-in meter's objects (e.g. from loadModelFile); the association objects stay. */
+  objects?: CosemObject[];
   now?: () => Date;
   random?: (n: number) => Uint8Array;
   faults?: ServerFaults;
@@ -135,6 +137,7 @@ class SimulatorImpl implements Simulator {
           this.push().catch((e: unknown) => this.log(`push failed: ${e instanceof Error ? e.message : String(e)}`));
         },
         ...(options.push?.destination ? { pushDestination: options.push.destination } : {}),
+        ...(options.objects ? { objects: options.objects } : {}),
         hdlc: {},
       });
       this.model = this.meter.model;

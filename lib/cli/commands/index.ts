@@ -1,6 +1,12 @@
 /** The `dlms` commands. Each lives in its own module; this list is what `dlms help` shows. */
 import { Io } from '../output';
+import { actionCommand } from './action';
+import { infoCommand } from './info';
+import { listCommand } from './list';
+import { readCommand } from './read';
+import { simulateCommand } from './simulate';
 import { translateCommand } from './translate';
+import { writeCommand } from './write';
 
 export interface Command {
   name: string;
@@ -9,4 +15,4 @@ export interface Command {
   run(argv: readonly string[], io: Io): Promise<number>;
 }
 
-export const COMMANDS: readonly Command[] = [translateCommand];
+export const COMMANDS: readonly Command[] = [readCommand, writeCommand, actionCommand, listCommand, infoCommand, translateCommand, simulateCommand];

@@ -1,0 +1,42 @@
+/** `dlms action [CLASS/]OBIS:METHOD [PARAM]`: invoke a method, e.g. disconnect control 0.0.96.3.10.255:1. */
+import { toDlmsError, UsageError } from '../../errors';
+import { flagHelp, meterOptionHelp } from '../args';
+import { Io, toJson } from '../output';
+import { withMeter } from '../session';
+import type { Command } from './index';
+import { parseJsonArgument } from './write';
+
+export const actionCommand: Command = {
+  name: 'action',
+  summary: 'Invoke a method: [CLASS/]OBIS:METHOD [PARAM].',
+  help: () =>
+    [
+      'Usage: dlms action [options] [CLASS/]OBIS:METHOD [PARAM]',
+      '',
+      'PARAM is typed or plain JSON like a write value; methods without parameters get integer(0).',
+      'Example: dlms action --host H --client 1 --auth high-gmac … 0.0.96.3.10.255:1   (remote disconnect)',
+      '',
+      'Options:',
+      flagHelp([{ flag: 'json', takesValue: false, help: 'JSON result on stdout.' }, { flag: 'trace', takesValue: false, help: 'Frames and APDUs on stderr.' }]),
+      '',
+      meterOptionHelp(),
+    ].join('\n'),
+  run: (argv: readonly string[], io: Io) =>
+    withMeter(argv, [], io, async (client, args) => {
+      const [target, paramText, ...extra] = args.positionals;
+      if (!target || extra.length > 0) throw new UsageError('missing-argument', 'give OBIS:METHOD and an optional PARAM, e.g. dlms action --host H 0.0.96.3.10.255:2');
+      const parameters = paramText === undefined ? undefined : parseJsonArgument(paramText, 'PARAM');
+      try {
+        const result = await client.action(target, parameters);
+        if (args.flags.json) io.stdout(toJson({ target, result: 'success', ...(result === undefined ? {} : { value: result }) }) + '\n');
+        else io.stdout(`${target}  success${result === undefined ? '' : ' ' + JSON.stringify(result)}\n`);
+        return 0;
+      } catch (e) {
+        const err = toDlmsError(e);
+        if (err instanceof UsageError) throw err;
+        if (args.flags.json) io.stdout(toJson({ target, error: err.toJSON() }) + '\n');
+        else io.stderr(`${target}  ERROR ${err.code}: ${err.message}\n`);
+        return 1;
+      }
+    }),
+};

@@ -1,0 +1,50 @@
+/**
+ * What every meter-talking command shares: the schema's flags plus --json/--trace, a DlmsClient with a trace on stderr
+ * (secrets never printed), connect with exit code 3 on failure, and an always-release.
+ */
+import { DlmsClient } from '../client/client';
+import { resolveOptions } from '../client/options';
+import { formatTraceEvent } from '../client/trace';
+import { DlmsError, toDlmsError } from '../errors';
+import { CommandFlag, parseArgs, ParsedArgs } from './args';
+import { Io, toJson } from './output';
+
+export const COMMON_FLAGS: readonly CommandFlag[] = [
+  { flag: 'json', takesValue: false, help: 'One JSON document on stdout; everything else on stderr.' },
+  { flag: 'trace', takesValue: false, help: 'Print every frame and APDU (hex + decoded) on stderr. Secrets are never printed.' },
+];
+
+export const EXIT_CONNECT = 3;
+
+export class ConnectFailed extends Error {
+  constructor(readonly error: DlmsError) {
+    super(error.message);
+  }
+}
+
+/** Parses the command line and opens an association; the callback's exit code is returned after release. */
+export async function withMeter(
+  argv: readonly string[],
+  flags: readonly CommandFlag[],
+  io: Io,
+  run: (client: DlmsClient, args: ParsedArgs) => Promise<number>,
+): Promise<number> {
+  const args = parseArgs(argv, [...COMMON_FLAGS, ...flags], true);
+  const options = resolveOptions(args.meter as never, 'flag');
+  const trace = args.flags.trace ? (e: Parameters<typeof formatTraceEvent>[0]) => io.stderr(formatTraceEvent(e) + '\n') : undefined;
+  const client = new DlmsClient(options, trace ? { trace } : {});
+  try {
+    await client.connect();
+  } catch (e) {
+    const err = toDlmsError(e);
+    if (args.flags.json) io.stdout(toJson({ error: err.toJSON() }) + '\n');
+    io.stderr(`could not associate with the meter: ${err.message}\n`);
+    await client.close().catch(() => undefined);
+    return EXIT_CONNECT;
+  }
+  try {
+    return await run(client, args);
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
