@@ -1,0 +1,66 @@
+/**
+ * dlms-read: reads the configured objects (or those the message names) through its dlms-meter. Output "single":
+ * one message per object (payload = value, topic = OBIS, dlms = metadata); output "all": one message whose payload
+ * maps each target to its value and whose dlms.results holds the metadata. Input properties pass through (a clone
+ * per output message). A target the meter refuses fails the message through done(err) after the good values are
+ * sent, so Catch nodes see it.
+ */
+import type { ReadResult } from '../lib/client/client';
+import { metadataOf } from './shared/metadata';
+import { attachToMeter, meterConfig } from './shared/meter-node';
+import { groupByAccess, readItems, type ConfiguredTarget } from './shared/read-targets';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from './shared/red';
+
+function configuredTargets(def: NodeDef): ConfiguredTarget[] {
+  const t = def['targets'];
+  return Array.isArray(t) ? (t as ConfiguredTarget[]).filter((x) => x && typeof x.obis === 'string' && x.obis.trim() !== '') : [];
+}
+
+export = function register(RED: NodeAPI): void {
+  function DlmsReadNode(this: Node, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const targets = configuredTargets(def);
+    const output = def['output'] === 'all' ? 'all' : 'single';
+    attachToMeter(this, meterConfig(RED, def['meter']), async (meter, msg, send) => {
+      const items = readItems(targets, msg);
+      const results: ReadResult[] = new Array(items.length);
+      await meter.use(async (client) => {
+        for (const g of groupByAccess(items)) {
+          const got = await client.read(
+            g.indexes.map((i) => items[i]!.target),
+            g.access,
+          );
+          g.indexes.forEach((i, k) => {
+            results[i] = got[k]!;
+          });
+        }
+      });
+      const time = new Date();
+      const failures = results.filter((r) => 'error' in r);
+      if (output === 'all') {
+        const out: NodeMessage = RED.util.cloneMessage(msg);
+        const payload: Record<string, unknown> = {};
+        for (const r of results) if (!('error' in r)) payload[r.target] = r.value;
+        out.payload = payload;
+        out['dlms'] = { meter: meter.meterName, time: time.toISOString(), results: results.map((r) => metadataOf(r, meter.meterName, time)) };
+        send(out);
+      } else {
+        const outs: NodeMessage[] = [];
+        for (const r of results) {
+          if ('error' in r) continue;
+          const out: NodeMessage = RED.util.cloneMessage(msg);
+          out.payload = r.value;
+          out.topic = r.obis;
+          out['dlms'] = metadataOf(r, meter.meterName, time);
+          outs.push(out);
+        }
+        // One output port: an array inside the array sends the messages one after the other.
+        if (outs.length > 0) send([outs]);
+      }
+      if (failures.length > 0) {
+        throw new Error(failures.map((f) => `${f.target}: ${'error' in f ? f.error.message : ''}`).join('; '));
+      }
+    });
+  }
+  RED.nodes.registerType('dlms-read', DlmsReadNode as unknown as (this: never, def: NodeDef) => void);
+};

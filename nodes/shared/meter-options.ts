@@ -1,0 +1,41 @@
+/** The dlms-meter node's properties and credentials as option-schema values. */
+import * as path from 'node:path';
+import { OPTION_SPECS, type SECRET_OPTIONS, type MeterOptions } from '../../lib/client/options';
+import type { NodeAPI, NodeDef } from './red';
+
+export type Credentials = Partial<Record<(typeof SECRET_OPTIONS)[number], string>>;
+
+const DEFAULT_IDLE_SECONDS = 60;
+
+/** The options a config node gives: properties that are set (empty means "default or preset"), then credentials. */
+export function optionsFromNode(def: NodeDef, credentials: Credentials | undefined): Partial<MeterOptions> {
+  const given: Record<string, unknown> = {};
+  for (const spec of OPTION_SPECS) {
+    const raw = spec.secret ? credentials?.[spec.name as keyof Credentials] : def[spec.name];
+    if (raw === undefined || raw === null || raw === '') continue;
+    given[spec.name] = raw;
+  }
+  return given as Partial<MeterOptions>;
+}
+
+export function idleMs(def: NodeDef): number {
+  const raw = def['idleTimeout'];
+  const n = raw === undefined || raw === '' ? DEFAULT_IDLE_SECONDS : Number(raw);
+  return Number.isFinite(n) && n >= 0 ? n * 1000 : DEFAULT_IDLE_SECONDS * 1000;
+}
+
+export function counterStorePath(RED: NodeAPI, options: Partial<MeterOptions>): string | undefined {
+  if (options.counterStore) return options.counterStore;
+  return RED.settings.userDir ? path.join(RED.settings.userDir, 'dlms-counters.json') : undefined;
+}
+
+
+/** Reconnect backoff from the node's `retryInitial` / `retryMax` (seconds; defaults 1 and 60). */
+export function backoffMs(def: NodeDef): { backoffInitialMs: number; backoffMaxMs: number } {
+  const num = (v: unknown, d: number): number => {
+    const n = v === undefined || v === '' ? d : Number(v);
+    return Number.isFinite(n) && n > 0 ? n : d;
+  };
+  const initial = num(def['retryInitial'], 1);
+  return { backoffInitialMs: initial * 1000, backoffMaxMs: Math.max(initial, num(def['retryMax'], 60)) * 1000 };
+}
