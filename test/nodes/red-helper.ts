@@ -99,3 +99,12 @@ export function waitFor(cond: () => boolean, ms = 5000, what = 'condition'): Pro
     tick();
   });
 }
+
+/** The repository root (the compiled tests may live in dist/ or in a build directory elsewhere). */
+export function projectRoot(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'node-red-contrib-dlms') return dir;
+  }
+  return process.cwd();
+}
