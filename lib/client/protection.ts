@@ -19,7 +19,8 @@ import { ReplayGuard } from '../security/replay-guard';
 import { checkSuite, securityControlFor, type SecurityPolicy } from '../security/security-control';
 import { buildGeneralSigning, verifyGeneralSigning } from '../security/signing';
 import { cipheredTagFor, GENERAL_DED_CIPHERING, GENERAL_GLO_CIPHERING, GENERAL_SIGNING, type KeyKind, plainTagFor } from '../security/tags';
-import { bytesEqual } from '../util/bytes';
+import { decodeApduAt } from '../apdu';
+import { ByteReader, bytesEqual, concatBytes } from '../util/bytes';
 import { fromHex, toHex } from '../util/hex';
 import type { MeterOptions } from './options';
 
@@ -202,7 +203,13 @@ export class ClientProtection {
    * only when nothing is configured, or when they are error APDUs (a meter that cannot decipher answers plainly).
    */
   unprotectAnswer(bytes: Uint8Array, guard: ReplayGuard = this.replay): UnprotectedAnswer {
-    return this.peel(bytes, guard, 0, false);
+    // Some meters answer with two APDUs in one frame (Gurux's SN HLS pass 4: read-response + write-response), each
+    // in its own envelope: peel them one by one and hand on the plaintexts back to back.
+    const parts = splitApdus(bytes);
+    if (parts.length <= 1) return this.peel(bytes, guard, 0, false);
+    const peeled = parts.map((part) => this.peel(part, guard, 0, false));
+    const last = peeled[peeled.length - 1]!;
+    return { ...last, apdu: concatBytes(...peeled.map((p) => p.apdu)), envelope: peeled[0]!.envelope };
   }
 
   private peel(bytes: Uint8Array, guard: ReplayGuard, depth: number, insideProtection: boolean): UnprotectedAnswer {
@@ -273,4 +280,20 @@ function protectedTagForPlain(plainTag: number, kind: KeyKind): number | undefin
 function tagName(plainTag: number): string {
   const tag = protectedTagForPlain(plainTag, 'glo');
   return (tag !== undefined ? plainTagFor(tag)?.name : undefined) ?? `apdu-0x${plainTag.toString(16)}`;
+}
+
+/** The APDUs of an answer that holds several back to back; one element when it does not split cleanly. */
+function splitApdus(bytes: Uint8Array): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  const r = new ByteReader(bytes, 0, bytes.length, 'answer');
+  try {
+    while (!r.atEnd) {
+      const start = r.offset;
+      decodeApduAt(r);
+      parts.push(bytes.subarray(start, r.offset));
+    }
+  } catch {
+    return [bytes];
+  }
+  return parts;
 }

@@ -511,10 +511,11 @@ export class ServerAssociation {
       if (fCtoS) answer.response.returnParameters = { data: { type: 'octet-string', value: fCtoS } };
       return this.protection.protect(encodeApdu(answer), envelope);
     }
-    const write = this.protection.protect(encodeApdu({ kind: 'write-response', results: [{ success: true }] }), envelope);
-    if (!fCtoS || (this.config.snPass4 ?? 'gurux') === 'bare') return write;
+    const writeResponse = encodeApdu({ kind: 'write-response', results: [{ success: true }] });
+    if (!fCtoS || (this.config.snPass4 ?? 'gurux') === 'bare') return this.protection.protect(writeResponse, envelope);
+    // Protected in the order they go out, so the server's invocation counter increases along the wire.
     const read = this.protection.protect(encodeApdu({ kind: 'read-response', results: [{ data: { type: 'octet-string', value: fCtoS } }] }), envelope);
-    return concatBytes(read, write);
+    return concatBytes(read, this.protection.protect(writeResponse, envelope));
   }
 
   private log(line: string): void {
