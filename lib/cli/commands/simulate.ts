@@ -59,9 +59,11 @@ export const simulateCommand: Command = {
     if (!(PROFILE_NAMES as readonly string[]).includes(profile)) throw new UsageError('bad-option', `--profile: ${JSON.stringify(profile)} is not one of ${PROFILE_NAMES.join(', ')}`);
 
     const sim: SimulatorOptions = { framing, transport, profile: profile as SimulatorOptions['profile'], host: String(args.flags.listen ?? '127.0.0.1') };
+    // --port 0 asks for a free port (the meter option itself starts at 1).
+    const ephemeral = String(given.port) === '0';
     // The schema's flags are typed and checked by resolveOptions; a placeholder host satisfies its link check.
-    const typed = resolveOptions({ ...given, host: given.host ?? '127.0.0.1', ...(transport === 'serial' ? {} : { medium: 'tcp' }) } as Partial<MeterOptions>, 'flag');
-    sim.port = given.port === undefined ? DEFAULT_OPTIONS.port : typed.port;
+    const typed = resolveOptions({ ...given, ...(ephemeral ? { port: undefined } : {}), host: given.host ?? '127.0.0.1', ...(transport === 'serial' ? {} : { medium: 'tcp' }) } as Partial<MeterOptions>, 'flag');
+    sim.port = ephemeral ? 0 : given.port === undefined ? DEFAULT_OPTIONS.port : typed.port;
     if (given.referencing !== undefined) sim.referencing = typed.referencing;
     if (given.physicalAddress !== undefined) sim.physicalAddress = typed.physicalAddress;
     if (given.serverAddress !== undefined) sim.logicalDevice = typed.serverAddress;
@@ -83,7 +85,7 @@ export const simulateCommand: Command = {
     const simulator = await startSimulator(sim);
     const where = transport === 'serial' ? `serial ${typed.serialPath} at ${typed.baudRate} baud` : `${transport} ${simulator.address}:${simulator.port}`;
     const clients = simulator.clients();
-    if (args.flags.json) io.stdout(toJson({ listening: where, framing, profile, clients }) + '\n');
+    if (args.flags.json) io.stdout(toJson({ listening: where, framing, profile, clients }, 0) + '\n');
     else {
       io.stdout(`DLMS simulator (${profile}) listening on ${where}, ${framing} framing\n`);
       for (const c of clients) {
