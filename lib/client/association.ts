@@ -69,7 +69,7 @@ function hlsMechanism(a: Authentication): HlsMechanism {
 export class ClientAssociation {
   readonly maxRequestApdu: number;
   private released = false;
-  private lost?: DlmsError;
+  private lostError?: DlmsError;
   private readonly listeners: ((apdu: Apdu) => void)[] = [];
   private readonly pushGuard = new ReplayGuard();
 
@@ -82,9 +82,14 @@ export class ClientAssociation {
   ) {
     this.maxRequestApdu = Math.max(0, info.serverMaxPduSize - protectionOverhead(options));
     channel.onLost((e) => {
-      this.lost = e;
+      this.lostError = e;
     });
     channel.onUnsolicited((bytes) => this.unsolicited(bytes));
+  }
+
+  /** Why the link under this association was lost, once it has been; the association cannot be used after that. */
+  get lost(): DlmsError | undefined {
+    return this.lostError;
   }
 
   static async open(channel: ApduChannel, options: MeterOptions, deps: AssociationDeps = {}): Promise<ClientAssociation> {
@@ -152,7 +157,7 @@ export class ClientAssociation {
 
   private async roundTrip(request: Apdu, sign = false): Promise<{ apdu: Uint8Array; envelope: string }> {
     if (this.released) throw new AssociationError('released', 'the association has been released; open a new one');
-    if (this.lost) throw new AssociationError('association-lost', `the link to the meter was lost: ${this.lost.message}`, { cause: this.lost });
+    if (this.lostError) throw new AssociationError('association-lost', `the link to the meter was lost: ${this.lostError.message}`, { cause: this.lostError });
     const plain = encodeApdu(request);
     const wire = await this.protection.protectRequest(plain, { sign });
     this.trace('tx', plain, `${request.kind}${wire.envelope === 'plain' ? '' : ` as ${wire.envelope}${wire.invocationCounter !== undefined ? ` IC ${wire.invocationCounter}` : ''}`}`);
@@ -208,7 +213,7 @@ export class ClientAssociation {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    if (!this.deps.preEstablished && !this.lost) {
+    if (!this.deps.preEstablished && !this.lostError) {
       try {
         const rlrq: Rlrq = { kind: 'rlrq', reason: 0 };
         if (isCiphered(this.options)) {

@@ -25,6 +25,8 @@ import { openChannel } from './transport';
 /** What the facade needs of an association: ClientAssociation fits. */
 export interface AssociationHandle extends ServiceSession {
   readonly info: AssociationInfo;
+  /** Set once the link under the association is lost. */
+  readonly lost?: DlmsError | undefined;
   release(): Promise<void>;
 }
 
@@ -131,13 +133,18 @@ export class DlmsClient {
     return this.resolved;
   }
 
+  /** True while an association is open and its link has not been lost. */
   get connected(): boolean {
-    return this.association !== undefined;
+    return this.association !== undefined && !this.association.lost;
   }
 
-  /** Opens link and association; with invocationCounterObis, first reads the counter over a public-client association. */
+  /**
+   * Opens link and association; with invocationCounterObis, first reads the counter over a public-client association.
+   * After a lost link it releases what is left and associates again.
+   */
   async connect(): Promise<void> {
-    if (this.association) return;
+    if (this.association && !this.association.lost) return;
+    if (this.association) await this.close();
     const options = resolveOptions(this.given);
     if (options.invocationCounterObis) {
       const read = await this.readInvocationCounter(options);
