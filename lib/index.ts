@@ -14,5 +14,8 @@ export * as mbus from './link/mbus';
 export { PushStreamDecoder } from './link/push-stream';
 export * as media from './media';
 export * as options from './client/options';
+export * as server from './server';
+export { DlmsClient, type ReadResult, type ReadAccess } from './client/client';
+export { startSimulator, type Simulator, type SimulatorOptions } from './server/simulator';
 export { translate, type Translation, type TranslateKeys } from './translate';
 export { fromHex, toHex } from './util/hex';
