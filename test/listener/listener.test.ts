@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import type { MockBindingInterface } from '@serialport/binding-mock';
+import type { SerialPortMock } from 'serialport';
+import type { Apdu } from '../../lib/apdu';
+import { decodeApdu } from '../../lib/apdu';
+import { encodeWrapper } from '../../lib/link/wrapper';
+import type { DecodedNotification, ListenerWarning } from '../../lib/listener/decoder';
+import { Listener, type UnsolicitedSource } from '../../lib/listener/listener';
+import type { SerialPortClass } from '../../lib/media/serial';
+import { concatBytes } from '../../lib/util/bytes';
+import { fromHex } from '../../lib/util/hex';
+import { vector } from '../helpers/fixtures';
+
+const tirol = vector('gcm-general-glo-ciphering-tirol');
+const tirolDb = fromHex(tirol.apdu as string);
+const tirolKey = fromHex(tirol.key as string);
+const iskraFrames = (vector('hdlc-ui-segmented-push-iskra').frames as string[]).map((f) => fromHex(f));
+const plainDn = fromHex(vector('data-notification-dlms-cosem').apdu as string);
+
+async function waitFor(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function record(l: Listener): { notes: DecodedNotification[]; warnings: ListenerWarning[] } {
+  const out = { notes: [] as DecodedNotification[], warnings: [] as ListenerWarning[] };
+  l.on('notification', (n) => out.notes.push(n));
+  l.on('warning', (w) => out.warnings.push(w));
+  return out;
+}
+
+function send(port: number, chunks: Uint8Array[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port }, async () => {
+      for (const c of chunks) {
+        s.write(c);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      s.end(() => resolve());
+    });
+    s.on('error', reject);
+  });
+}
+
+describe('listener/Listener', () => {
+  it('accepts several meters at once over TCP, wrapper and HDLC detected per connection', async () => {
+    const l = new Listener({ source: { kind: 'tcp', port: 0, host: '127.0.0.1' }, keys: { blockCipherKey: tirolKey } });
+    const got = record(l);
+    await l.start();
+    try {
+      const port = l.address!.port;
+      const wrapped = encodeWrapper({ source: 1, destination: 0x10, apdu: tirolDb });
+      const hdlc = concatBytes(...iskraFrames);
+      await Promise.all([send(port, [wrapped.subarray(0, 10), wrapped.subarray(10)]), send(port, [hdlc.subarray(0, 50), hdlc.subarray(50, 200), hdlc.subarray(200)])]);
+      await waitFor(() => got.notes.length === 2, 'two notifications');
+      const byFraming = Object.fromEntries(got.notes.map((n) => [n.sender.framing, n]));
+      assert.equal(byFraming['wrapper']!.sender.systemTitle, '4B464D1010000023');
+      assert.deepEqual(byFraming['wrapper']!.sender.wrapper, { source: 1, destination: 0x10 });
+      assert.equal(byFraming['wrapper']!.values!['1.0.32.7.0.255'], 230.8);
+      assert.match(byFraming['wrapper']!.sender.remote!, /^127\.0\.0\.1:\d+$/);
+      assert.equal(byFraming['hdlc']!.sender.hdlc?.source, '1/17');
+      assert.equal(byFraming['hdlc']!.values!['1.0.32.7.0.255'], 233.6);
+      assert.equal(got.warnings.length, 0);
+      // The same ciphered push again, from a new connection: a replay.
+      await send(port, [wrapped]);
+      await waitFor(() => got.warnings.length === 1, 'the replay warning');
+      assert.equal(got.warnings[0]!.reason, 'replayed-invocation-counter');
+      assert.deepEqual(l.counters, { received: 2, dropped: 1, lastReason: 'replayed-invocation-counter' });
+    } finally {
+      await l.close();
+    }
+  });
+
+  it('decodes UDP datagrams, wrapped or raw', async () => {
+    const l = new Listener({ source: { kind: 'udp', port: 0, host: '127.0.0.1' } });
+    const got = record(l);
+    await l.start();
+    const sock = dgram.createSocket('udp4');
+    try {
+      const port = l.address!.port;
+      const sendDatagram = (b: Uint8Array): Promise<void> => new Promise((r, j) => sock.send(b, port, '127.0.0.1', (e) => (e ? j(e) : r())));
+      await sendDatagram(encodeWrapper({ source: 1, destination: 0x10, apdu: plainDn }));
+      await sendDatagram(plainDn);
+      await sendDatagram(fromHex('0102030405'));
+      await waitFor(() => got.notes.length === 2 && got.warnings.length >= 1, 'two notifications and a warning');
+      assert.equal(got.notes[0]!.invokeId, 0x1db);
+      assert.equal(got.notes[0]!.sender.transport, 'udp');
+      assert.equal(got.warnings[0]!.reason, 'garbage');
+    } finally {
+      sock.close();
+      await l.close();
+    }
+  });
+
+  it('decodes notifications an association hands over, and stops when detached', () => {
+    const l = new Listener({ source: { kind: 'none' } });
+    const got = record(l);
+    let deliver: ((apdu: Apdu) => void) | undefined;
+    const assoc: UnsolicitedSource = { onUnsolicited: (f) => (deliver = f) };
+    const detach = l.attach(assoc, { transport: 'association', remote: 'meter 1' });
+    const event = decodeApdu(fromHex('C20000010000600B00FF02112A'));
+    deliver!(event);
+    assert.equal(got.notes.length, 1);
+    assert.equal(got.notes[0]!.kind, 'event-notification');
+    assert.equal(got.notes[0]!.topic, 'meter 1');
+    deliver!(decodeApdu(fromHex('C001C100080000010000FF0200')));
+    assert.equal(got.warnings[0]!.reason, 'not-a-notification');
+    detach();
+    deliver!(event);
+    assert.equal(got.notes.length, 1);
+  });
+
+  describe('serial (serialport mock binding)', function () {
+    let MockPort: typeof SerialPortMock;
+    let MockBinding: MockBindingInterface;
+    before(function () {
+      try {
+        MockPort = (require('serialport') as { SerialPortMock: typeof SerialPortMock }).SerialPortMock;
+        MockBinding = MockPort.binding;
+      } catch (e) {
+        if ((e as { code?: string }).code === 'MODULE_NOT_FOUND') this.skip();
+        throw e;
+      }
+    });
+
+    it('decodes a HAN push with garbage between frames, reports the garbage and keeps going', async () => {
+      MockBinding.reset();
+      MockBinding.createPort('/dev/ttyHAN', { echo: false, record: true });
+      const ports: SerialPortMock[] = [];
+      class Recording extends MockPort {
+        constructor(o: ConstructorParameters<typeof SerialPortMock>[0]) {
+          super(o);
+          ports.push(this);
+        }
+      }
+      const l = new Listener({ source: { kind: 'serial', path: '/dev/ttyHAN', baudRate: 2400, SerialPort: Recording as unknown as SerialPortClass }, keys: { blockCipherKey: tirolKey }, gapMs: 20 });
+      const got = record(l);
+      const where = await l.start();
+      assert.match(where, /\/dev\/ttyHAN/);
+      try {
+        const b = ports[0]!.port!;
+        const garbage = fromHex('00FF1234A5A5');
+        const hdlc = concatBytes(...iskraFrames);
+        b.emitData(Buffer.from(concatBytes(garbage, hdlc.subarray(0, 120))));
+        b.emitData(Buffer.from(concatBytes(hdlc.subarray(120), garbage, tirolDb.subarray(0, 100))));
+        b.emitData(Buffer.from(concatBytes(tirolDb.subarray(100), garbage)));
+        await waitFor(() => got.notes.length === 2, 'two notifications');
+        assert.equal(got.notes[0]!.sender.framing, 'hdlc');
+        assert.equal(got.notes[0]!.sender.remote, '/dev/ttyHAN');
+        assert.equal(got.notes[1]!.sender.framing, 'raw');
+        assert.equal(got.notes[1]!.values!['1.0.1.8.0.255'], 9108);
+        // A trailing half frame is dropped after the silence.
+        b.emitData(Buffer.from(iskraFrames[0]!.subarray(0, 40)));
+        await waitFor(() => got.warnings.some((w) => w.reason === 'incomplete'), 'the incomplete-frame warning');
+        assert.ok(got.warnings.filter((w) => w.reason === 'garbage').length >= 2);
+        assert.equal(l.counters.received, 2);
+      } finally {
+        await l.close();
+      }
+    });
+  });
+});
