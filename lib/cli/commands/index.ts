@@ -3,6 +3,7 @@ import { Io } from '../output';
 import { actionCommand } from './action';
 import { infoCommand } from './info';
 import { listCommand } from './list';
+import { listenCommand } from './listen';
 import { readCommand } from './read';
 import { simulateCommand } from './simulate';
 import { translateCommand } from './translate';
@@ -15,4 +16,4 @@ export interface Command {
   run(argv: readonly string[], io: Io): Promise<number>;
 }
 
-export const COMMANDS: readonly Command[] = [readCommand, writeCommand, actionCommand, listCommand, infoCommand, translateCommand, simulateCommand];
+export const COMMANDS: readonly Command[] = [readCommand, writeCommand, actionCommand, listCommand, infoCommand, translateCommand, listenCommand, simulateCommand];
