@@ -1,0 +1,112 @@
+import { strict as assert } from 'node:assert';
+import * as net from 'node:net';
+import { DEMO_AUTHENTICATION_KEY, DEMO_BLOCK_CIPHER_KEY } from '../../lib/server/profiles';
+import { startSimulator, type Simulator } from '../../lib/server/simulator';
+import { freePort } from '../media/helpers';
+import { initHelper, nextMessage, recordStatus, waitFor } from './red-helper';
+
+const helper = initHelper();
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const listenNode = require('../../nodes/dlms-listen') as unknown;
+
+interface RuntimeNodes {
+  getFlows(): { flows: unknown[] };
+  getCredentialDefinition(type: string): Record<string, { type: string }>;
+}
+
+const tab = { id: 'f1', type: 'tab', label: 'test' };
+const PUSH_OBJECTS = '40/0.0.25.9.0.255:1\n1/0.0.42.0.0.255:2\n8/0.0.1.0.0.255:2\n3/1.0.1.8.0.255:2';
+
+function listenDef(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id: 'l1', z: 'f1', type: 'dlms-listen', source: 'tcp', host: '127.0.0.1', port, pushObjects: PUSH_OBJECTS, wires: [['out']], ...extra };
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+describe('dlms-listen node', function () {
+  let sim: Simulator | undefined;
+
+  beforeEach(async function () {
+    await helper.startServer();
+  });
+
+  afterEach(async function () {
+    await helper.unload();
+    await helper.stopServer();
+    await sim?.close();
+    sim = undefined;
+  });
+
+  it("emits the simulator's ciphered push as one message (payload = values by OBIS, dlms = decode, topic = sender)", async function () {
+    const port = await freePort();
+    await helper.load([listenNode], [tab, listenDef(port), { id: 'out', z: 'f1', type: 'helper' }], {
+      l1: { blockCipherKey: DEMO_BLOCK_CIPHER_KEY, authenticationKey: DEMO_AUTHENTICATION_KEY },
+    });
+    const node = helper.getNode('l1');
+    const statuses = recordStatus(node);
+    await waitFor(() => statuses.some((s) => (s.text ?? '').includes(`127.0.0.1:${port}`)), 5000, 'the listening status');
+    sim = await startSimulator({ port: 0, host: '127.0.0.1', framing: 'wrapper', push: { destination: `127.0.0.1:${port}`, ciphered: true } });
+    const got = nextMessage(helper.getNode('out'));
+    await sim.push();
+    const msg = await got;
+    const payload = msg['payload'] as Record<string, unknown>;
+    assert.deepEqual(Object.keys(payload), ['0.0.25.9.0.255:1', '0.0.42.0.0.255', '0.0.1.0.0.255', '1.0.1.8.0.255']);
+    assert.equal(payload['0.0.25.9.0.255:1'], '0.0.25.9.0.255');
+    assert.match(String(payload['0.0.1.0.0.255']), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/);
+    assert.equal(typeof payload['1.0.1.8.0.255'], 'number');
+    const dlms = msg['dlms'] as { kind: string; sender: { systemTitle: string; framing: string; wrapper: unknown }; security: { verified: boolean; policy: string }; invokeId: number; time: string };
+    assert.equal(dlms.kind, 'data-notification');
+    assert.equal(dlms.sender.framing, 'wrapper');
+    assert.equal(dlms.security.verified, true);
+    assert.equal(dlms.security.policy, 'auth-enc');
+    assert.equal(msg['topic'], dlms.sender.systemTitle);
+    assert.match(dlms.sender.systemTitle, /^[0-9A-F]{16}$/);
+    assert.equal(dlms.invokeId, 1);
+    await waitFor(() => statuses.some((s) => (s.text ?? '').includes('received 1')), 2000, 'the received count');
+  });
+
+  it('counts pushes it cannot decipher, shows the last reason, keeps going, and frees its port on redeploy', async function () {
+    const port = await freePort();
+    await helper.load([listenNode], [tab, listenDef(port), { id: 'out', z: 'f1', type: 'helper' }], {
+      l1: { blockCipherKey: '00112233445566778899AABBCCDDEEFF', authenticationKey: DEMO_AUTHENTICATION_KEY },
+    });
+    const node = helper.getNode('l1');
+    const statuses = recordStatus(node);
+    const warnings: string[] = [];
+    const originalWarn = node['warn'] as (t: unknown) => void;
+    node['warn'] = (t: unknown) => {
+      warnings.push(String(t));
+      originalWarn.call(node, t);
+    };
+    await waitFor(() => statuses.length > 0, 5000, 'a status');
+    sim = await startSimulator({ port: 0, host: '127.0.0.1', framing: 'wrapper', push: { destination: `127.0.0.1:${port}`, ciphered: true } });
+    await sim.push();
+    await sim.push();
+    await waitFor(() => statuses.some((s) => /dropped 2 \(bad-tag\)/.test(s.text ?? '')), 5000, 'two drops in the status');
+    assert.equal(warnings.length, 1, 'the same reason is logged once, not per push');
+    assert.match(warnings[0]!, /bad-tag/);
+    assert.ok(!(await canListen(port)), 'the port is in use while deployed');
+    await helper.unload();
+    assert.ok(await canListen(port), 'redeploy closed the listener');
+  });
+
+  it('keeps its keys in credentials, out of the flow, and shows a bad configuration in the status', async function () {
+    await helper.load([listenNode], [tab, listenDef(0, { source: 'serial', serialPath: '' }), { id: 'out', z: 'f1', type: 'helper' }], {
+      l1: { blockCipherKey: DEMO_BLOCK_CIPHER_KEY },
+    });
+    const runtime = (helper as unknown as { _redNodes: RuntimeNodes })._redNodes;
+    const declared = runtime.getCredentialDefinition('dlms-listen');
+    for (const name of ['blockCipherKey', 'authenticationKey', 'keyTable']) assert.deepEqual(declared[name], { type: 'password' }, name);
+    assert.ok(!JSON.stringify(runtime.getFlows().flows).includes(DEMO_BLOCK_CIPHER_KEY), 'the key leaked into the flow');
+    const node = helper.getNode('l1');
+    assert.ok(node, 'the node exists despite the bad configuration');
+    // The status was set while the node was created; a fresh input must not throw either.
+    node.receive({ payload: 'ignored' });
+  });
+});
