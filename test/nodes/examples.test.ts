@@ -8,7 +8,9 @@ import { allNodes, initHelper, projectRoot } from './red-helper';
 
 const helper = initHelper();
 const dir = path.join(projectRoot(), 'examples');
-const OURS = new Set(['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action', 'tab']);
+const OURS = new Set(['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action', 'dlms-listen', 'tab']);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const listenNode = require('../../nodes/dlms-listen') as unknown;
 const keys = { blockCipherKey: DEMO_BLOCK_CIPHER_KEY, authenticationKey: DEMO_AUTHENTICATION_KEY };
 const CREDENTIALS: Record<string, Record<string, Record<string, string>>> = {
   'energy-registers-to-mqtt': {},
@@ -16,6 +18,7 @@ const CREDENTIALS: Record<string, Record<string, Record<string, string>>> = {
   'disconnect-control': { 'disc-meter': keys },
   'preset-lgz-e650': { 'lgz-meter': { password: '1234567' } },
   'preset-sagemcom-t210d': { 'sag-meter': { ...keys, clientSigningKey: toHex(DEMO_CLIENT_SIGNING_KEY) } },
+  'han-port-to-mqtt': { 'han-listen': { blockCipherKey: DEMO_BLOCK_CIPHER_KEY } },
 };
 
 interface FlowNode {
@@ -35,7 +38,7 @@ describe('examples/', function () {
     await helper.stopServer();
   });
 
-  it('holds the five documented examples', function () {
+  it('holds the documented examples', function () {
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort(), Object.keys(CREDENTIALS).sort());
   });
 
@@ -44,9 +47,11 @@ describe('examples/', function () {
       const flow = JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8')) as FlowNode[];
       // Core nodes (inject, debug, mqtt, function, http request) are stood in for by helper nodes with the same wiring.
       const loaded = flow.map((n) => (OURS.has(n.type) ? n : { id: n.id, type: 'helper', ...(n.z ? { z: n.z } : {}), ...(n.wires ? { wires: n.wires } : {}) }));
-      await helper.load(allNodes, loaded, CREDENTIALS[name]);
+      await helper.load([...allNodes, listenNode], loaded, CREDENTIALS[name]);
       const ours = flow.filter((n) => n.type.startsWith('dlms-'));
-      assert.ok(ours.some((n) => n.type === 'dlms-meter') && ours.some((n) => n.type !== 'dlms-meter'));
+      assert.ok(ours.some((n) => n.type !== 'dlms-meter'));
+      // A meter configuration is needed wherever a flow node names one (dlms-listen on a serial port does not).
+      if (ours.some((n) => typeof n['meter'] === 'string' && n['meter'] !== '')) assert.ok(ours.some((n) => n.type === 'dlms-meter'));
       for (const n of ours) {
         const node = helper.getNode(n.id);
         assert.ok(node, `${n.id} was not created`);
