@@ -6,10 +6,9 @@
  * credentials. Bad frames, wrong keys and replays are counted in the status (with the last reason) and logged at
  * most once a minute per reason; nothing throws out of the node. The listener is closed on redeploy.
  */
-import type { ManagedMeter } from '../lib/client/pool';
 import { toDlmsError } from '../lib/errors';
 import type { DecodedNotification, KeySet, ListenerWarning } from '../lib/listener/decoder';
-import { Listener, unsolicitedSourceOf, type ListenSource, type UnsolicitedSource } from '../lib/listener/listener';
+import { Listener, type ListenSource } from '../lib/listener/listener';
 import { LISTEN_FRAMINGS, type ListenFraming } from '../lib/listener/stream';
 import { fromHex } from '../lib/util/hex';
 import { meterConfig, type MeterConfigNode } from './shared/meter-node';
@@ -167,36 +166,18 @@ export = function register(RED: NodeAPI): void {
       );
     }
 
-    /** Follows the meter's association: each new association is listened to, as soon as it exists. */
+    /** Listens to the meter's associations: the config node hands on what each of them receives unasked. */
     function watchMeter(l: Listener, cfg: MeterConfigNode | undefined): void {
       if (!cfg) {
         node.status({ fill: 'red', shape: 'ring', text: 'no meter configured' });
         return;
       }
-      let current: UnsolicitedSource | undefined;
-      let detach: (() => void) | undefined;
-      const attach = (): void => {
-        cfg
-          .use(async (client) => {
-            const src = unsolicitedSourceOf(client);
-            if (!src || src === current || closed) return;
-            detach?.();
-            current = src;
-            detach = l.attach(src, { transport: 'association', remote: cfg.meterName });
-          })
-          .catch((e: unknown) => {
-            node.status({ fill: 'red', shape: 'ring', text: `${cfg.meterName}: ${toDlmsError(e).message}`.slice(0, 80) });
-          });
-      };
-      const managed = (cfg as MeterConfigNode & { managedMeter?: ManagedMeter }).managedMeter;
-      const off = managed?.onState((s) => {
-        if (s.kind === 'associated') attach();
+      const detach = l.attach(cfg, { transport: 'association', remote: cfg.meterName });
+      unsubscribe = detach;
+      // Event notifications only arrive on an open association: open it now rather than on the first read.
+      cfg.use(async () => undefined).catch((e: unknown) => {
+        node.status({ fill: 'red', shape: 'ring', text: `${cfg.meterName}: ${toDlmsError(e).message}`.slice(0, 80) });
       });
-      unsubscribe = () => {
-        off?.();
-        detach?.();
-      };
-      attach();
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {

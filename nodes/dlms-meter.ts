@@ -53,6 +53,7 @@ export = function register(RED: NodeAPI): void {
       return meter.use(task);
     };
     this.reconnect = (): void => meter?.reconnect();
+    this.onUnsolicited = (listener) => (meter ? meter.onUnsolicited(listener) : () => undefined);
     // Tests and the admin endpoint look at the managed meter itself.
     Object.defineProperty(this, 'managedMeter', { value: meter });
 

@@ -11,6 +11,7 @@ import type { CosemDateTime, DataValue } from '../axdr/types';
 import type { SelectiveAccess } from '../apdu/common';
 import { CLOCK_TIME_COLUMN, entryDescriptor, rangeDescriptor } from '../apdu/selective';
 import { parseScalerUnit, scalerUnitAttributeFor, type ScalerUnit } from '../cosem/scaling';
+import type { Apdu } from '../apdu';
 import { DlmsError, UsageError, toDlmsError } from '../errors';
 import type { CounterStore } from '../security/counter-store';
 import { type AssociationInfo, ClientAssociation } from './association';
@@ -27,6 +28,8 @@ export interface AssociationHandle extends ServiceSession {
   readonly info: AssociationInfo;
   /** Set once the link under the association is lost. */
   readonly lost?: DlmsError | undefined;
+  /** Notifications the meter sends unasked on this association (ClientAssociation deciphers them). */
+  onUnsolicited?(listener: (apdu: Apdu) => void): void;
   release(): Promise<void>;
 }
 
@@ -120,6 +123,7 @@ export class DlmsClient {
   private association: AssociationHandle | undefined;
   private services: CosemServices | undefined;
   private directory: ObjectDirectory | null | undefined;
+  private readonly unsolicited = new Set<(apdu: Apdu) => void>();
   private readonly scalers = new Map<string, ScalerUnit | null>();
   private readonly columns = new Map<string, ProfileColumn[] | null>();
 
@@ -152,6 +156,9 @@ export class DlmsClient {
     }
     this.resolved = options;
     this.association = await this.open(options);
+    this.association.onUnsolicited?.((apdu) => {
+      for (const listener of this.unsolicited) listener(apdu);
+    });
     this.services = new CosemServices(this.association, this.deps.services);
     this.directory = undefined;
     this.scalers.clear();
@@ -405,6 +412,15 @@ export class DlmsClient {
     const ref = { classId, ln: target.ln, method: target.index, ...(entry?.shortName !== undefined ? { baseName: entry.shortName } : {}) };
     const result: DataValue | undefined = await services.action(ref, parametersForMethod(classId, target.index, parameters));
     return result === undefined ? undefined : toPlain(result);
+  }
+
+  /**
+   * Event notifications and other APDUs the meter sends unasked, on this and every later association of this client.
+   * Returns the function that stops listening.
+   */
+  onUnsolicited(listener: (apdu: Apdu) => void): () => void {
+    this.unsolicited.add(listener);
+    return () => this.unsolicited.delete(listener);
   }
 
   /** Releases the association (RLRQ where supported) and closes the link; never rejects. */

@@ -9,6 +9,7 @@
  *    exponential backoff after link failures. An authentication failure stops it (meters lock out after repeated
  *    failed HLS attempts) until reconnect() is called. Its state is published to listeners (status of flow nodes).
  */
+import type { Apdu } from '../apdu';
 import type { MediumSpec } from '../media';
 import type { Medium } from '../media/types';
 import { AuthenticationError, DlmsError, ServiceError, UsageError, toDlmsError } from '../errors';
@@ -112,6 +113,7 @@ export class ManagedMeter {
   private generation = 0;
   private current: MeterState = { kind: 'idle' };
   private readonly listeners = new Set<(s: MeterState) => void>();
+  private readonly unsolicited = new Set<(apdu: Apdu) => void>();
   private idleTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
@@ -235,7 +237,20 @@ export class ManagedMeter {
     };
     if (this.settings.counterStore) deps.counterStore = this.settings.counterStore;
     if (this.settings.trace) deps.trace = this.settings.trace;
-    return this.settings.createClient ? this.settings.createClient(this.given, deps) : new DlmsClient(this.given, deps);
+    const client = this.settings.createClient ? this.settings.createClient(this.given, deps) : new DlmsClient(this.given, deps);
+    client.onUnsolicited((apdu) => {
+      for (const listener of this.unsolicited) listener(apdu);
+    });
+    return client;
+  }
+
+  /**
+   * Event notifications the meter sends unasked on any of this meter's associations, now and after reconnects.
+   * Returns the function that stops listening.
+   */
+  onUnsolicited(listener: (apdu: Apdu) => void): () => void {
+    this.unsolicited.add(listener);
+    return () => this.unsolicited.delete(listener);
   }
 
   private channelLost(generation: number, err: DlmsError): void {

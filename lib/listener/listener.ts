@@ -9,7 +9,6 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Apdu } from '../apdu';
-import type { DlmsClient } from '../client/client';
 import { MediaError, UsageError, toDlmsError } from '../errors';
 import { TcpListener, UdpListener, type RemoteAddress } from '../media/listener';
 import { SerialMedium, type SerialPortClass, type SerialPortLoader } from '../media/serial';
@@ -44,8 +43,10 @@ export interface ListenerOptions extends NotificationDecoderOptions {
 }
 
 /** What attach() needs of an association: ClientAssociation fits. */
+/** Anything that delivers the APDUs a meter sends unasked: ManagedMeter, DlmsClient, ClientAssociation. */
 export interface UnsolicitedSource {
-  onUnsolicited(listener: (apdu: Apdu) => void): void;
+  /** May return the function that stops listening. */
+  onUnsolicited(listener: (apdu: Apdu) => void): void | (() => void);
 }
 
 export interface ListenerEvents {
@@ -57,15 +58,6 @@ export interface ListenerEvents {
 
 function remoteText(r: RemoteAddress): string {
   return r.address.includes(':') ? `[${r.address}]:${r.port}` : `${r.address}:${r.port}`;
-}
-
-/**
- * The association under a DlmsClient, for its unsolicited APDUs. The client has no public accessor for it yet, so
- * this looks it up by shape; undefined when not connected.
- */
-export function unsolicitedSourceOf(client: DlmsClient): UnsolicitedSource | undefined {
-  const a = (client as unknown as { association?: Partial<UnsolicitedSource> }).association;
-  return a && typeof a.onUnsolicited === 'function' ? (a as UnsolicitedSource) : undefined;
 }
 
 export class Listener extends EventEmitter {
@@ -165,12 +157,13 @@ export class Listener extends EventEmitter {
    */
   attach(source: UnsolicitedSource, sender: SenderInfo = { transport: 'association' }): () => void {
     let active = true;
-    source.onUnsolicited((apdu) => {
+    const stop = source.onUnsolicited((apdu) => {
       if (!active || this.closed) return;
       this.dispatch(this.decoder.decodeApdu(apdu, undefined, sender));
     });
     const detach = (): void => {
       active = false;
+      if (typeof stop === 'function') stop();
       this.detachers.delete(detach);
     };
     this.detachers.add(detach);

@@ -173,6 +173,15 @@ export class ServerAssociation {
     return this.config.security !== 'none';
   }
 
+  /**
+   * An APDU the meter sends unasked on this association (an event notification), protected as the association's
+   * answers are: glo- ciphering when the association is ciphered. Undefined before the association is established.
+   */
+  unsolicited(plain: Uint8Array): Uint8Array | undefined {
+    if (this.state !== 'associated') return undefined;
+    return this.protection.protect(plain, this.ciphered ? 'glo' : 'plain');
+  }
+
   /** The link went down: the association ends with it. */
   reset(): void {
     this.state = 'idle';

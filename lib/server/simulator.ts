@@ -9,7 +9,7 @@
 import * as net from 'node:net';
 import * as dgram from 'node:dgram';
 import { encodeApdu, type Apdu } from '../apdu/index';
-import type { DataNotification } from '../apdu/notification';
+import type { DataNotification, EventNotificationRequest } from '../apdu/notification';
 import { dateTimeToBytes } from '../axdr/datetime';
 import type { TraceSink } from '../client/channel';
 import type { MeterOptions, Referencing } from '../client/options';
@@ -19,6 +19,7 @@ import { TcpListener, UdpListener } from '../media/listener';
 import type { Medium } from '../media/types';
 import { wrapGeneralGlo } from '../security/cipher';
 import { securityControlFor } from '../security/security-control';
+import { obisToBytes, parseObis } from '../cosem/obis';
 import { fromHex } from '../util/hex';
 import { type ClientAssociationConfig, ServerAssociation } from './association';
 import type { ServerChannel, ServerPeer } from './channel';
@@ -79,6 +80,12 @@ export interface Simulator {
   clients(): ClientDescription[];
   /** Sends a DataNotification to the push destination now. */
   push(): Promise<void>;
+  /**
+   * Sends an EventNotificationRequest on every established association (default: the clock's time, class 8
+   * attribute 2): how meters report events to a client that keeps its association open. Resolves with the number of
+   * associations notified.
+   */
+  notifyEvent(event?: { classId: number; obis: string; attribute: number }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -100,6 +107,8 @@ class SimulatorImpl implements Simulator {
   private readonly configs: ClientAssociationConfig[];
   private readonly runtimes = new Map<number, SecurityRuntime>();
   private readonly channels = new Set<ServerChannel>();
+  /** Per link: its associations and the peer each client SAP called from (to send event notifications). */
+  private readonly links = new Map<ServerChannel, { sessions: Map<number, Session>; peers: Map<number, ServerPeer> }>();
   private tcp?: TcpListener;
   private udp?: UdpListener;
   private timer?: NodeJS.Timeout;
@@ -215,6 +224,7 @@ class SimulatorImpl implements Simulator {
     });
     this.channels.add(channel);
     const sessions = new Map<number, Session>();
+    this.links.set(channel, { sessions, peers: new Map() });
     const sessionFor = (peer: ServerPeer): Session | undefined => {
       let s = sessions.get(peer.clientSap);
       if (s) return s;
@@ -239,9 +249,22 @@ class SimulatorImpl implements Simulator {
         sessions.delete(sap);
       }
     };
-    channel.onConnect((peer) => end(peer));
-    channel.onDisconnect((peer) => end(peer));
+    const peers = this.links.get(channel)!.peers;
+    channel.onConnect((peer) => {
+      end(peer);
+      peers.set(peer.clientSap, peer);
+    });
+    channel.onDisconnect((peer) => {
+      end(peer);
+      if (peer) peers.delete(peer.clientSap);
+      else {
+        peers.clear();
+        this.links.delete(channel);
+        this.channels.delete(channel);
+      }
+    });
     channel.onApdu((apdu, peer, reply) => {
+      peers.set(peer.clientSap, peer);
       let answer: Uint8Array | undefined;
       try {
         const session = sessionFor(peer);
@@ -278,6 +301,32 @@ class SimulatorImpl implements Simulator {
       blockCipherKey: keyed.blockCipherKey,
       ...(keyed.authenticationKey ? { authenticationKey: keyed.authenticationKey } : {}),
     });
+  }
+
+  async notifyEvent(event: { classId: number; obis: string; attribute: number } = { classId: 8, obis: '0.0.1.0.0.255', attribute: 2 }): Promise<number> {
+    const ln = obisToBytes(parseObis(event.obis));
+    const object = this.model.find(ln);
+    if (!object) throw new UsageError('unknown-object', `event notification: the meter has no object ${event.obis}`);
+    const at = this.now();
+    const ctx: AccessContext = { clientSap: 0, associationLn: Uint8Array.of(0, 0, 40, 0, 0, 255), authenticated: true, now: at };
+    const value = object.getAttribute(event.attribute, ctx);
+    const plain = encodeApdu({
+      kind: 'event-notification-request',
+      time: localDateTime(at),
+      attribute: { classId: event.classId, instance: ln, attributeId: event.attribute },
+      value,
+    } satisfies EventNotificationRequest);
+    let sent = 0;
+    for (const [channel, link] of this.links) {
+      for (const [sap, session] of link.sessions) {
+        const peer = link.peers.get(sap);
+        const bytes = peer ? session.association.unsolicited(plain) : undefined;
+        if (!peer || !bytes) continue;
+        await channel.push(bytes, peer);
+        sent++;
+      }
+    }
+    return sent;
   }
 
   async push(): Promise<void> {

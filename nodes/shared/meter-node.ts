@@ -3,6 +3,7 @@
  * handling: register for status, run the request through the meter's queue, report failures to `done(err)` with
  * readable text, never throw out of a handler.
  */
+import type { Apdu } from '../../lib/apdu';
 import type { DlmsClient } from '../../lib/client/client';
 import type { MeterState } from '../../lib/client/pool';
 import { toDlmsError } from '../../lib/errors';
@@ -15,6 +16,8 @@ export interface MeterConfigNode extends Node {
   deregister(user: Node): void;
   use<T>(task: (client: DlmsClient) => Promise<T>): Promise<T>;
   reconnect(): void;
+  /** Notifications the meter sends unasked on its associations (now and after reconnects); returns the unsubscribe. */
+  onUnsolicited(listener: (apdu: Apdu) => void): () => void;
 }
 
 /** Node-RED errors must be Errors with a message a person can read (Catch shows msg.error.message). */

@@ -101,7 +101,11 @@ describe('listener/Listener', () => {
     const l = new Listener({ source: { kind: 'none' } });
     const got = record(l);
     let deliver: ((apdu: Apdu) => void) | undefined;
-    const assoc: UnsolicitedSource = { onUnsolicited: (f) => (deliver = f) };
+    const assoc: UnsolicitedSource = {
+      onUnsolicited: (f) => {
+        deliver = f;
+      },
+    };
     const detach = l.attach(assoc, { transport: 'association', remote: 'meter 1' });
     const event = decodeApdu(fromHex('C20000010000600B00FF02112A'));
     deliver!(event);

@@ -8,6 +8,8 @@ import { initHelper, nextMessage, recordStatus, waitFor } from './red-helper';
 const helper = initHelper();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const listenNode = require('../../nodes/dlms-listen') as unknown;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const meterNode = require('../../nodes/dlms-meter') as unknown;
 
 interface RuntimeNodes {
   getFlows(): { flows: unknown[] };
@@ -69,6 +71,26 @@ describe('dlms-listen node', function () {
     assert.match(dlms.sender.systemTitle, /^[0-9A-F]{16}$/);
     assert.equal(dlms.invokeId, 1);
     await waitFor(() => statuses.some((s) => (s.text ?? '').includes('received 1')), 2000, 'the received count');
+  });
+
+  it("emits the event notifications a dlms-meter's open association receives", async function () {
+    sim = await startSimulator({ port: 0, host: '127.0.0.1', framing: 'wrapper' });
+    const meter = { id: 'm1', type: 'dlms-meter', name: 'sim', host: '127.0.0.1', port: sim.port, clientAddress: 17, authentication: 'low', idleTimeout: 0, responseTimeout: 2000 };
+    await helper.load([meterNode, listenNode], [tab, meter, { id: 'l1', z: 'f1', type: 'dlms-listen', source: 'meter', meter: 'm1', wires: [['out']] }, { id: 'out', z: 'f1', type: 'helper' }], {
+      m1: { password: 'Gurux' },
+    });
+    // The listen node opens the association itself; wait until the simulator has one to notify.
+    const deadline = Date.now() + 5000;
+    let notified = 0;
+    while (notified === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      notified = await sim.notifyEvent({ classId: 70, obis: '0.0.96.3.10.255', attribute: 2 });
+    }
+    assert.equal(notified, 1, 'the association was never opened');
+    const msg = await nextMessage(helper.getNode('out'));
+    const dlms = msg['dlms'] as { kind: string; sender: { transport: string } };
+    assert.equal(dlms.kind, 'event-notification');
+    assert.equal(dlms.sender.transport, 'association');
   });
 
   it('counts pushes it cannot decipher, shows the last reason, keeps going, and frees its port on redeploy', async function () {
