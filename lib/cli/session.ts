@@ -5,7 +5,7 @@
 import { DlmsClient } from '../client/client';
 import { resolveOptions } from '../client/options';
 import { formatTraceEvent } from '../client/trace';
-import { DlmsError, toDlmsError } from '../errors';
+import { DlmsError, toDlmsError, UsageError } from '../errors';
 import { CommandFlag, parseArgs, ParsedArgs } from './args';
 import { Io, toJson } from './output';
 
@@ -15,6 +15,17 @@ export const COMMON_FLAGS: readonly CommandFlag[] = [
 ];
 
 export const EXIT_CONNECT = 3;
+
+/**
+ * Reports a target the meter refused (exit code 1); usage errors are rethrown so they exit with 2.
+ */
+export function targetFailed(io: Io, json: boolean, target: string, e: unknown): number {
+  const err = toDlmsError(e);
+  if (err instanceof UsageError) throw err;
+  if (json) io.stdout(toJson({ target, error: err.toJSON() }) + '\n');
+  else io.stderr(`${target}  ERROR ${err.code}: ${err.message}\n`);
+  return 1;
+}
 
 export class ConnectFailed extends Error {
   constructor(readonly error: DlmsError) {

@@ -1,8 +1,8 @@
 /** `dlms action [CLASS/]OBIS:METHOD [PARAM]`: invoke a method, e.g. disconnect control 0.0.96.3.10.255:1. */
-import { toDlmsError, UsageError } from '../../errors';
+import { UsageError } from '../../errors';
 import { flagHelp, meterOptionHelp } from '../args';
 import { Io, toJson } from '../output';
-import { withMeter } from '../session';
+import { COMMON_FLAGS, targetFailed, withMeter } from '../session';
 import type { Command } from './index';
 import { parseJsonArgument } from './write';
 
@@ -17,7 +17,7 @@ export const actionCommand: Command = {
       'Example: dlms action --host H --client 1 --auth high-gmac … 0.0.96.3.10.255:1   (remote disconnect)',
       '',
       'Options:',
-      flagHelp([{ flag: 'json', takesValue: false, help: 'JSON result on stdout.' }, { flag: 'trace', takesValue: false, help: 'Frames and APDUs on stderr.' }]),
+      flagHelp(COMMON_FLAGS),
       '',
       meterOptionHelp(),
     ].join('\n'),
@@ -32,11 +32,7 @@ export const actionCommand: Command = {
         else io.stdout(`${target}  success${result === undefined ? '' : ' ' + JSON.stringify(result)}\n`);
         return 0;
       } catch (e) {
-        const err = toDlmsError(e);
-        if (err instanceof UsageError) throw err;
-        if (args.flags.json) io.stdout(toJson({ target, error: err.toJSON() }) + '\n');
-        else io.stderr(`${target}  ERROR ${err.code}: ${err.message}\n`);
-        return 1;
+        return targetFailed(io, args.flags.json === true, target, e);
       }
     }),
 };

@@ -1,7 +1,7 @@
 /** `dlms info`: what the association negotiated. */
 import { flagHelp, meterOptionHelp } from '../args';
 import { Io, toJson } from '../output';
-import { withMeter } from '../session';
+import { COMMON_FLAGS, withMeter } from '../session';
 import { toHex } from '../../util/hex';
 import type { Command } from './index';
 
@@ -9,7 +9,7 @@ export const infoCommand: Command = {
   name: 'info',
   summary: 'Associate and show the negotiated parameters (conformance, PDU sizes, system title).',
   help: () =>
-    ['Usage: dlms info [options]', '', 'Options:', flagHelp([{ flag: 'json', takesValue: false, help: 'JSON on stdout.' }, { flag: 'trace', takesValue: false, help: 'Frames and APDUs on stderr.' }]), '', meterOptionHelp()].join('\n'),
+    ['Usage: dlms info [options]', '', 'Options:', flagHelp(COMMON_FLAGS), '', meterOptionHelp()].join('\n'),
   run: (argv: readonly string[], io: Io) =>
     withMeter(argv, [], io, async (client, args) => {
       const i = client.info();

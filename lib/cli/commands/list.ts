@@ -1,14 +1,14 @@
 /** `dlms list`: the association's object list. */
 import { flagHelp, meterOptionHelp } from '../args';
 import { Io, toJson } from '../output';
-import { withMeter } from '../session';
+import { COMMON_FLAGS, withMeter } from '../session';
 import type { Command } from './index';
 
 export const listCommand: Command = {
   name: 'list',
   summary: "List the objects the meter offers this client (the association's object list).",
   help: () =>
-    ['Usage: dlms list [options]', '', 'Options:', flagHelp([{ flag: 'json', takesValue: false, help: 'JSON array on stdout.' }, { flag: 'trace', takesValue: false, help: 'Frames and APDUs on stderr.' }]), '', meterOptionHelp()].join('\n'),
+    ['Usage: dlms list [options]', '', 'Options:', flagHelp(COMMON_FLAGS), '', meterOptionHelp()].join('\n'),
   run: (argv: readonly string[], io: Io) =>
     withMeter(argv, [], io, async (client, args) => {
       const list = await client.objectList();

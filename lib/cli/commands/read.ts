@@ -3,7 +3,7 @@ import { ReadAccess, ReadResult } from '../../client/client';
 import { UsageError } from '../../errors';
 import { CommandFlag, flagHelp, meterOptionHelp } from '../args';
 import { Io, toJson } from '../output';
-import { withMeter } from '../session';
+import { COMMON_FLAGS, withMeter } from '../session';
 import type { Command } from './index';
 
 const FLAGS: readonly CommandFlag[] = [
@@ -41,7 +41,7 @@ export const readCommand: Command = {
       'Without CLASS the class comes from the object list, else from the table of standard OBIS codes.',
       '',
       'Options:',
-      flagHelp([...FLAGS, { flag: 'json', takesValue: false, help: 'JSON array on stdout, one element per target.' }, { flag: 'trace', takesValue: false, help: 'Frames and APDUs on stderr.' }]),
+      flagHelp([...FLAGS, ...COMMON_FLAGS]),
       '',
       meterOptionHelp(),
       '',

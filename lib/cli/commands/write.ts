@@ -1,8 +1,8 @@
 /** `dlms write TARGET VALUE`: VALUE is typed JSON ({"type":"long-unsigned","value":5}) or plain JSON the class types. */
-import { toDlmsError, UsageError } from '../../errors';
+import { UsageError } from '../../errors';
 import { flagHelp, meterOptionHelp } from '../args';
 import { Io, toJson } from '../output';
-import { withMeter } from '../session';
+import { COMMON_FLAGS, targetFailed, withMeter } from '../session';
 import type { Command } from './index';
 
 export function parseJsonArgument(text: string, what: string): unknown {
@@ -26,7 +26,7 @@ export const writeCommand: Command = {
       'or plain JSON where the interface class gives the type (e.g. 900 for a profile capture period).',
       '',
       'Options:',
-      flagHelp([{ flag: 'json', takesValue: false, help: 'JSON result on stdout.' }, { flag: 'trace', takesValue: false, help: 'Frames and APDUs on stderr.' }]),
+      flagHelp(COMMON_FLAGS),
       '',
       meterOptionHelp(),
     ].join('\n'),
@@ -38,11 +38,7 @@ export const writeCommand: Command = {
       try {
         await client.write(target, value);
       } catch (e) {
-        const err = toDlmsError(e);
-        if (err instanceof UsageError) throw err;
-        if (args.flags.json) io.stdout(toJson({ target, error: err.toJSON() }) + '\n');
-        else io.stderr(`${target}  ERROR ${err.code}: ${err.message}\n`);
-        return 1;
+        return targetFailed(io, args.flags.json === true, target, e);
       }
       if (args.flags.json) io.stdout(toJson({ target, result: 'success' }) + '\n');
       else io.stdout(`${target}  written\n`);
