@@ -36,12 +36,12 @@ function demoFlow(meterPort) {
       targets: [{ obis: '1.0.1.8.0.255' }, { obis: '1.0.32.7.0.255' }, { obis: '1.0.1.7.0.255' }, { obis: '0.0.1.0.0.255' }],
     },
     { id: 'demo-debug', type: 'debug', z, name: 'readings', active: true, tosidebar: true, complete: 'payload', targetType: 'msg', statusVal: 'payload', statusType: 'auto', x: 560, y: 80, wires: [] },
-    { id: 'demo-off', type: 'inject', z, name: 'disconnect', props: [], repeat: '', once: false, x: 130, y: 180, wires: [['demo-disconnect']] },
-    { id: 'demo-on', type: 'inject', z, name: 'reconnect', props: [], repeat: '', once: false, x: 130, y: 240, wires: [['demo-reconnect']] },
-    { id: 'demo-disconnect', type: 'dlms-action', z, name: '', meter: 'demo-meter', target: '0.0.96.3.10.255:1', parametersFrom: 'none', x: 360, y: 180, wires: [['demo-state']] },
-    { id: 'demo-reconnect', type: 'dlms-action', z, name: '', meter: 'demo-meter', target: '0.0.96.3.10.255:2', parametersFrom: 'none', x: 360, y: 240, wires: [['demo-state']] },
-    { id: 'demo-state', type: 'dlms-read', z, name: 'output state', meter: 'demo-meter', output: 'all', targets: [{ obis: '0.0.96.3.10.255', attribute: 2 }, { obis: '0.0.96.3.10.255', attribute: 3 }], x: 580, y: 210, wires: [['demo-debug2']] },
-    { id: 'demo-debug2', type: 'debug', z, name: 'disconnect control', active: true, tosidebar: true, complete: 'payload', targetType: 'msg', x: 790, y: 210, wires: [] },
+    { id: 'demo-off', type: 'inject', z, name: 'disconnect', props: [], repeat: '', once: false, x: 130, y: 200, wires: [['demo-disconnect']] },
+    { id: 'demo-on', type: 'inject', z, name: 'reconnect', props: [], repeat: '', once: false, x: 130, y: 280, wires: [['demo-reconnect']] },
+    { id: 'demo-disconnect', type: 'dlms-action', z, name: '', meter: 'demo-meter', target: '0.0.96.3.10.255:1', parametersFrom: 'none', x: 390, y: 200, wires: [['demo-state']] },
+    { id: 'demo-reconnect', type: 'dlms-action', z, name: '', meter: 'demo-meter', target: '0.0.96.3.10.255:2', parametersFrom: 'none', x: 390, y: 280, wires: [['demo-state']] },
+    { id: 'demo-state', type: 'dlms-read', z, name: 'output state', meter: 'demo-meter', output: 'all', targets: [{ obis: '0.0.96.3.10.255', attribute: 2 }, { obis: '0.0.96.3.10.255', attribute: 3 }], x: 700, y: 240, wires: [['demo-debug2']] },
+    { id: 'demo-debug2', type: 'debug', z, name: 'disconnect control', active: true, tosidebar: true, complete: 'payload', targetType: 'msg', x: 930, y: 240, wires: [] },
   ];
 }
 
@@ -66,6 +66,8 @@ function writeSettings() {
   credentialSecret: false,
   logging: { console: { level: 'info', metrics: false, audit: false } },
   editorTheme: { tours: false, projects: { enabled: false } },
+  // No phone-home from a local demo, and no consent dialog over the demo flow on first open.
+  telemetry: { enabled: false, updateNotification: false },
 };
 `;
   fs.writeFileSync(path.join(userDir, 'settings.js'), settings);
