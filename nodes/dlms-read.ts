@@ -37,14 +37,16 @@ export = function register(RED: NodeAPI): void {
       });
       const time = new Date();
       const failures = results.filter((r) => 'error' in r);
-      if (output === 'all') {
+      // When every target failed there is nothing to send: only the error goes on (to Catch nodes), so a flow that
+      // answers an HTTP request from both paths answers once.
+      if (output === 'all' && failures.length < results.length) {
         const out: NodeMessage = RED.util.cloneMessage(msg);
         const payload: Record<string, unknown> = {};
         for (const r of results) if (!('error' in r)) payload[r.target] = r.value;
         out.payload = payload;
         out['dlms'] = { meter: meter.meterName, time: time.toISOString(), results: results.map((r) => metadataOf(r, meter.meterName, time)) };
         send(out);
-      } else {
+      } else if (output === 'single') {
         const outs: NodeMessage[] = [];
         for (const r of results) {
           if ('error' in r) continue;

@@ -125,6 +125,25 @@ describe('Node-RED nodes against the simulator', function () {
     assert.match(err.message, /bad OBIS code "not an obis"/);
   });
 
+  it('in "all values in one message" mode sends nothing when every target failed, only the error', async function () {
+    const flow = [
+      tab,
+      meterDef('m1', sim!.port),
+      { id: 'r1', z: 'f1', type: 'dlms-read', meter: 'm1', output: 'all', targets: [{ obis: '0.0.96.99.99.255', classId: 1 }], wires: [['out']] },
+      { id: 'c1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'out', z: 'f1', type: 'helper' },
+      { id: 'caught', z: 'f1', type: 'helper' },
+    ];
+    await helper.load(allNodes, flow, { m1: LLS });
+    const sent: unknown[] = [];
+    helper.getNode('out').on('input', (m: unknown) => sent.push(m));
+    const caught = nextMessage(helper.getNode('caught'));
+    helper.getNode('r1').receive({ payload: 1 });
+    assert.match(((await caught)['error'] as { message: string }).message, /0\.0\.96\.99\.99\.255/);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(sent, [], 'an empty message went out next to the error');
+  });
+
   it('shows connecting then associated with the last read time on every user node', async function () {
     const flow = [
       tab,

@@ -107,10 +107,11 @@ describe('real Node-RED with the package', function () {
     const flow = [
       { id: z, type: 'tab', label: 'dlms' },
       { id: 'm1', type: 'dlms-meter', name: 'sim', host: '127.0.0.1', port: sim!.port, clientAddress: 17, authentication: 'low', credentials: { password: 'Gurux' } },
-      { id: 'in', type: 'http in', z, url: '/dlms-test', method: 'get', wires: [['read']] },
-      { id: 'read', type: 'dlms-read', z, meter: 'm1', output: 'all', targets: [{ obis: '1.0.1.8.0.255' }, { obis: '0.0.1.0.0.255' }], wires: [['out']] },
-      { id: 'catch', type: 'catch', z, scope: ['read'], uncaught: false, wires: [['out']] },
-      { id: 'out', type: 'http response', z, statusCode: '', wires: [] },
+      // Flow nodes carry x/y: without them Node-RED takes a node for a config node.
+      { id: 'in', type: 'http in', z, x: 100, y: 100, url: '/dlms-test', method: 'get', wires: [['read']] },
+      { id: 'read', type: 'dlms-read', z, x: 300, y: 100, meter: 'm1', output: 'all', targets: [{ obis: '1.0.1.8.0.255' }, { obis: '0.0.1.0.0.255' }], wires: [['out']] },
+      { id: 'c1', type: 'catch', z, x: 300, y: 200, scope: ['read'], uncaught: false, wires: [['out']] },
+      { id: 'out', type: 'http response', z, x: 500, y: 100, statusCode: '', wires: [] },
     ];
     const deploy = await fetch(`${base}/flows`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(flow) });
     assert.equal(deploy.status, 204, await deploy.text());
@@ -125,6 +126,7 @@ describe('real Node-RED with the package', function () {
     const body = JSON.parse(text) as Record<string, unknown>;
     assert.equal(typeof body['1.0.1.8.0.255'], 'number', JSON.stringify(body));
     assert.match(String(body['0.0.1.0.0.255']), /^\d{4}-\d\d-\d\dT/);
+    assert.ok(!/Circular|\[error\]/.test(output), `Node-RED logged an error:\n${output}`);
     const exported = await (await fetch(`${base}/flows`)).text();
     assert.ok(exported.includes('"dlms-meter"'));
     assert.ok(!exported.includes('Gurux'), 'the password is in the flow export');
