@@ -125,10 +125,9 @@ export class ClientAssociation {
     aarq.userInformation = isCiphered(o) ? await protectedInitiate(protection, encodeApdu(initiate)) : initiate;
 
     const aarqBytes = encodeApdu(aarq);
-    // The AARQ of LLS carries the password: its bytes never go to the trace.
-    deps.trace?.({ direction: 'tx', layer: 'apdu', text: `AARQ ${o.referencing.toUpperCase()} ${o.authentication}${isCiphered(o) ? ` ${o.security}` : ''}`, ...(o.authentication === 'low' ? {} : { bytes: aarqBytes }) });
+    // The transport traces the AARQ/AARE bytes (hiding an LLS password); here only what it cannot know.
+    deps.trace?.({ direction: 'info', layer: 'note', text: `association: ${o.referencing.toUpperCase()}, ${o.authentication}${isCiphered(o) ? `, ${o.security} suite ${o.suite}` : ''}` });
     const answer = await channel.request(aarqBytes);
-    deps.trace?.({ direction: 'rx', layer: 'apdu', bytes: answer, text: 'AARE' });
     const aare = expectAare(decodeApdu(answer, 'AARE'));
     const verdict = readAare(aare, o);
     const serverSystemTitle = verdict.serverSystemTitle ?? deps.serverSystemTitle;
@@ -160,15 +159,16 @@ export class ClientAssociation {
     if (this.lostError) throw new AssociationError('association-lost', `the link to the meter was lost: ${this.lostError.message}`, { cause: this.lostError });
     const plain = encodeApdu(request);
     const wire = await this.protection.protectRequest(plain, { sign });
-    this.trace('tx', plain, `${request.kind}${wire.envelope === 'plain' ? '' : ` as ${wire.envelope}${wire.invocationCounter !== undefined ? ` IC ${wire.invocationCounter}` : ''}`}`);
+    this.trace('tx', plain, `${request.kind} sent as ${wire.envelope}${wire.invocationCounter !== undefined ? ` IC ${wire.invocationCounter}` : ''}`, wire.envelope);
     const answer = await this.channel.request(wire.bytes);
     const u = this.protection.unprotectAnswer(answer);
-    this.trace('rx', u.apdu, u.envelope === 'plain' ? 'answer' : `answer from ${u.envelope}${u.invocationCounter !== undefined ? ` IC ${u.invocationCounter}` : ''}`);
+    this.trace('rx', u.apdu, `answer from ${u.envelope}${u.invocationCounter !== undefined ? ` IC ${u.invocationCounter}` : ''}`, u.envelope);
     return u;
   }
 
-  private trace(direction: 'tx' | 'rx', bytes: Uint8Array, text: string): void {
-    this.deps.trace?.({ direction, layer: 'apdu', bytes, text });
+  /** The plaintext of a protected APDU; the transport already traces what crosses the wire. */
+  private trace(direction: 'tx' | 'rx', bytes: Uint8Array, text: string, envelope: string): void {
+    if (envelope !== 'plain') this.deps.trace?.({ direction, layer: 'apdu', bytes, text: `plaintext of ${text}` });
   }
 
   /**
@@ -190,7 +190,7 @@ export class ClientAssociation {
     if (this.released) throw new AssociationError('released', 'the association has been released; open a new one');
     const plain = encodeApdu(request);
     const wire = await this.protection.protectRequest(plain);
-    this.trace('tx', plain, `${request.kind} (unconfirmed)${wire.envelope === 'plain' ? '' : ` as ${wire.envelope}`}`);
+    this.trace('tx', plain, `${request.kind} (unconfirmed) sent as ${wire.envelope}`, wire.envelope);
     await this.channel.send(wire.bytes);
   }
 
@@ -222,9 +222,7 @@ export class ClientAssociation {
           rlrq.userInformation = await protectedInitiate(this.protection, encodeApdu(initiate));
         }
         const bytes = encodeApdu(rlrq);
-        this.trace('tx', bytes, 'RLRQ');
-        const answer = await this.channel.request(bytes);
-        this.trace('rx', answer, 'RLRE');
+        await this.channel.request(bytes);
       } catch (e) {
         // Many meters do not implement release; closing the link ends the association anyway.
         this.deps.trace?.({ direction: 'info', layer: 'note', text: `release: ${toDlmsError(e).message}; closing the link` });
