@@ -42,7 +42,6 @@ export interface ListenerOptions extends NotificationDecoderOptions {
   reopenMs?: number;
 }
 
-/** What attach() needs of an association: ClientAssociation fits. */
 /** Anything that delivers the APDUs a meter sends unasked: ManagedMeter, DlmsClient, ClientAssociation. */
 export interface UnsolicitedSource {
   /** May return the function that stops listening. */
