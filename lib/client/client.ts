@@ -257,11 +257,11 @@ export class DlmsClient {
       const [a, b] = access.entries;
       return entryDescriptor({ fromEntry: a, toEntry: b });
     }
-    const first = columns?.[0];
-    const restrictingObject =
-      first && first.classId === CLOCK_CLASS
-        ? { classId: first.classId, logicalName: first.logicalName, attributeIndex: first.attributeIndex, dataIndex: first.dataIndex }
-        : CLOCK_TIME_COLUMN;
+    // The restricting object is the profile's clock column, which is not always the first one.
+    const clock = columns?.find((c) => c.classId === CLOCK_CLASS && c.attributeIndex === 2);
+    const restrictingObject = clock
+      ? { classId: clock.classId, logicalName: clock.logicalName, attributeIndex: clock.attributeIndex, dataIndex: clock.dataIndex }
+      : CLOCK_TIME_COLUMN;
     const now = this.deps.now?.() ?? new Date();
     return rangeDescriptor({
       restrictingObject,
