@@ -61,4 +61,30 @@ describe('client-services: DlmsClient facade', () => {
     await client.close();
     await assert.rejects(client.read(['1.0.1.8.0.255']), /not connected/);
   });
+
+  it('restricts a time range on the profile clock column even when it is not the first capture column', async () => {
+    const column = (classId: number, obis: number[], attr: number) => ({
+      type: 'structure' as const,
+      value: [
+        { type: 'long-unsigned' as const, value: classId },
+        { type: 'octet-string' as const, value: Uint8Array.from(obis) },
+        { type: 'integer' as const, value: attr },
+        { type: 'long-unsigned' as const, value: 0 },
+      ],
+    });
+    const meter = meterWith([
+      ['7/1.0.99.1.0.255:3', { type: 'array', value: [column(1, [0, 0, 96, 10, 1, 255], 2), column(8, [0, 1, 1, 0, 0, 255], 2), column(3, [1, 0, 1, 8, 0, 255], 2)] }],
+      ['7/1.0.99.1.0.255:2', { type: 'array', value: [] }],
+    ]);
+    const client = new DlmsClient({ host: 'x' }, { openChannel: async () => fakeChannel(), openAssociation: async () => meter });
+    await client.connect();
+    await client.read(['7/1.0.99.1.0.255'], { from: '2026-11-20T00:00:00Z', to: '2026-11-21T00:00:00Z' });
+    const get = meter.requests.find((r) => r.kind === 'get-request' && r.variant === 'normal' && r.attribute.attributeId === 2 && r.access) as Extract<Apdu, { kind: 'get-request'; variant: 'normal' }>;
+    assert.ok(get?.access, 'no selective access was sent');
+    assert.equal(get.access.selector, 1);
+    const restricting = (get.access.parameters as { value: { value: { value: unknown }[] }[] }).value[0]!.value;
+    assert.equal(restricting[0]!.value, 8, 'restricting object class');
+    assert.deepEqual([...(restricting[1]!.value as Uint8Array)], [0, 1, 1, 0, 0, 255], 'the profile’s own clock, not the default one');
+    await client.close();
+  });
 });
