@@ -5,7 +5,7 @@
  */
 import { type Aare, type Aarq, ACSE_REQUIREMENTS_AUTHENTICATION, aareServiceError, applicationContext, mechanism } from '../apdu/acse';
 import { CONFORMANCE_LN_CLIENT, CONFORMANCE_SN_CLIENT, conformanceBit } from '../apdu/conformance';
-import { describeConfirmedServiceError } from '../apdu/errors-apdu';
+import { describeConfirmedServiceError, type ConfirmedServiceError } from '../apdu/errors-apdu';
 import type { InitiateRequest, InitiateResponse } from '../apdu/initiate';
 import type { ApplicationContextName, MechanismName } from '../apdu/names-acse';
 import { AssociationError, AuthenticationError } from '../errors';
@@ -135,6 +135,18 @@ function hintFor(aare: Aare, o: MeterOptions): string {
 }
 
 /**
+ * A meter that cannot decipher our InitiateRequest answers deciphering-error or, when there is no tag to check
+ * (encryption only), an initiate error about the garbage it decrypted: both point at the keys.
+ */
+function cipheringHint(e: ConfirmedServiceError, o: MeterOptions): string {
+  if (!isCiphered(o)) return '';
+  const decipheringError = e.errorType === 0 && e.value === 6;
+  const initiateError = e.service === 1 && e.errorType === 6;
+  if (!decipheringError && !initiateError) return '';
+  return ' — the meter may not have been able to decipher our AARQ: check --ek, --ak, --system-title and --suite';
+}
+
+/**
  * Reads an AARE. A rejection throws AuthenticationError (diagnostics 11-14) or AssociationError, with the
  * result and diagnostic names and, when the AARE carries one, the confirmed-service-error in words. The
  * InitiateResponse is read by the caller (it may be ciphered).
@@ -145,7 +157,7 @@ export function readAare(aare: Aare, o: MeterOptions): AareVerdict {
   const serviceError = aareServiceError(aare);
   if (aare.result !== 0) {
     const what = `association rejected: ${diagnosticText(aare)}, result ${aare.resultName ?? aare.result}`;
-    const extra = serviceError ? `; ${describeConfirmedServiceError(serviceError)}` : '';
+    const extra = serviceError ? `; ${describeConfirmedServiceError(serviceError)}${cipheringHint(serviceError, o)}` : '';
     const message = `${what}${extra}${hintFor(aare, o)}`;
     const details = { result: aare.result, diagnostic: d.value, diagnosticSource: d.source, ...(d.name ? { diagnosticName: d.name } : {}) };
     if (d.source === 'acse-service-user' && AUTHENTICATION_DIAGNOSTICS.has(d.value)) {
@@ -154,7 +166,7 @@ export function readAare(aare: Aare, o: MeterOptions): AareVerdict {
     throw new AssociationError('association-rejected', message, { details });
   }
   if (serviceError) {
-    throw new AssociationError('initiate-refused', `association refused: ${describeConfirmedServiceError(serviceError)}`, {
+    throw new AssociationError('initiate-refused', `association refused: ${describeConfirmedServiceError(serviceError)}${cipheringHint(serviceError, o)}`, {
       details: { service: serviceError.service, errorType: serviceError.errorType, value: serviceError.value },
     });
   }

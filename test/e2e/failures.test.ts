@@ -112,6 +112,7 @@ describe('e2e failures: wrong passwords, keys and signatures', function () {
     assert.ok(e instanceof AssociationError, e.name);
     assert.match(e.message, /association rejected/);
     assert.match(e.message, /deciphering-error/);
+    assert.match(e.message, /check --ek, --ak, --system-title/);
     assertNoSecret(e, WRONG_KEY, EK16, AK16, SECRET);
   });
 
@@ -130,6 +131,7 @@ describe('e2e failures: wrong passwords, keys and signatures', function () {
     const e = await refusal(h.client(sim, { ...o, blockCipherKey: WRONG_KEY }).client.connect(), 'enc with a wrong EK');
     assert.ok(e instanceof AssociationError, e.name);
     assert.match(e.message, /association rejected.*confirmed-service-error: initiate/);
+    assert.match(e.message, /may not have been able to decipher our AARQ: check --ek/);
   });
 
   it('general-signing with a key the meter does not know: the first signed request is refused in words; the right key reads', async () => {
