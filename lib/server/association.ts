@@ -76,6 +76,8 @@ export interface ClientAssociationConfig {
   suite: SecuritySuite;
   blockCipherKey?: Uint8Array;
   authenticationKey?: Uint8Array;
+  /** Master key (KEK): Security setup key_transfer unwraps new keys with it. */
+  masterKey?: Uint8Array;
   /** HLS-ECDSA and general-signing verification. */
   clientSigningPublicKey?: Uint8Array;
   /** Sagemcom T-210D: HLS pass 3 must arrive wrapped in general-signing. */

@@ -7,6 +7,7 @@
  *   L+G E650 coded password  "1234567"
  *   block cipher key (EK)    000102030405060708090A0B0C0D0E0F
  *   authentication key (AK)  D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF
+ *   master key (KEK)         404142434445464748494A4B4C4D4E4F  (management client 1: Security setup key_transfer)
  *   client signing key       DEMO_CLIENT_SIGNING_KEY (P-256, suite 1), server signing key DEMO_SERVER_SIGNING_KEY
  */
 import { CONFORMANCE_GURUX_SN, conformanceFromNames } from '../apdu/conformance';
@@ -26,6 +27,8 @@ export const DEMO_SECRET = 'Gurux';
 export const DEMO_LGZ_PASSWORD = '1234567';
 export const DEMO_BLOCK_CIPHER_KEY = '000102030405060708090A0B0C0D0E0F';
 export const DEMO_AUTHENTICATION_KEY = 'D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF';
+/** The management client's master key (KEK), which Security setup key_transfer unwraps new keys with. */
+export const DEMO_MASTER_KEY = '404142434445464748494A4B4C4D4E4F';
 /** Deterministic demo P-256 keys (hashes of a fixed label), so a demo client can be configured from the docs. */
 export const DEMO_CLIENT_SIGNING_KEY = sha256(new TextEncoder().encode('node-red-contrib-dlms demo client signing key'));
 export const DEMO_SERVER_SIGNING_KEY = sha256(new TextEncoder().encode('node-red-contrib-dlms demo server signing key'));
@@ -91,6 +94,7 @@ function clients(referencing: Referencing, maxPduSize: number, conformance: numb
 
 const EK = fromHex(DEMO_BLOCK_CIPHER_KEY);
 const AK = fromHex(DEMO_AUTHENTICATION_KEY);
+const KEK = fromHex(DEMO_MASTER_KEY);
 
 function generic(referencing: Referencing): SimulatorProfile {
   const conformance = referencing === 'ln' ? SERVER_CONFORMANCE_LN : SERVER_CONFORMANCE_SN;
@@ -105,7 +109,7 @@ function generic(referencing: Referencing): SimulatorProfile {
     hdlc: {},
     clients: clients(referencing, 1024, conformance, [
       { clientSap: 16, description: 'public client, read-only', authentication: 'none', rights: PUBLIC_CLIENT_ACCESS },
-      { clientSap: 1, description: 'management client', authentication: 'high-gmac', security: 'auth-enc', ...keys },
+      { clientSap: 1, description: 'management client', authentication: 'high-gmac', security: 'auth-enc', ...keys, masterKey: KEK },
       { clientSap: 2, description: 'management client (HLS SHA-256)', authentication: 'high-sha256', secret },
       { clientSap: 17, description: 'reading client (LLS)', authentication: 'low', secret, rights: READER_ACCESS },
       { clientSap: 18, description: 'management client (HLS AES)', authentication: 'high', hls2Algorithm: 'aes', secret },
@@ -161,6 +165,7 @@ function sagemcomT210d(): SimulatorProfile {
         suite: 1,
         blockCipherKey: EK,
         authenticationKey: AK,
+        masterKey: KEK,
         clientSigningPublicKey: publicKeyFromPrivate('P-256', DEMO_CLIENT_SIGNING_KEY),
         requireSignedPass3: true,
       },

@@ -24,7 +24,7 @@ import { fromHex } from '../util/hex';
 import { type ClientAssociationConfig, ServerAssociation } from './association';
 import type { ServerChannel, ServerPeer } from './channel';
 import { buildMeterModel, type SimulatedMeter } from './model/meter';
-import type { AssociationDefinition } from './model/objects';
+import type { AssociationDefinition, SecuritySetupKeys } from './model/objects';
 import type { AccessContext, CosemObject, MeterModel } from './model/types';
 import { type ClientDescription, clientFromOptions, describeClient, type ProfileName, type SimulatorProfile, simulatorProfile } from './profiles';
 import { newSecurityRuntime, type SecurityRuntime } from './protection';
@@ -96,6 +96,8 @@ function isConfig(c: MeterOptions | ClientAssociationConfig): c is ClientAssocia
 interface Session {
   association: ServerAssociation;
   services: ServerServices;
+  /** The client configuration the association was made with (key_transfer replaces it for later ones). */
+  config: ClientAssociationConfig;
 }
 
 class SimulatorImpl implements Simulator {
@@ -142,6 +144,7 @@ class SimulatorImpl implements Simulator {
         serverMaxPduSize: this.configs[0]?.maxPduSize ?? 1024,
         serverSystemTitle: this.profile.serverSystemTitle,
         invocationCounter: (instance) => this.counterFor(instance),
+        securityKeys: this.securityKeys(),
         pushRequested: () => {
           this.push().catch((e: unknown) => this.log(`push failed: ${e instanceof Error ? e.message : String(e)}`));
         },
@@ -157,6 +160,35 @@ class SimulatorImpl implements Simulator {
     const instance = c.associationLn[4]!;
     const ciphered = c.security !== 'none' || c.authentication === 'high-gmac';
     return { clientSap: c.clientSap, instance, mechanism: mechanismId(c.authentication), rights: c.rights, securitySetup: ciphered ? instance : 0 };
+  }
+
+  /**
+   * Security setup key_transfer: the calling client's master key, and its new keys for the associations after this
+   * one. A new block cipher key starts the invocation counters afresh, as they count per key.
+   */
+  private securityKeys(): SecuritySetupKeys {
+    const find = (ctx: AccessContext): number => this.configs.findIndex((c) => c.clientSap === ctx.clientSap);
+    return {
+      clientKeys: (ctx) => {
+        const c = this.configs[find(ctx)];
+        return c ? { ...(c.masterKey ? { masterKey: c.masterKey } : {}), suite: c.suite } : undefined;
+      },
+      replaceKeys: (ctx, keys) => {
+        const at = find(ctx);
+        const c = this.configs[at];
+        if (!c) return;
+        this.configs[at] = {
+          ...c,
+          ...(keys.guek ? { blockCipherKey: keys.guek } : {}),
+          ...(keys.ak ? { authenticationKey: keys.ak } : {}),
+          ...(keys.kek ? { masterKey: keys.kek } : {}),
+          // Keys a client transferred are its own: never printed.
+          printableSecret: false,
+        };
+        if (keys.guek) this.runtimes.delete(c.clientSap);
+        this.log(`client ${c.clientSap}: key_transfer took new keys for its next association`);
+      },
+    };
   }
 
   private counterFor(instance: number): number {
@@ -237,7 +269,7 @@ class SimulatorImpl implements Simulator {
         ...(this.options.random ? { random: this.options.random } : {}),
         log: (line) => this.log(line),
       });
-      s = { association, services };
+      s = { association, services, config };
       sessions.set(peer.clientSap, s);
       return s;
     };
@@ -267,6 +299,9 @@ class SimulatorImpl implements Simulator {
       peers.set(peer.clientSap, peer);
       let answer: Uint8Array | undefined;
       try {
+        const stale = sessions.get(peer.clientSap);
+        // A new AARQ after key_transfer associates with the client's new keys.
+        if (apdu[0] === 0x60 && stale && stale.config !== this.configs.find((c) => c.clientSap === peer.clientSap)) end(peer);
         const session = sessionFor(peer);
         if (!session) {
           this.log(`client SAP ${peer.clientSap} is not configured: request refused`);

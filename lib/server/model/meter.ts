@@ -19,6 +19,7 @@ import {
   invocationCounterObject,
   PushSetupObject,
   securitySetupObject,
+  type SecuritySetupKeys,
   tcpUdpSetupObject,
   type TcpUdpSetupOptions,
 } from './objects';
@@ -50,6 +51,8 @@ export interface MeterModelOptions {
   pushDestination?: string;
   pushRequested?: (setup: PushSetupObject, ctx: AccessContext) => void;
   onSecurityPolicyChanged?: (policy: number, ctx: AccessContext) => void;
+  /** The client keys key_transfer reads and replaces (absent: the security setup has no key_transfer). */
+  securityKeys?: SecuritySetupKeys;
   hdlc?: HdlcSetupOptions;
   tcpUdp?: TcpUdpSetupOptions;
   /** Objects that replace the built-in meter (e.g. from loadModelFile); association objects are still added. */
@@ -179,6 +182,7 @@ export function buildMeterModel(options: MeterModelOptions = {}): SimulatedMeter
           suite: options.securitySuite ?? 0,
           serverSystemTitle: options.serverSystemTitle ?? Uint8Array.from([0x53, 0x49, 0x4d, 0x00, 0x00, 0x00, 0x00, 0x01]),
           ...(options.onSecurityPolicyChanged ? { onPolicyChanged: options.onSecurityPolicyChanged } : {}),
+          ...(options.securityKeys ? { keys: options.securityKeys } : {}),
         },
         evt,
       ),

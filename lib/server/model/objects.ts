@@ -144,36 +144,8 @@ export function invocationCounterObject(instance: number, read: (instance: numbe
 
 // ---- security setup -------------------------------------------------------------------------------------------
 
-export interface SecuritySetupOptions {
-  instance: number;
-  /** Version 1 security_policy bits (0x20 authenticated_request … ), see SECURITY_POLICY_BITS. */
-  policy: number;
-  suite: number;
-  serverSystemTitle: Uint8Array;
-  clientSystemTitle?: Uint8Array;
-  onPolicyChanged?: (policy: number, ctx: AccessContext) => void;
-}
-
-export function securitySetupObject(o: SecuritySetupOptions, events?: { log: EventLog; clock: ClockObject }): ModelObject {
-  let policy = o.policy;
-  return new ModelObject(64, 1, `0.0.43.0.${o.instance}.255`)
-    .attribute(2, { get: () => v.enum(policy) })
-    .attribute(3, { get: () => v.enum(o.suite) })
-    .attribute(4, { get: (ctx) => v.octets(ctx.session?.clientSystemTitle ?? o.clientSystemTitle ?? new Uint8Array(0)) })
-    .attribute(5, { get: () => v.octets(o.serverSystemTitle) })
-    .attribute(6, { get: () => v.array([]) })
-    .method(1, (p, ctx) => {
-      const next = intOf(expectType(p ?? v.null(), 'security_activate parameter', 'enum'), 'security_activate parameter');
-      // The policy can only be strengthened: every bit already set must stay set.
-      if ((next & policy) !== policy || next > 0xff) {
-        throw new DarError(DAR.otherReason, `security_activate: policy 0x${next.toString(16)} would weaken 0x${policy.toString(16)}`);
-      }
-      policy = next;
-      events?.log.record(events.clock.meterNow(ctx), EVENT.securityPolicyChanged);
-      o.onPolicyChanged?.(policy, ctx);
-      return undefined;
-    });
-}
+// The Security setup object (class 64) lives in its own module: key transfer and the certificate store.
+export { securitySetupObject, type SecuritySetupKeys, type SecuritySetupOptions, type TransferredKeys } from './security-setup';
 
 // ---- push setup -----------------------------------------------------------------------------------------------
 
