@@ -5,6 +5,7 @@ import { infoCommand } from './info';
 import { listCommand } from './list';
 import { listenCommand } from './listen';
 import { readCommand } from './read';
+import { securityCommand } from './security';
 import { simulateCommand } from './simulate';
 import { translateCommand } from './translate';
 import { writeCommand } from './write';
@@ -16,4 +17,4 @@ export interface Command {
   run(argv: readonly string[], io: Io): Promise<number>;
 }
 
-export const COMMANDS: readonly Command[] = [readCommand, writeCommand, actionCommand, listCommand, infoCommand, translateCommand, listenCommand, simulateCommand];
+export const COMMANDS: readonly Command[] = [readCommand, writeCommand, actionCommand, listCommand, infoCommand, translateCommand, listenCommand, simulateCommand, securityCommand];

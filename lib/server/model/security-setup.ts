@@ -39,7 +39,7 @@ export interface SecuritySetupKeys {
 
 export interface SecuritySetupOptions {
   instance: number;
-  /** Version 1 security_policy bits (0x20 authenticated_request … ), see SECURITY_POLICY_BITS. */
+  /** Version 1 security_policy bits (bit 2 = 0x04 authenticated_request … bit 7 = 0x80), see SECURITY_POLICY_BITS. */
   policy: number;
   suite: number;
   serverSystemTitle: Uint8Array;
