@@ -11,3 +11,5 @@ export * from './general-ciphering';
 export * from './counter-store';
 export * from './file-counter-store';
 export * from './replay-guard';
+export * from './der';
+export * from './x509';
