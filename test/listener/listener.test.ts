@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import type { MockBindingInterface } from '@serialport/binding-mock';
-import type { SerialPortMock } from 'serialport';
 import type { Apdu } from '../../lib/apdu';
 import { decodeApdu } from '../../lib/apdu';
 import { encodeWrapper } from '../../lib/link/wrapper';
 import type { DecodedNotification, ListenerWarning } from '../../lib/listener/decoder';
 import { Listener, type UnsolicitedSource } from '../../lib/listener/listener';
-import type { SerialPortClass } from '../../lib/media/serial';
 import { concatBytes } from '../../lib/util/bytes';
 import { fromHex } from '../../lib/util/hex';
 import { vector } from '../helpers/fixtures';
+import { useSerialMock } from '../helpers/serial-mock';
 
 const tirol = vector('gcm-general-glo-ciphering-tirol');
 const tirolDb = fromHex(tirol.apdu as string);
@@ -120,34 +118,15 @@ describe('listener/Listener', () => {
   });
 
   describe('serial (serialport mock binding)', function () {
-    let MockPort: typeof SerialPortMock;
-    let MockBinding: MockBindingInterface;
-    before(function () {
-      try {
-        MockPort = (require('serialport') as { SerialPortMock: typeof SerialPortMock }).SerialPortMock;
-        MockBinding = MockPort.binding;
-      } catch (e) {
-        if ((e as { code?: string }).code === 'MODULE_NOT_FOUND') this.skip();
-        throw e;
-      }
-    });
+    const mock = useSerialMock('/dev/ttyHAN');
 
     it('decodes a HAN push with garbage between frames, reports the garbage and keeps going', async () => {
-      MockBinding.reset();
-      MockBinding.createPort('/dev/ttyHAN', { echo: false, record: true });
-      const ports: SerialPortMock[] = [];
-      class Recording extends MockPort {
-        constructor(o: ConstructorParameters<typeof SerialPortMock>[0]) {
-          super(o);
-          ports.push(this);
-        }
-      }
-      const l = new Listener({ source: { kind: 'serial', path: '/dev/ttyHAN', baudRate: 2400, SerialPort: Recording as unknown as SerialPortClass }, keys: { blockCipherKey: tirolKey }, gapMs: 20 });
+      const l = new Listener({ source: { kind: 'serial', path: '/dev/ttyHAN', baudRate: 2400, SerialPort: mock.SerialPort }, keys: { blockCipherKey: tirolKey }, gapMs: 20 });
       const got = record(l);
       const where = await l.start();
       assert.match(where, /\/dev\/ttyHAN/);
       try {
-        const b = ports[0]!.port!;
+        const b = mock.ports[0]!.port!;
         const garbage = fromHex('00FF1234A5A5');
         const hdlc = concatBytes(...iskraFrames);
         b.emitData(Buffer.from(concatBytes(garbage, hdlc.subarray(0, 120))));

@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import type { MockBindingInterface, MockPortBinding } from '@serialport/binding-mock';
-import type { SerialPortMock } from 'serialport';
+import type { MockPortBinding } from '@serialport/binding-mock';
 import { LinkError, MediaError, TimeoutError } from '../../lib/errors';
 import { MODE_E_SIGN_ON_FRAMING, performModeE } from '../../lib/media/mode-e-session';
-import { SerialMedium, listSerialPorts, type SerialPortClass } from '../../lib/media/serial';
+import { SerialMedium, listSerialPorts } from '../../lib/media/serial';
 import { fromHex, toHex } from '../../lib/util/hex';
 import { guruxExchange } from '../helpers/fixtures';
+import { useSerialMock } from '../helpers/serial-mock';
 import { collect, isCode, nextClose } from './helpers';
-
-interface SerialPortPackage {
-  SerialPortMock: typeof SerialPortMock;
-}
 
 const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -23,45 +19,16 @@ async function waitFor(cond: () => boolean, what: string): Promise<void> {
 }
 
 describe('media/serial (serialport mock binding)', function () {
-  let MockPort: typeof SerialPortMock;
-  let MockBinding: MockBindingInterface;
-  /** Every port object the medium created, in order (one per open / reopen). */
-  let ports: SerialPortMock[];
-  let Recording: SerialPortClass;
-
-  before(function () {
-    try {
-      MockPort = (require('serialport') as SerialPortPackage).SerialPortMock;
-      MockBinding = MockPort.binding;
-    } catch (e) {
-      // serialport is optional; without it only the 'missing' path can be tested (below).
-      if ((e as { code?: string }).code === 'MODULE_NOT_FOUND') this.skip();
-      throw e;
-    }
-  });
-
-  beforeEach(() => {
-    MockBinding.reset();
-    MockBinding.createPort('/dev/ttyDLMS', { echo: false, record: true });
-    ports = [];
-    const Base = MockPort;
-    class RecordingPort extends Base {
-      constructor(options: ConstructorParameters<typeof SerialPortMock>[0]) {
-        super(options);
-        ports.push(this);
-      }
-    }
-    Recording = RecordingPort as unknown as SerialPortClass;
-  });
+  const mock = useSerialMock('/dev/ttyDLMS');
 
   const binding = (i: number): MockPortBinding => {
-    const b = ports[i]?.port;
+    const b = mock.ports[i]?.port;
     assert.ok(b, `port ${i} is open`);
     return b;
   };
 
   it('opens with the requested framing, moves bytes both ways and closes once', async () => {
-    const m = new SerialMedium({ path: '/dev/ttyDLMS', SerialPort: Recording });
+    const m = new SerialMedium({ path: '/dev/ttyDLMS', SerialPort: mock.SerialPort });
     assert.equal(m.description, 'serial /dev/ttyDLMS 9600 8N1');
     await m.open();
     const b = binding(0);
@@ -82,28 +49,28 @@ describe('media/serial (serialport mock binding)', function () {
   });
 
   it('reports a port that cannot be opened', async () => {
-    const m = new SerialMedium({ path: '/dev/ttyNOPE', SerialPort: Recording });
+    const m = new SerialMedium({ path: '/dev/ttyNOPE', SerialPort: mock.SerialPort });
     await assert.rejects(m.open(), (e: unknown) => e instanceof MediaError && e.code === 'serial-open-failed' && e.message.includes('/dev/ttyNOPE'));
     assert.equal(m.isOpen, false);
   });
 
   it('reports a port closed underneath it', async () => {
-    const m = new SerialMedium({ path: '/dev/ttyDLMS', SerialPort: Recording });
+    const m = new SerialMedium({ path: '/dev/ttyDLMS', SerialPort: mock.SerialPort });
     await m.open();
     const closed = nextClose(m);
-    ports[0]!.close();
+    mock.ports[0]!.close();
     assert.equal((await closed)?.code, 'connection-closed');
     assert.equal(m.isOpen, false);
   });
 
   it('reopens with new framing without emitting close', async () => {
-    const m = new SerialMedium({ path: '/dev/ttyDLMS', SerialPort: Recording, baudRate: 300, dataBits: 7, parity: 'even' });
+    const m = new SerialMedium({ path: '/dev/ttyDLMS', SerialPort: mock.SerialPort, baudRate: 300, dataBits: 7, parity: 'even' });
     await m.open();
     let closes = 0;
     m.on('close', () => closes++);
     await m.reopen({ baudRate: 19200, dataBits: 8, parity: 'none' });
-    assert.equal(ports.length, 2);
-    assert.equal(ports[0]!.isOpen, false);
+    assert.equal(mock.ports.length, 2);
+    assert.equal(mock.ports[0]!.isOpen, false);
     assert.equal(binding(1).openOptions.baudRate, 19200);
     assert.equal(binding(1).openOptions.dataBits, 8);
     assert.equal(m.description, 'serial /dev/ttyDLMS 19200 8N1');
@@ -117,7 +84,7 @@ describe('media/serial (serialport mock binding)', function () {
   });
 
   it('performs the mode E handshake: 300 7E1 sign-on, ACK, switch to 9600 8N1, then HDLC', async () => {
-    const m = new SerialMedium({ path: '/dev/ttyDLMS', SerialPort: Recording });
+    const m = new SerialMedium({ path: '/dev/ttyDLMS', SerialPort: mock.SerialPort });
     const delays: number[] = [];
     let framingDuringDelay = '';
     const session = performModeE(m, {
@@ -131,7 +98,7 @@ describe('media/serial (serialport mock binding)', function () {
         await new Promise((r) => setImmediate(r));
       },
     });
-    await waitFor(() => (ports[0]?.port?.recording.length ?? 0) >= 5, 'the sign-on request');
+    await waitFor(() => (mock.ports[0]?.port?.recording.length ?? 0) >= 5, 'the sign-on request');
     const signOnPort = binding(0);
     assert.deepEqual(
       { baudRate: signOnPort.openOptions.baudRate, dataBits: signOnPort.openOptions.dataBits, parity: signOnPort.openOptions.parity, stopBits: signOnPort.openOptions.stopBits },
@@ -148,8 +115,8 @@ describe('media/serial (serialport mock binding)', function () {
     assert.equal(toHex(signOnPort.recording), toHex(Buffer.concat([ascii('/?!\r\n'), Buffer.from([0x06, 0x32, 0x35, 0x32, 0x0d, 0x0a])])));
     assert.deepEqual(delays, [180]);
     assert.equal(framingDuringDelay, 'serial /dev/ttyDLMS 300 7E1');
-    assert.equal(ports.length, 2);
-    assert.equal(ports[0]!.isOpen, false);
+    assert.equal(mock.ports.length, 2);
+    assert.equal(mock.ports[0]!.isOpen, false);
     const hdlcPort = binding(1);
     assert.deepEqual(
       { baudRate: hdlcPort.openOptions.baudRate, dataBits: hdlcPort.openOptions.dataBits, parity: hdlcPort.openOptions.parity, stopBits: hdlcPort.openOptions.stopBits },
@@ -172,7 +139,7 @@ describe('media/serial (serialport mock binding)', function () {
   });
 
   it('times out when the meter stays silent, and leaves no listeners behind', async () => {
-    const m = new SerialMedium({ path: '/dev/ttyDLMS', SerialPort: Recording });
+    const m = new SerialMedium({ path: '/dev/ttyDLMS', SerialPort: mock.SerialPort });
     await assert.rejects(performModeE(m, { timeoutMs: 30 }), (e: unknown) => e instanceof TimeoutError && e.code === 'mode-e-timeout');
     assert.equal(m.listenerCount('data'), 0);
     assert.equal(m.listenerCount('close'), 0);
@@ -180,9 +147,9 @@ describe('media/serial (serialport mock binding)', function () {
   });
 
   it('refuses a meter that offers another protocol', async () => {
-    const m = new SerialMedium({ path: '/dev/ttyDLMS', SerialPort: Recording });
+    const m = new SerialMedium({ path: '/dev/ttyDLMS', SerialPort: mock.SerialPort });
     const session = performModeE(m, { timeoutMs: 2000, delay: async () => undefined });
-    await waitFor(() => (ports[0]?.port?.recording.length ?? 0) >= 5, 'the sign-on request');
+    await waitFor(() => (mock.ports[0]?.port?.recording.length ?? 0) >= 5, 'the sign-on request');
     binding(0).emitData(ascii('/ABC5\\0XYZ\r\n'));
     await assert.rejects(session, (e: unknown) => e instanceof LinkError && e.code === 'mode-e-unsupported');
     assert.equal(binding(0).recording.toString('latin1'), '/?!\r\n', 'no ACK was sent');

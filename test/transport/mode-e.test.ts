@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict';
-import type { MockBindingInterface, MockPortBinding } from '@serialport/binding-mock';
-import type { SerialPortMock } from 'serialport';
+import type { MockPortBinding } from '@serialport/binding-mock';
 import { openChannel } from '../../lib/client/transport';
 import { resolveOptions } from '../../lib/client/options';
-import { SerialMedium, type SerialPortClass } from '../../lib/media/serial';
+import { SerialMedium } from '../../lib/media/serial';
 import { MediumBase } from '../../lib/media/types';
 import type { ServerChannel } from '../../lib/server/channel';
 import { serveMedium } from '../../lib/server/transport';
 import { fromHex, toHex } from '../../lib/util/hex';
+import { useSerialMock } from '../helpers/serial-mock';
 import { recorder, waitFor } from './helpers';
-
-interface SerialPortPackage {
-  SerialPortMock: typeof SerialPortMock;
-}
 
 /** The meter's end of a mock serial port: what the client wrote comes out as 'data', writes go to the client. */
 class MeterEnd extends MediumBase {
@@ -58,36 +54,9 @@ class MeterEnd extends MediumBase {
 
 describe('transport: mode E over a serial port (serialport mock binding), then HDLC', function () {
   this.timeout(10000);
-  let MockPort: typeof SerialPortMock;
-  let MockBinding: MockBindingInterface;
-  let ports: SerialPortMock[];
-  let Recording: SerialPortClass;
+  const mock = useSerialMock('/dev/ttyOPTO');
   let meter: MeterEnd | undefined;
   let serverChannel: ServerChannel | undefined;
-
-  before(function () {
-    try {
-      MockPort = (require('serialport') as SerialPortPackage).SerialPortMock;
-      MockBinding = MockPort.binding;
-    } catch (e) {
-      if ((e as { code?: string }).code === 'MODULE_NOT_FOUND') this.skip();
-      throw e;
-    }
-  });
-
-  beforeEach(() => {
-    MockBinding.reset();
-    MockBinding.createPort('/dev/ttyOPTO', { echo: false, record: true });
-    ports = [];
-    const Base = MockPort;
-    class RecordingPort extends Base {
-      constructor(options: ConstructorParameters<typeof SerialPortMock>[0]) {
-        super(options);
-        ports.push(this);
-      }
-    }
-    Recording = RecordingPort as unknown as SerialPortClass;
-  });
 
   afterEach(async () => {
     await serverChannel?.close();
@@ -104,22 +73,22 @@ describe('transport: mode E over a serial port (serialport mock binding), then H
       trace: trace.sink,
       createMedium: (spec) => {
         assert.equal(spec.kind, 'serial');
-        return new SerialMedium({ ...(spec.kind === 'serial' ? spec : { path: '' }), SerialPort: Recording });
+        return new SerialMedium({ ...(spec.kind === 'serial' ? spec : { path: '' }), SerialPort: mock.SerialPort });
       },
       modeEDelay: async (ms) => {
         delays.push(ms);
       },
     });
-    await waitFor(() => (ports[0]?.port?.recording.length ?? 0) >= 5, 'the sign-on request');
-    const signOn = ports[0]!.port!;
+    await waitFor(() => (mock.ports[0]?.port?.recording.length ?? 0) >= 5, 'the sign-on request');
+    const signOn = mock.ports[0]!.port!;
     assert.equal(signOn.openOptions.baudRate, 300);
     assert.equal(signOn.openOptions.dataBits, 7);
     assert.equal(signOn.openOptions.parity, 'even');
     assert.equal(signOn.recording.toString('latin1'), '/?!\r\n');
     signOn.emitData(Buffer.from('/LGZ5\\2ZMD3104400.B32\r\n', 'latin1'));
 
-    await waitFor(() => ports[1]?.port !== undefined, 'the switch to 9600 Bd');
-    const hdlcPort = ports[1]!.port!;
+    await waitFor(() => mock.ports[1]?.port !== undefined, 'the switch to 9600 Bd');
+    const hdlcPort = mock.ports[1]!.port!;
     assert.equal(toHex(signOn.recording.subarray(5)), '063235320D0A', 'ACK: protocol mode E, 9600 Bd, HDLC');
     assert.deepEqual(delays, [150]);
     assert.equal(hdlcPort.openOptions.baudRate, 9600);
@@ -137,6 +106,6 @@ describe('transport: mode E over a serial port (serialport mock binding), then H
     assert.equal(toHex(await channel.request(fromHex('C001C100030100010800FF0200'))), 'C401C100112A');
     assert.ok(trace.events.some((e) => e.layer === 'note' && /mode E: meter LGZ ZMD3104400\.B32, HDLC at 9600 Bd/.test(e.text ?? '')));
     await channel.close();
-    assert.equal(ports[1]!.isOpen, false);
+    assert.equal(mock.ports[1]!.isOpen, false);
   });
 });
