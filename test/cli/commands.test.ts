@@ -3,21 +3,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../lib/cli/main';
+import { dlms } from '../helpers/cli';
 import { startSimulator, Simulator } from '../../lib/server/simulator';
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function dlms(argv: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
-  return { code, out, err };
-}
 
 describe('dlms CLI against the simulator', function () {
   this.timeout(20000);

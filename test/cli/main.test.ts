@@ -1,13 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { main } from '../../lib/cli/main';
+import { dlms } from '../helpers/cli';
 
-function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  return main(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t) }).then((code) => ({ code, out, err }));
-}
+const run = dlms;
 
 describe('cli/main', () => {
   it('translates a frame to JSON on stdout only', async () => {

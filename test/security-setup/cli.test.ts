@@ -7,24 +7,11 @@ import * as fs from 'node:fs';
 import * as nodeCrypto from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main } from '../../lib/cli/main';
+import { dlms } from '../helpers/cli';
 import { generateKeyPair } from '../../lib/security/crypto';
 import { buildCertificate, toPem } from '../../lib/security/x509';
 import { DEFAULT_SERVER_SYSTEM_TITLE, DEMO_AUTHENTICATION_KEY, DEMO_BLOCK_CIPHER_KEY, DEMO_CLIENT_SIGNING_KEY, DEMO_MASTER_KEY } from '../../lib/server/profiles';
 import { startSimulator, type Simulator } from '../../lib/server/simulator';
-
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function dlms(argv: string[]): Promise<Run> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
-  return { code, out, err };
-}
 
 const NEW_EK = 'A0A1A2A3A4A5A6A7A8A9AAABACADAEAF';
 const NEW_AK = 'B0B1B2B3B4B5B6B7B8B9BABBBCBDBEBF';
