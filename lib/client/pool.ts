@@ -52,6 +52,7 @@ export function mediumKey(o: Pick<MeterOptions, 'medium' | 'host' | 'port' | 'se
 
 export class MediumPool {
   private readonly queues = new Map<string, MediumQueue>();
+  private readonly members = new Map<string, number>();
   readonly hub: SharedMediumHub;
 
   constructor(createMedium?: (spec: MediumSpec) => Medium) {
@@ -62,6 +63,22 @@ export class MediumPool {
     let q = this.queues.get(key);
     if (!q) this.queues.set(key, (q = new MediumQueue(key)));
     return q;
+  }
+
+  /** A meter configuration starts (join) or stops (leave) using the medium `key`. */
+  join(key: string): void {
+    this.members.set(key, (this.members.get(key) ?? 0) + 1);
+  }
+
+  leave(key: string): void {
+    const n = (this.members.get(key) ?? 1) - 1;
+    if (n > 0) this.members.set(key, n);
+    else this.members.delete(key);
+  }
+
+  /** How many meter configurations use the medium `key` now. */
+  sharedBy(key: string): number {
+    return this.members.get(key) ?? 0;
   }
 }
 
@@ -131,6 +148,7 @@ export class ManagedMeter {
     this.key = mediumKey(this.options);
     this.pool = settings.pool ?? defaultPool;
     this.queue = this.pool.queue(this.key);
+    this.pool.join(this.key);
   }
 
   get state(): MeterState {
@@ -225,8 +243,11 @@ export class ManagedMeter {
 
   private newClient(generation: number): DlmsClient {
     const deps: ClientDeps = {
-      openChannel: async (o) => {
-        const shared = !o.modeE;
+      openChannel: async (given) => {
+        const shared = !given.modeE;
+        // Several meters on one medium: a request is not retried, so a silent meter costs its neighbours at most one
+        // response timeout per request (design §5).
+        const o = shared && this.pool.sharedBy(this.key) > 1 ? { ...given, retries: 0 } : given;
         const channel: ApduChannel = await openChannel(o, {
           ...(shared ? { createMedium: (spec: MediumSpec) => this.pool.hub.createMedium(spec) } : {}),
           ...(this.settings.trace ? { trace: this.settings.trace } : {}),
@@ -335,6 +356,7 @@ export class ManagedMeter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.pool.leave(this.key);
     this.clearIdle();
     this.clearRetry();
     const client = this.client;

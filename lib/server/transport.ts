@@ -273,7 +273,17 @@ class HdlcServerChannel extends ServerChannelCore {
     return physical === undefined || dest.lower === undefined || dest.lower === physical;
   }
 
+  /** A frame for another physical station: on a multi-drop line (RS-485) every meter hears it; only its own answers. */
+  private forAnotherStation(dest: HdlcAddress): boolean {
+    const physical = this.options.physicalAddress;
+    return physical !== undefined && dest.lower !== undefined && dest.lower !== physical;
+  }
+
   private route(frame: HdlcFrame, body: Uint8Array): void {
+    if (this.forAnotherStation(frame.dest)) {
+      this.traceFrame('rx', frame, body);
+      return;
+    }
     if (!this.serves(frame.dest)) {
       this.traceFrame('rx', frame, body);
       // Only a client (1-byte SAP) gets a DM: never answer a frame from another server, e.g. our own echo.
