@@ -76,6 +76,8 @@ export class PushStreamDecoder {
   private readonly orphaned = new Set<string>();
   private readonly mbus: MbusReassembler;
   private scratch: Uint8Array | undefined;
+  /** A raw APDU at `head` that cannot be complete before the buffer reaches `until` bytes: no need to decode it again. */
+  private rawWait: { head: number; until: number } | undefined;
   private readonly stats: PushStreamCounters = { apdus: 0, droppedBytes: 0, droppedEvents: 0 };
 
   constructor(options: PushStreamOptions = {}) {
@@ -116,6 +118,7 @@ export class PushStreamDecoder {
     // A closing flag left after the last frame is not an incomplete frame.
     const held = this.buf.subarray(this.head, this.tail).some((b) => b !== FLAG) ? this.tail - this.head : 0;
     this.head = this.tail = 0;
+    this.rawWait = undefined;
     this.afterHdlc = false;
     if (held > 0) this.drop(out, 'incomplete', held);
     this.reportGarbage(out);
@@ -130,6 +133,7 @@ export class PushStreamDecoder {
   private append(chunk: Uint8Array, offset: number): number {
     if (this.head > 0 && (this.tail === this.buf.length || this.head === this.tail)) {
       this.buf.copyWithin(0, this.head, this.tail);
+      if (this.rawWait) this.rawWait = { head: this.rawWait.head - this.head, until: this.rawWait.until - this.head };
       this.tail -= this.head;
       this.head = 0;
     }
@@ -336,11 +340,19 @@ export class PushStreamDecoder {
   // ---- raw APDUs -------------------------------------------------------------------------------------------------
 
   private probeRaw(): Probe {
+    const wait = this.rawWait;
+    if (wait && wait.head === this.head && this.tail < wait.until) return { kind: 'need-more' };
+    this.rawWait = undefined;
     const r = new ByteReader(this.buf, this.head, this.tail, 'raw APDU');
     try {
       this.rawApdu(r);
     } catch (e) {
-      if (e instanceof DecodeError && e.code === 'truncated') return { kind: 'need-more' };
+      if (e instanceof DecodeError && e.code === 'truncated') {
+        // Decoding the same prefix again on every chunk would make a slowly arriving APDU cost quadratic time.
+        const missing = e.details?.['missing'];
+        if (typeof missing === 'number' && missing > 1) this.rawWait = { head: this.head, until: this.tail + missing };
+        return { kind: 'need-more' };
+      }
       return { kind: 'invalid', reason: e instanceof DlmsError ? `raw-${e.code}` : 'raw-bad-apdu' };
     }
     const length = r.offset - this.head;
@@ -455,7 +467,10 @@ export class PushStreamDecoder {
       } finally {
         s.fill(0, 0, held);
       }
-      if (incomplete) throw new DecodeError('truncated', `raw APDU: the notification body needs more than the ${held} bytes received`);
+      if (incomplete) {
+        const missing = (e.details?.['missing'] as number | undefined) ?? 1;
+        throw new DecodeError('truncated', `raw APDU: the notification body needs more than the ${held} bytes received`, { details: { missing } });
+      }
       throw e;
     }
   }

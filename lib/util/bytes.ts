@@ -39,16 +39,17 @@ export class ByteReader {
     return this.pos >= this.end;
   }
 
-  fail(code: string, message: string): never {
+  /** Throws a DecodeError naming the context and offset; `details` add facts for programs (e.g. `missing`). */
+  fail(code: string, message: string, details: Record<string, unknown> = {}): never {
     throw new DecodeError(code, `${this.context}: ${message} (offset ${this.pos - this.start})`, {
-      details: { offset: this.pos - this.start },
+      details: { offset: this.pos - this.start, ...details },
     });
   }
 
   private need(n: number, what: string): void {
-    if (n > this.end - this.pos) {
-      this.fail('truncated', `${what} needs ${n} byte${n === 1 ? '' : 's'} but only ${this.end - this.pos} remain`);
-    }
+    const left = this.end - this.pos;
+    // `missing` lets a stream decoder wait for that many more bytes instead of decoding the same prefix again.
+    if (n > left) this.fail('truncated', `${what} needs ${n} byte${n === 1 ? '' : 's'} but only ${left} remain`, { missing: n - left });
   }
 
   peek(what = 'byte'): number {
@@ -154,7 +155,7 @@ export class ByteReader {
   /** A count of elements that each take at least `minBytesEach` bytes: rejects counts the input cannot hold. */
   axdrCount(what: string, minBytesEach = 1): number {
     const n = this.axdrLength(what);
-    if (n * minBytesEach > this.remaining) this.fail('bad-length', `${what} announces ${n} elements but only ${this.remaining} bytes remain`);
+    if (n * minBytesEach > this.remaining) this.fail('bad-length', `${what} announces ${n} elements but only ${this.remaining} bytes remain`, { missing: n * minBytesEach - this.remaining });
     return n;
   }
 
