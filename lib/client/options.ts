@@ -33,6 +33,8 @@ export const HLS2_ALGORITHMS = ['aes', 'lgz'] as const;
 export const SECURITY_LEVELS = ['none', 'auth', 'enc', 'auth-enc'] as const;
 export const SIGNING = ['none', 'general-signing'] as const;
 export const PRESETS = ['generic', 'lgz-e650', 'sagemcom-t210d'] as const;
+export const PROTECTION_ENVELOPES = ['service', 'general-glo', 'general-ciphering'] as const;
+export const KEY_TRANSPORTS = ['identified', 'wrapped', 'agreed'] as const;
 
 export type Medium = (typeof MEDIA)[number];
 export type Framing = (typeof FRAMINGS)[number];
@@ -42,6 +44,8 @@ export type Hls2Algorithm = (typeof HLS2_ALGORITHMS)[number];
 export type SecurityLevel = (typeof SECURITY_LEVELS)[number];
 export type Signing = (typeof SIGNING)[number];
 export type PresetName = (typeof PRESETS)[number];
+export type ProtectionEnvelope = (typeof PROTECTION_ENVELOPES)[number];
+export type KeyTransport = (typeof KEY_TRANSPORTS)[number];
 
 /** Meter options as a user gives them (CLI flags, config node properties, library callers). */
 export interface MeterOptions {
@@ -75,6 +79,10 @@ export interface MeterOptions {
   serverSigningKey: string;
   signing: Signing;
   signPass3: boolean;
+  protectionEnvelope: ProtectionEnvelope;
+  keyTransport: KeyTransport;
+  masterKey: string;
+  serverKeyAgreementKey: string;
   preset: PresetName;
   counterStore: string;
   responseTimeout: number;
@@ -115,6 +123,30 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'serverSigningKey', flag: 'server-key', type: 'string', group: 'security', help: "Server public signing key (PEM or hex, or a file with it) to verify the meter's signatures." },
   { name: 'signing', flag: 'signing', type: 'enum', values: SIGNING, group: 'security', help: 'none or general-signing of every APDU.' },
   { name: 'signPass3', flag: 'sign-pass3', type: 'boolean', group: 'security', help: 'Wrap HLS pass 3 in general-signing (vendor option for the Sagemcom T-210D).' },
+  {
+    name: 'protectionEnvelope',
+    flag: 'envelope',
+    type: 'enum',
+    values: PROTECTION_ENVELOPES,
+    group: 'security',
+    help: 'How ciphered requests are wrapped: service (glo-/ded- APDUs), general-glo (general-glo/ded-ciphering) or general-ciphering.',
+  },
+  {
+    name: 'keyTransport',
+    flag: 'key-transport',
+    type: 'enum',
+    values: KEY_TRANSPORTS,
+    group: 'security',
+    help: 'general-ciphering content key: identified (the global key), wrapped (fresh key wrapped with the KEK) or agreed (One-Pass Diffie-Hellman, suites 1/2).',
+  },
+  { name: 'masterKey', flag: 'kek', type: 'hex', byteLengths: [16, 32], secret: true, group: 'security', help: 'Master key (KEK), 16 or 32 bytes hex: wraps the fresh content keys when the key transport is wrapped.' },
+  {
+    name: 'serverKeyAgreementKey',
+    flag: 'server-ka-key',
+    type: 'string',
+    group: 'security',
+    help: "Server public key-agreement key (PEM or hex, or a file with it) when the key transport is agreed.",
+  },
   { name: 'preset', flag: 'preset', type: 'enum', values: PRESETS, group: 'advanced', help: 'Fill the options not given from a vendor preset: lgz-e650, sagemcom-t210d.' },
   { name: 'counterStore', flag: 'counter-store', type: 'string', group: 'advanced', help: "Invocation counter store file (default: a file in the user's config directory)." },
   { name: 'responseTimeout', flag: 'timeout', type: 'integer', min: 100, max: 600000, group: 'advanced', help: 'Milliseconds to wait for each response.' },
@@ -155,6 +187,10 @@ export const DEFAULT_OPTIONS: Readonly<MeterOptions> = {
   serverSigningKey: '',
   signing: 'none',
   signPass3: false,
+  protectionEnvelope: 'service',
+  keyTransport: 'identified',
+  masterKey: '',
+  serverKeyAgreementKey: '',
   preset: 'generic',
   counterStore: '',
   responseTimeout: 5000,
@@ -276,7 +312,32 @@ function checkConsistency(o: MeterOptions, at: (name: keyof MeterOptions) => str
   if ((o.authentication === 'high-ecdsa' || o.signing === 'general-signing') && o.suite === 0) fail(`${at('suite')} 0 has no signatures: use suite 1 or 2 for ${o.authentication === 'high-ecdsa' ? 'high-ecdsa' : 'general-signing'}`);
   if ((o.signing === 'general-signing' || o.signPass3) && !o.clientSigningKey) fail(`${o.signPass3 ? at('signPass3') : at('signing')} needs ${at('clientSigningKey')}`);
   if (o.signPass3 && o.authentication === 'none') fail(`${at('signPass3')} signs HLS pass 3, so it needs an HLS ${at('authentication')}`);
+  checkEnvelope(o, at, fail);
   if (o.addressSize !== 0 && o.addressSize !== 1 && o.addressSize !== 2 && o.addressSize !== 4) fail(`${at('addressSize')} must be 1, 2 or 4 (or 0 for automatic)`);
+}
+
+/** protectionEnvelope / keyTransport / masterKey / serverKeyAgreementKey: what each choice needs. */
+function checkEnvelope(o: MeterOptions, at: (name: keyof MeterOptions) => string, fail: (message: string) => never): void {
+  if (o.protectionEnvelope !== 'service' && o.security === 'none') {
+    fail(`${at('protectionEnvelope')} ${o.protectionEnvelope} wraps ciphered APDUs: it needs ${at('security')} auth, enc or auth-enc`);
+  }
+  if (o.keyTransport !== 'identified' && o.protectionEnvelope !== 'general-ciphering') {
+    fail(`${at('keyTransport')} ${o.keyTransport} only exists in general-ciphering: add ${at('protectionEnvelope')} general-ciphering`);
+  }
+  if (o.protectionEnvelope === 'general-ciphering' && o.dedicatedKey) {
+    fail(`${at('dedicatedKey')} cannot be used with ${at('protectionEnvelope')} general-ciphering (its key-info names only global or transported keys); use ${at('protectionEnvelope')} service or general-glo`);
+  }
+  const keyBytes = o.suite === 2 ? 32 : 16;
+  if (o.keyTransport === 'wrapped') {
+    if (!o.masterKey) fail(`${at('keyTransport')} wrapped needs the master key ${at('masterKey')} (the meter's KEK)`);
+    if (o.masterKey.length !== keyBytes * 2) fail(`suite ${o.suite} wraps with a ${keyBytes}-byte KEK: ${at('masterKey')} has ${o.masterKey.length / 2}`);
+  }
+  if (o.keyTransport === 'agreed') {
+    if (o.suite === 0) fail(`${at('keyTransport')} agreed uses ECDH: it needs ${at('suite')} 1 (P-256) or 2 (P-384); suite 0 has no key agreement`);
+    if (!o.serverKeyAgreementKey) fail(`${at('keyTransport')} agreed needs the meter's public key-agreement key ${at('serverKeyAgreementKey')}`);
+    // One-Pass Diffie-Hellman C(1e,1s): our ephemeral public key travels signed with our static signing key.
+    if (!o.clientSigningKey) fail(`${at('keyTransport')} agreed signs its ephemeral key: it needs ${at('clientSigningKey')}`);
+  }
 }
 
 /** The secret bytes of LLS/HLS (text password as ASCII/UTF-8, or hex). */

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OPTION_SPECS, SECRET_OPTIONS } from '../../lib/client/options';
+import { DEFAULT_OPTIONS, OPTION_SPECS, SECRET_OPTIONS } from '../../lib/client/options';
 import { projectRoot } from './red-helper';
 
 const root = projectRoot();
@@ -22,7 +22,24 @@ describe('Node-RED editor files', function () {
         assert.match(defaultsBlock, new RegExp(`\\b${spec.name}: \\{ value: `), `no default for ${spec.name}`);
       }
     }
-    assert.equal(SECRET_OPTIONS.length, 5);
+    assert.equal(SECRET_OPTIONS.length, 6);
+  });
+
+  it("dlms-meter's DEFAULTS and TYPES tables match the option schema (secrets have no default there)", function () {
+    const table = (name: string): Record<string, unknown> => {
+      const m = new RegExp(`var ${name} = (\\{.*\\});`).exec(meterHtml);
+      assert.ok(m, `no ${name} table`);
+      return JSON.parse(m[1]!) as Record<string, unknown>;
+    };
+    const defaults = table('DEFAULTS');
+    const types = table('TYPES');
+    assert.deepEqual(Object.keys(types).sort(), OPTION_SPECS.map((s) => s.name).sort());
+    for (const spec of OPTION_SPECS) {
+      assert.equal(types[spec.name], spec.type, `type of ${spec.name}`);
+      if (spec.secret) assert.ok(!(spec.name in defaults), `secret ${spec.name} has a default in the editor`);
+      // framing is derived from the medium when left empty.
+      else if (spec.name !== 'framing') assert.equal(defaults[spec.name], DEFAULT_OPTIONS[spec.name], `default of ${spec.name}`);
+    }
   });
 
   it('every node type has its editor file, help, locale and (for flow nodes) icon, and package.json lists it', function () {
