@@ -54,12 +54,20 @@ export interface AssociationDeps {
   conformance?: number;
 }
 
-/** Worst-case bytes that protection adds: general-glo-ciphering header + tag, plus a general-signing envelope. */
+/** Worst-case bytes that protection adds: the ciphering envelope's header + tag, plus a general-signing envelope. */
 function protectionOverhead(o: MeterOptions): number {
   let n = 0;
   if (o.signing === 'general-signing') n += 1 + 1 + 9 + 9 + 1 + 1 + 3 + 1 + (o.suite === 2 ? 96 : 64);
-  if (isCiphered(o)) n += 1 + 9 + 3 + 5 + 12;
+  if (isCiphered(o)) n += o.protectionEnvelope === 'general-ciphering' ? 30 + keyInfoOverhead(o) + 3 + 5 + 12 : 1 + 9 + 3 + 5 + 12;
   return n;
+}
+
+/** general-ciphering key-info bytes: identified key-id; wrapped key (+8 bytes of RFC 3394); ephemeral key ‖ signature. */
+function keyInfoOverhead(o: MeterOptions): number {
+  const keyLength = o.suite === 2 ? 32 : 16;
+  if (o.keyTransport === 'wrapped') return 4 + keyLength + 8;
+  if (o.keyTransport === 'agreed') return 6 + 4 * (o.suite === 2 ? 48 : 32);
+  return 3;
 }
 
 function hlsMechanism(a: Authentication): HlsMechanism {

@@ -3,10 +3,20 @@
  * that are never reused, optional general-signing, and the checks on every answer — tag always verified, server
  * counter strictly increasing, no weaker protection than configured, signatures verified.
  *
- * Envelopes chosen for requests:
- *   plain APDU with a glo-/ded- form  → glo-xxx (global key) or ded-xxx (dedicated key)
- *   signed (DF) or no glo- form       → general-glo-ciphering / general-ded-ciphering (DB / DC)
+ * Envelopes chosen for requests (options.protectionEnvelope):
+ *   service:           plain APDU with a glo-/ded- form → glo-xxx (global key) or ded-xxx (dedicated key);
+ *                      signed (DF) or no glo- form → general-glo-ciphering / general-ded-ciphering (DB / DC)
+ *   general-glo:       every APDU in DB (DC with a dedicated key)
+ *   general-ciphering: every APDU in DD (protocol.md §e.5), its content key per options.keyTransport:
+ *                      identified (key-id 0: the GUEK), wrapped (a fresh key per APDU, AES-key-wrapped with the
+ *                      KEK) or agreed (One-Pass Diffie-Hellman C(1e,1s) with the meter's key-agreement key).
  * Signing wraps the plain APDU first, ciphering wraps the DF (sign-then-encrypt, as the Sagemcom T-210D wants).
+ * The AARQ/RLRQ InitiateRequest stays glo-initiate-request in every envelope: DD before the AARE would have no
+ * recipient system title, and the xDLMS context (and with it general-protection) is only agreed by the AARE.
+ *
+ * ⚠ general-ciphering choices not confirmed by a real meter: transaction-id = our invocation counter as 8 bytes
+ * (unique per APDU because the counter never repeats), date-time and other-information empty, AAD = SC ‖ AK as for
+ * glo- (lib/security/general-ciphering.ts).
  */
 import * as fs from 'node:fs';
 import { SecurityError, UsageError } from '../errors';
@@ -17,12 +27,14 @@ import { FileCounterStore } from '../security/file-counter-store';
 import { parsePrivateKey, parsePublicKey, type ParsedPrivateKey, type ParsedPublicKey } from '../security/keys';
 import { ReplayGuard } from '../security/replay-guard';
 import { checkSuite, securityControlFor, type SecurityPolicy } from '../security/security-control';
+import { agreeContentKeyOnePassDh, buildGeneralCiphering, type DecodedGeneralCiphering, type KeyInfo, unwrapContentKey, unwrapGeneralCiphering, wrapContentKey } from '../security/general-ciphering';
+import { randomBytes } from '../security/crypto';
 import { buildGeneralSigning, verifyGeneralSigning } from '../security/signing';
-import { cipheredTagFor, GENERAL_DED_CIPHERING, GENERAL_GLO_CIPHERING, GENERAL_SIGNING, type KeyKind, plainTagFor } from '../security/tags';
+import { cipheredTagFor, GENERAL_CIPHERING, GENERAL_DED_CIPHERING, GENERAL_GLO_CIPHERING, GENERAL_SIGNING, type KeyKind, plainTagFor } from '../security/tags';
 import { decodeApduAt } from '../apdu';
 import { ByteReader, bytesEqual, concatBytes } from '../util/bytes';
 import { fromHex, toHex } from '../util/hex';
-import type { MeterOptions } from './options';
+import type { KeyTransport, MeterOptions, ProtectionEnvelope } from './options';
 
 export interface ProtectionConfig {
   security: SecurityPolicy;
@@ -38,6 +50,14 @@ export interface ProtectionConfig {
   serverSigningKey?: ParsedPublicKey;
   /** Sign every request (options.signing = general-signing). */
   signAll: boolean;
+  /** How requests are wrapped (default service: glo-/ded- APDUs). */
+  envelope?: ProtectionEnvelope;
+  /** The content key of general-ciphering requests (default identified: the GUEK). */
+  keyTransport?: KeyTransport;
+  /** The KEK: wraps our content keys (keyTransport wrapped) and unwraps the meter's. */
+  masterKey?: Uint8Array;
+  /** The meter's public key-agreement key (keyTransport agreed). */
+  serverKeyAgreementKey?: ParsedPublicKey;
 }
 
 export interface ProtectedRequest {
@@ -73,7 +93,11 @@ export function protectionConfigFrom(o: MeterOptions): ProtectionConfig {
     suite,
     clientSystemTitle: o.systemTitle ? fromHex(o.systemTitle, 'system-title') : new Uint8Array(0),
     signAll: o.signing === 'general-signing',
+    envelope: o.protectionEnvelope ?? 'service',
+    keyTransport: o.keyTransport ?? 'identified',
   };
+  if (o.masterKey) config.masterKey = fromHex(o.masterKey, 'master key');
+  if (o.serverKeyAgreementKey) config.serverKeyAgreementKey = parsePublicKey(keyText(o.serverKeyAgreementKey, 'server key-agreement key'), suite === 0 ? undefined : curve);
   if (o.blockCipherKey) config.blockCipherKey = fromHex(o.blockCipherKey, 'block cipher key');
   if (o.authenticationKey) config.authenticationKey = fromHex(o.authenticationKey, 'authentication key');
   if (o.clientSigningKey) config.clientSigningKey = parsePrivateKey(keyText(o.clientSigningKey, 'client signing key'), suite === 0 ? undefined : curve);
@@ -155,14 +179,80 @@ export class ClientProtection {
     }
     if (!this.ciphered) return { bytes: content, envelope: signed ? 'general-signing' : 'plain' };
     const ic = await this.nextCounter();
+    const choice = this.config.envelope ?? 'service';
+    if (choice === 'general-ciphering') return this.generalCiphering(content, ic, signed);
     const dedicated = this.config.dedicatedKey !== undefined;
-    const tag = signed ? undefined : protectedTagForPlain(content[0]!, dedicated ? 'ded' : 'glo');
+    const tag = signed || choice === 'general-glo' ? undefined : protectedTagForPlain(content[0]!, dedicated ? 'ded' : 'glo');
     if (tag !== undefined) {
       return { bytes: wrapGlo(tag, this.params(content, ic, dedicated)), invocationCounter: ic, envelope: `${dedicated ? 'ded' : 'glo'}-${tagName(content[0]!)}` };
     }
     const bytes = wrapGeneralGlo(this.params(content, ic, dedicated), { dedicated });
     const envelope = `${dedicated ? 'general-ded-ciphering' : 'general-glo-ciphering'}${signed ? '(general-signing)' : ''}`;
     return { bytes, invocationCounter: ic, envelope };
+  }
+
+  /** DD with the content key of the configured key transport. */
+  private generalCiphering(content: Uint8Array, ic: number, signed: boolean): ProtectedRequest {
+    const transport = this.config.keyTransport ?? 'identified';
+    const recipient = this.serverSystemTitle ?? new Uint8Array(0);
+    const { contentKey, keyInfo } = this.requestContentKey(transport, recipient);
+    const bytes = buildGeneralCiphering({
+      transactionId: transactionIdFor(ic),
+      originator: this.config.clientSystemTitle,
+      recipient,
+      keyInfo,
+      plaintextApdu: content,
+      securityControl: securityControlFor(this.config.security, this.config.suite),
+      invocationCounter: ic,
+      contentKey,
+      ...(this.config.authenticationKey ? { authenticationKey: this.config.authenticationKey } : {}),
+    });
+    return { bytes, invocationCounter: ic, envelope: `general-ciphering(${transport} key)${signed ? '(general-signing)' : ''}` };
+  }
+
+  private requestContentKey(transport: KeyTransport, recipient: Uint8Array): { contentKey: Uint8Array; keyInfo: KeyInfo } {
+    if (transport === 'identified') return { contentKey: this.config.blockCipherKey!, keyInfo: { kind: 'identified', keyId: 0 } };
+    if (transport === 'wrapped') {
+      const kek = this.config.masterKey;
+      if (!kek) throw new SecurityError('missing-key', 'key transport wrapped needs the master key (--kek)');
+      const contentKey = randomBytes(this.config.suite === 2 ? 32 : 16);
+      return { contentKey, keyInfo: wrapContentKey(kek, contentKey) };
+    }
+    const signing = this.config.clientSigningKey;
+    const peer = this.config.serverKeyAgreementKey;
+    if (this.config.suite === 0) throw new SecurityError('no-key-agreement', 'key transport agreed needs security suite 1 or 2 (suite 0 has no key agreement)');
+    if (!signing) throw new SecurityError('missing-signing-key', 'key transport agreed signs its ephemeral key: it needs the client signing key (--client-key)');
+    if (!peer) throw new SecurityError('missing-server-key', "key transport agreed needs the meter's public key-agreement key (--server-ka-key)");
+    if (recipient.length !== 8) throw new SecurityError('missing-system-title', "key agreement names the recipient, but the meter's system title is not known (no responding-AP-title in the AARE)");
+    return agreeContentKeyOnePassDh({
+      suite: this.config.suite,
+      originatorSigningKey: signing.privateKey,
+      recipientPublicKey: peer.publicKey,
+      originatorSystemTitle: this.config.clientSystemTitle,
+      recipientSystemTitle: recipient,
+    });
+  }
+
+  /** The content key of a DD answer from its key-info. */
+  private answerContentKey(header: DecodedGeneralCiphering): Uint8Array {
+    const info = header.keyInfo;
+    if (!info || (info.kind === 'identified' && info.keyId === 0)) {
+      // ⚠ key-info absent: taken as the global unicast key, the key both sides hold without transport.
+      return this.config.blockCipherKey!;
+    }
+    if (info.kind === 'identified') throw new SecurityError('missing-key', `the meter ciphered its general-ciphering answer with key-id ${info.keyId} (global broadcast key), which is not configured`);
+    if (info.kind === 'wrapped') {
+      if (!this.config.masterKey) throw new SecurityError('missing-key', "the meter sent its general-ciphering answer with a wrapped key, but no master key (--kek) is configured to unwrap it");
+      try {
+        return unwrapContentKey(this.config.masterKey, info);
+      } catch (e) {
+        throw new SecurityError('key-unwrap-failed', `cannot unwrap the content key of the meter's general-ciphering answer: wrong master key (--kek)? (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+      }
+    }
+    throw new SecurityError(
+      'key-agreement-unsupported',
+      `the meter agreed the content key of its answer (key agreement scheme ${info.scheme}); that needs a client key-agreement private key, which this client does not take`,
+    );
   }
 
   private sign(plain: Uint8Array): Uint8Array {
@@ -244,6 +334,21 @@ export class ClientProtection {
       const kind = dedicated ? 'general-ded-ciphering' : 'general-glo-ciphering';
       return { ...inner, envelope: inner.envelope === 'plain' ? kind : `${kind}(${inner.envelope})`, invocationCounter: u.invocationCounter };
     }
+    if (tag === GENERAL_CIPHERING) {
+      const keys = this.config.authenticationKey ? { authenticationKey: this.config.authenticationKey } : {};
+      const u = unwrapGeneralCiphering(bytes, (h) => this.answerContentKey(h), keys, this.unprotectOptions());
+      const { originator, recipient, keyInfo } = u.header;
+      if (this.serverSystemTitle && !bytesEqual(originator, this.serverSystemTitle)) {
+        throw new SecurityError('unexpected-system-title', `the answer was ciphered by system title ${toHex(originator)}, but the meter's AARE named ${toHex(this.serverSystemTitle)}`);
+      }
+      if (recipient.length > 0 && !bytesEqual(recipient, this.config.clientSystemTitle)) {
+        throw new SecurityError('unexpected-recipient', `the general-ciphering answer is addressed to system title ${toHex(recipient)}, not to ours (${toHex(this.config.clientSystemTitle)})`);
+      }
+      guard.accept(originator, u.invocationCounter);
+      const inner = this.peel(u.apdu, guard, depth + 1, true);
+      const kind = `general-ciphering(${keyInfo ? keyInfo.kind : 'no'} key)`;
+      return { ...inner, envelope: inner.envelope === 'plain' ? kind : `${kind}(${inner.envelope})`, invocationCounter: u.invocationCounter };
+    }
     if (tag === GENERAL_SIGNING) {
       const pub = this.config.serverSigningKey;
       if (!pub) {
@@ -262,6 +367,13 @@ export class ClientProtection {
     }
     return { apdu: bytes, envelope: 'plain' };
   }
+}
+
+/** Our invocation counter as 8 bytes: unique per request, since a counter value is never used twice. */
+function transactionIdFor(ic: number): Uint8Array {
+  const id = new Uint8Array(8);
+  new DataView(id.buffer).setBigUint64(0, BigInt(ic));
+  return id;
 }
 
 function isErrorApdu(tag: number): boolean {
