@@ -76,7 +76,7 @@ export interface ClientAssociationConfig {
   suite: SecuritySuite;
   blockCipherKey?: Uint8Array;
   authenticationKey?: Uint8Array;
-  /** Master key (KEK): Security setup key_transfer unwraps new keys with it. */
+  /** Master key (KEK): Security setup key_transfer and general-ciphering with wrapped key unwrap keys with it. */
   masterKey?: Uint8Array;
   /** HLS-ECDSA and general-signing verification. */
   clientSigningPublicKey?: Uint8Array;
@@ -106,6 +106,8 @@ export interface ServerIdentity {
   systemTitle: Uint8Array;
   /** Raw private scalar for HLS-ECDSA pass 4. */
   signingKey?: Uint8Array;
+  /** Raw private scalar of the static key-agreement key (general-ciphering with agreed key). */
+  keyAgreementKey?: Uint8Array;
 }
 
 /** What the services need to know about the association a request came in (ServiceContext without the model). */
@@ -133,8 +135,6 @@ export type AssociationState = 'idle' | 'awaiting-pass3' | 'associated';
 
 const MECHANISM_IDS: Record<Authentication, number> = { none: 0, low: 1, high: 2, 'high-md5': 3, 'high-sha1': 4, 'high-gmac': 5, 'high-sha256': 6, 'high-ecdsa': 7 };
 
-/** Envelope overhead allowance when the answer is ciphered (tag, length, SC, IC, GMAC tag, general-glo header). */
-const CIPHER_OVERHEAD = 32;
 
 export class ServerAssociation {
   state: AssociationState = 'idle';
@@ -160,6 +160,8 @@ export class ServerAssociation {
         ...(config.blockCipherKey ? { blockCipherKey: config.blockCipherKey } : {}),
         ...(config.authenticationKey ? { authenticationKey: config.authenticationKey } : {}),
         ...(config.clientSigningPublicKey ? { clientSigningPublicKey: config.clientSigningPublicKey } : {}),
+        ...(config.masterKey ? { masterKey: config.masterKey } : {}),
+        ...(identity.keyAgreementKey ? { keyAgreementKey: identity.keyAgreementKey } : {}),
       },
       runtime,
     );
@@ -253,7 +255,7 @@ export class ServerAssociation {
       session,
       referencing: this.config.referencing,
       maxPduSize: this.clientMaxPdu,
-      responseOverhead: this.ciphered ? CIPHER_OVERHEAD : 0,
+      responseOverhead: this.ciphered ? this.protection.answerOverhead : 0,
       conformance: this.negotiatedConformance,
       rights: this.config.rights,
     };

@@ -9,6 +9,8 @@
  *   authentication key (AK)  D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF
  *   master key (KEK)         404142434445464748494A4B4C4D4E4F  (management client 1: Security setup key_transfer)
  *   client signing key       DEMO_CLIENT_SIGNING_KEY (P-256, suite 1), server signing key DEMO_SERVER_SIGNING_KEY
+ *   server key-agreement key DEMO_SERVER_KEY_AGREEMENT_KEY (P-256; its public key DEMO_SERVER_KEY_AGREEMENT_PUBLIC_KEY
+ *                            is what a client gives as --server-ka-key for general-ciphering with agreed key)
  */
 import { CONFORMANCE_GURUX_SN, conformanceFromNames } from '../apdu/conformance';
 import * as fs from 'node:fs';
@@ -32,6 +34,11 @@ export const DEMO_MASTER_KEY = '404142434445464748494A4B4C4D4E4F';
 /** Deterministic demo P-256 keys (hashes of a fixed label), so a demo client can be configured from the docs. */
 export const DEMO_CLIENT_SIGNING_KEY = sha256(new TextEncoder().encode('node-red-contrib-dlms demo client signing key'));
 export const DEMO_SERVER_SIGNING_KEY = sha256(new TextEncoder().encode('node-red-contrib-dlms demo server signing key'));
+/** The meter's static key-agreement key (One-Pass Diffie-Hellman, suite 1) and its public key as hex. */
+export const DEMO_SERVER_KEY_AGREEMENT_KEY = sha256(new TextEncoder().encode('node-red-contrib-dlms demo server key-agreement key'));
+export const DEMO_SERVER_KEY_AGREEMENT_PUBLIC_KEY = Array.from(publicKeyFromPrivate('P-256', DEMO_SERVER_KEY_AGREEMENT_KEY), (b) => b.toString(16).padStart(2, '0'))
+  .join('')
+  .toUpperCase();
 export const DEFAULT_SERVER_SYSTEM_TITLE = '53494D0000000001';
 
 /** What the simulator serves over LN: the services lib/server/services.ts implements. */
@@ -64,6 +71,8 @@ export interface SimulatorProfile {
   referencing: Referencing;
   serverSystemTitle: Uint8Array;
   serverSigningKey?: Uint8Array;
+  /** Raw private scalar of the meter's key-agreement key (general-ciphering with agreed key). */
+  serverKeyAgreementKey?: Uint8Array;
   physicalAddress?: number;
   hdlc: HdlcProfile;
   clients: ClientAssociationConfig[];
@@ -106,11 +115,22 @@ function generic(referencing: Referencing): SimulatorProfile {
     referencing,
     serverSystemTitle: fromHex(DEFAULT_SERVER_SYSTEM_TITLE),
     serverSigningKey: DEMO_SERVER_SIGNING_KEY,
+    serverKeyAgreementKey: DEMO_SERVER_KEY_AGREEMENT_KEY,
     hdlc: {},
     clients: clients(referencing, 1024, conformance, [
       { clientSap: 16, description: 'public client, read-only', authentication: 'none', rights: PUBLIC_CLIENT_ACCESS },
       { clientSap: 1, description: 'management client', authentication: 'high-gmac', security: 'auth-enc', ...keys, masterKey: KEK },
       { clientSap: 2, description: 'management client (HLS SHA-256)', authentication: 'high-sha256', secret },
+      {
+        clientSap: 3,
+        description: 'management client (suite 1: general-ciphering with identified, wrapped or agreed key)',
+        authentication: 'high-gmac',
+        security: 'auth-enc',
+        suite: 1,
+        ...keys,
+        masterKey: KEK,
+        clientSigningPublicKey: publicKeyFromPrivate('P-256', DEMO_CLIENT_SIGNING_KEY),
+      },
       { clientSap: 17, description: 'reading client (LLS)', authentication: 'low', secret, rights: READER_ACCESS },
       { clientSap: 18, description: 'management client (HLS AES)', authentication: 'high', hls2Algorithm: 'aes', secret },
       // The SAPs Gurux's example server uses per mechanism, so its client connects with the same settings.
@@ -195,7 +215,7 @@ export interface ClientDescription {
   referencing: Referencing;
   /** Demo secrets only (built-in profiles); absent for user-given ones. */
   secret?: string;
-  keys?: { blockCipherKey?: string; authenticationKey?: string };
+  keys?: { blockCipherKey?: string; authenticationKey?: string; masterKey?: string };
   notes?: string[];
 }
 
@@ -210,9 +230,10 @@ export function describeClient(c: ClientAssociationConfig): ClientDescription {
   };
   if (c.printableSecret) {
     if (c.secret) d.secret = new TextDecoder('latin1').decode(c.secret);
-    const keys: { blockCipherKey?: string; authenticationKey?: string } = {};
+    const keys: { blockCipherKey?: string; authenticationKey?: string; masterKey?: string } = {};
     if (c.blockCipherKey) keys.blockCipherKey = hex(c.blockCipherKey);
     if (c.authenticationKey) keys.authenticationKey = hex(c.authenticationKey);
+    if (c.masterKey) keys.masterKey = hex(c.masterKey);
     if (keys.blockCipherKey || keys.authenticationKey) d.keys = keys;
   }
   const notes: string[] = [];
@@ -251,6 +272,7 @@ export function clientFromOptions(o: MeterOptions, instance: number, conformance
   if (secret.length > 0) c.secret = secret;
   if (o.blockCipherKey) c.blockCipherKey = fromHex(o.blockCipherKey, 'ek');
   if (o.authenticationKey) c.authenticationKey = fromHex(o.authenticationKey, 'ak');
+  if (o.masterKey) c.masterKey = fromHex(o.masterKey, 'kek');
   if (o.clientSigningKey) c.clientSigningPublicKey = parsePrivateKey(keyText(o.clientSigningKey)).publicKey;
   if (o.signPass3) c.requireSignedPass3 = true;
   if (o.authentication === 'high' && o.hls2Algorithm === 'lgz') {

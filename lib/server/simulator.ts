@@ -58,6 +58,8 @@ export interface SimulatorOptions {
   serverSystemTitle?: Uint8Array | string;
   /** Raw private scalar for HLS-ECDSA pass 4. */
   serverSigningKey?: Uint8Array;
+  /** Raw private scalar of the meter's key-agreement key (general-ciphering with agreed key). */
+  serverKeyAgreementKey?: Uint8Array;
   /** Replaces the built-in meter entirely (association objects included). */
   model?: MeterModel;
   /** Replace the built-in meter's objects (e.g. from loadModelFile); the association objects stay. */
@@ -124,6 +126,7 @@ class SimulatorImpl implements Simulator {
       this.profile.serverSystemTitle = typeof options.serverSystemTitle === 'string' ? fromHex(options.serverSystemTitle, 'server system title') : options.serverSystemTitle;
     }
     if (options.serverSigningKey) this.profile.serverSigningKey = options.serverSigningKey;
+    if (options.serverKeyAgreementKey) this.profile.serverKeyAgreementKey = options.serverKeyAgreementKey;
     if (options.physicalAddress !== undefined) this.profile.physicalAddress = options.physicalAddress;
     const referencing = this.profile.referencing;
     this.configs = [...this.profile.clients];
@@ -263,7 +266,12 @@ class SimulatorImpl implements Simulator {
       const config = this.configs.find((c) => c.clientSap === peer.clientSap);
       if (!config) return undefined;
       const services = new ServerServices();
-      const association = new ServerAssociation(config, { systemTitle: this.profile.serverSystemTitle, ...(this.profile.serverSigningKey ? { signingKey: this.profile.serverSigningKey } : {}) }, this.runtime(config.clientSap), {
+      const identity = {
+        systemTitle: this.profile.serverSystemTitle,
+        ...(this.profile.serverSigningKey ? { signingKey: this.profile.serverSigningKey } : {}),
+        ...(this.profile.serverKeyAgreementKey ? { keyAgreementKey: this.profile.serverKeyAgreementKey } : {}),
+      };
+      const association = new ServerAssociation(config, identity, this.runtime(config.clientSap), {
         serve: (request: Apdu, ctx) => services.handle(request, { ...ctx, model: this.model }),
         now: this.now,
         ...(this.options.random ? { random: this.options.random } : {}),

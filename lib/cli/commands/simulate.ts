@@ -5,6 +5,8 @@
 import { DEFAULT_OPTIONS, MeterOptions, resolveOptions } from '../../client/options';
 import { formatTraceEvent } from '../../client/trace';
 import { UsageError } from '../../errors';
+import { publicKeyFromPrivate } from '../../security/crypto';
+import { toHex } from '../../util/hex';
 import { SerialMedium } from '../../media/serial';
 import { loadModelFile } from '../../server/model/file';
 import { PROFILE_NAMES } from '../../server/profiles';
@@ -90,9 +92,12 @@ export const simulateCommand: Command = {
       io.stdout(`DLMS simulator (${profile}) listening on ${where}, ${framing} framing\n`);
       for (const c of clients) {
         const secret = c.secret ? `, secret ${JSON.stringify(c.secret)}` : '';
-        const keys = c.keys?.blockCipherKey ? `, EK ${c.keys.blockCipherKey}${c.keys.authenticationKey ? `, AK ${c.keys.authenticationKey}` : ''}` : '';
+        const keys = c.keys?.blockCipherKey ? `, EK ${c.keys.blockCipherKey}${c.keys.authenticationKey ? `, AK ${c.keys.authenticationKey}` : ''}${c.keys.masterKey ? `, KEK ${c.keys.masterKey}` : ''}` : '';
         io.stdout(`  client ${String(c.clientSap).padEnd(3)} ${c.referencing} ${c.authentication}${c.security !== 'none' ? ` ${c.security} suite ${c.suite}` : ''}${secret}${keys} — ${c.description}\n`);
       }
+      const ka = simulator.profile.serverKeyAgreementKey;
+      // A public key: printable whatever its origin; clients need it for general-ciphering with agreed key.
+      if (ka) io.stdout(`  key-agreement public key (--server-ka-key): ${toHex(publicKeyFromPrivate(ka.length === 48 ? 'P-384' : 'P-256', ka))}\n`);
       io.stdout('Press Ctrl+C to stop.\n');
     }
     await new Promise<void>((resolve) => {
