@@ -21,7 +21,7 @@ import { type AarqMaterial, buildAarq, buildInitiateRequest, checkInitiateRespon
 import type { ApduChannel, TraceSink } from './channel';
 import { runHls } from './hls';
 import { type Authentication, type MeterOptions, type SecurityLevel, secretBytes } from './options';
-import { certificatePem, ClientProtection, counterAllocatorFor, protectionConfigFrom } from './protection';
+import { certificatePem, ClientProtection, counterAllocatorFor, decipheringHint, protectionConfigFrom } from './protection';
 
 export interface AssociationInfo {
   referencing: 'ln' | 'sn';
@@ -189,7 +189,8 @@ export class ClientAssociation {
     if (apdus.length > 1) this.deps.trace?.({ direction: 'info', layer: 'note', text: `the meter sent ${apdus.length} APDUs in one answer; using the first (${apdus[0]!.kind})` });
     const apdu = apdus[0]!;
     if (apdu.kind === 'exception-response' || apdu.kind === 'confirmed-service-error') {
-      throw new ServiceError(apdu.kind, `${request.kind} refused: ${describeErrorApdu(apdu)}`, { details: { ...apdu } });
+      const hint = apdu.kind === 'exception-response' && apdu.serviceError === 5 ? decipheringHint(this.options) : '';
+      throw new ServiceError(apdu.kind, `${request.kind} refused: ${describeErrorApdu(apdu)}${hint}`, { details: { ...apdu } });
     }
     return apdu;
   }

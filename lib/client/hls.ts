@@ -19,6 +19,10 @@ import { type HlsContext, type HlsMechanism, hlsClientResponse, hlsExpectedServe
 import { toHex } from '../util/hex';
 import type { TraceSink } from './channel';
 import type { MeterOptions } from './options';
+import { decipheringHint } from './protection';
+
+/** Exception-response service-error deciphering-error (5). */
+const DECIPHERING_ERROR = 5;
 
 export const CURRENT_ASSOCIATION_LN = Uint8Array.of(0, 0, 40, 0, 0, 255);
 export const ASSOCIATION_LN_CLASS = 15;
@@ -66,9 +70,11 @@ export function readPass4(apdus: Apdu[], o: MeterOptions): Uint8Array | undefine
     switch (apdu.kind) {
       case 'exception-response':
       case 'confirmed-service-error': {
+        const deciphering = apdu.kind === 'exception-response' && apdu.serviceError === DECIPHERING_ERROR;
         const signHint =
-          apdu.kind === 'exception-response' && apdu.stateError === 1 && o.suite > 0 && !o.signPass3 ? '; some meters (Sagemcom T-210D) want pass 3 signed: try --sign-pass3' : '';
-        throw new AuthenticationError('pass3-refused', `HLS pass 3 refused by the meter: ${describeErrorApdu(apdu)}${signHint}`, { details: { answer: apdu.kind } });
+          apdu.kind === 'exception-response' && apdu.stateError === 1 && o.suite > 0 && !o.signPass3 && !deciphering ? '; some meters (Sagemcom T-210D) want pass 3 signed: try --sign-pass3' : '';
+        const keyHint = deciphering ? decipheringHint(o) : '';
+        throw new AuthenticationError('pass3-refused', `HLS pass 3 refused by the meter: ${describeErrorApdu(apdu)}${signHint}${keyHint}`, { details: { answer: apdu.kind } });
       }
       case 'action-response': {
         if (apdu.variant !== 'normal') break;

@@ -409,3 +409,11 @@ function splitApdus(bytes: Uint8Array): Uint8Array[] {
   }
   return parts;
 }
+
+/** The keys to check when a meter answers deciphering-error, by how our APDUs are protected. */
+export function decipheringHint(o: MeterOptions): string {
+  const keys = ['--ek', '--ak', '--system-title'];
+  if (o.protectionEnvelope === 'general-ciphering' && o.keyTransport === 'wrapped') keys.push('--kek');
+  if (o.protectionEnvelope === 'general-ciphering' && o.keyTransport === 'agreed') keys.push('--server-ka-key', '--client-key');
+  return ` — the meter could not decipher our request: check ${keys.join(', ')}`;
+}
