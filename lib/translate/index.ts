@@ -11,6 +11,7 @@ import { toHex } from '../util/hex';
 import { Decipherer, TranslateKeys } from './decipher';
 import { CarriedApdu, scanHdlc } from './hdlc';
 import { iec21Message } from './iec21';
+import { scanMbus } from './mbus';
 import { kindTree, Tree } from './tree';
 import { scanWrapper } from './wrapper';
 
@@ -19,7 +20,7 @@ export type { TranslateKeys } from './decipher';
 /** A signed APDU inside a ciphered one inside a signed one… bounded so hostile input cannot recurse without end. */
 const MAX_NESTING = 4;
 
-export type InputFraming = 'hdlc' | 'wrapper' | 'apdu' | 'iec62056-21';
+export type InputFraming = 'hdlc' | 'wrapper' | 'mbus' | 'apdu' | 'iec62056-21';
 
 export interface Translation {
   framing: InputFraming;
@@ -33,6 +34,8 @@ export interface Translation {
 
 export function detectFraming(bytes: Uint8Array): InputFraming {
   if (bytes[0] === 0x7e && bytes.length >= 9 && (bytes[1]! & 0xf0) === 0xa0) return 'hdlc';
+  // M-Bus long frame: 68 L L 68 (the two length bytes equal).
+  if (bytes[0] === 0x68 && bytes.length >= 9 && bytes[3] === 0x68 && bytes[1] === bytes[2]) return 'mbus';
   if (bytes.length >= 8 && bytes[0] === 0x00 && bytes[1] === 0x01) {
     const length = (bytes[6]! << 8) | bytes[7]!;
     if (length > 0 && length <= bytes.length - 8) return 'wrapper';
@@ -93,6 +96,10 @@ export function translate(bytes: Uint8Array, keys: TranslateKeys = {}): Translat
     const out: Translation = { framing, frames: scan.frames, apdus: scan.apdus.flatMap((a) => apduEntries(a, decipherer)) };
     if (scan.dropped > 0 || scan.junkBytes > 0) out.dropped = { frames: scan.dropped, junkBytes: scan.junkBytes };
     return out;
+  }
+  if (framing === 'mbus') {
+    const scan = scanMbus(bytes);
+    return { framing, frames: scan.frames, apdus: scan.apdus.flatMap((a) => apduEntries(a, decipherer)), ...(scan.junkBytes > 0 ? { dropped: { frames: 0, junkBytes: scan.junkBytes } } : {}) };
   }
   if (framing === 'wrapper') {
     const scan = scanWrapper(bytes);

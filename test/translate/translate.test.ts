@@ -4,6 +4,7 @@ import { DecodeError } from '../../lib/errors';
 import { translate, Translation } from '../../lib/translate';
 import { scanHdlc } from '../../lib/translate/hdlc';
 import { scanWrapper } from '../../lib/translate/wrapper';
+import { segmentForMbus } from '../../lib/link/mbus';
 import { concatBytes } from '../../lib/util/bytes';
 import { fromHex, toHex } from '../../lib/util/hex';
 import { guruxExchange, guruxFiles, vector } from '../helpers/fixtures';
@@ -170,5 +171,27 @@ describe('translate', () => {
     const t = translate(fromHex('C501C103 FF00'));
     assert.equal(t.apdus.length, 2);
     assert.equal(((t.apdus[1] as Obj).error as Obj).code, 'unknown-apdu');
+  });
+});
+
+describe('translate: wired M-Bus', () => {
+  it('reassembles a DLMS push carried in M-Bus long frames', () => {
+    const push = fromHex('0F000000010002020906 0100010800FF 0600001234');
+    const frames = segmentForMbus(push, { maxPayload: 8 });
+    assert.ok(frames.length > 1);
+    const t = translate(concatBytes(...frames));
+    assert.equal(t.framing, 'mbus');
+    assert.equal(t.frames!.length, frames.length);
+    assert.equal((t.frames![0] as Record<string, unknown>).segment, 0);
+    assert.equal((t.frames![frames.length - 1] as Record<string, unknown>).last, true);
+    const entry = t.apdus[0] as Record<string, unknown>;
+    assert.equal(entry.raw, toHex(push));
+    assert.ok('data-notification' in entry);
+  });
+
+  it('reports an APDU whose last M-Bus segment is missing', () => {
+    const frames = segmentForMbus(fromHex('0F000000010002020906 0100010800FF 0600001234'), { maxPayload: 8 });
+    const t = translate(concatBytes(...frames.slice(0, -1)));
+    assert.match(String((t.apdus[0] as Record<string, unknown>).incomplete), /ends before the last segment/);
   });
 });
