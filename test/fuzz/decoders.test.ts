@@ -352,7 +352,9 @@ describe('fuzz: every decoder is total (fixed seed)', function () {
   describe('translate', function () {
     // Whole runs of a recording, so system titles are learnt from the AARQ/AARE before ciphered APDUs.
     const runs = c.recordings.flatMap((r) => r.lines.map((_, i) => concatBytes(...r.lines.slice(i, i + 4))));
-    const seeds = [...c.lines, ...c.apdus, ...c.vectorHex, ...c.modeE, ...runs.filter((_, i) => i % 2 === 0)];
+    // Wired M-Bus input too: recorded APDUs cut into DLMS segments of M-Bus long frames.
+    const mbusRuns = c.apdus.slice(0, 40).map((a) => concatBytes(...segmentForMbus(a.subarray(0, 16 * 60), { maxPayload: 60 })));
+    const seeds = [...c.lines, ...c.apdus, ...c.vectorHex, ...c.modeE, ...runs.filter((_, i) => i % 2 === 0), ...mbusRuns];
     const variants: [string, TranslateKeys][] = [
       ['translate without keys', {}],
       ['translate with keys', { blockCipherKey: BLOCK_CIPHER_KEY, authenticationKey: AUTHENTICATION_KEY }],
