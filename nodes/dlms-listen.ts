@@ -43,11 +43,15 @@ function keyTable(json: string | undefined): Record<string, KeySet> | undefined 
   try {
     parsed = JSON.parse(t);
   } catch (e) {
-    throw new Error(`the key table is not JSON: ${(e as Error).message}`);
+    // V8's message quotes the text around the fault, i.e. key digits: keep only the position.
+    const at = /position (\d+)/.exec((e as Error).message);
+    throw new Error(`the key table is not JSON${at ? ` (error at character ${at[1]})` : ''}: expected {"<system title>": {"ek": "<32 hex digits>", "ak": "<32 hex digits>"}}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the key table must be an object keyed by system title');
   const out: Record<string, KeySet> = {};
   for (const [st, v] of Object.entries(parsed as Record<string, { ek?: string; ak?: string }>)) {
+    // A bare key text here would otherwise give that meter no keys at all, silently.
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`key table ${st}: expected {"ek": …, "ak": …} with hex keys`);
     const ek = hexKey(v?.ek, `key table ${st} ek`);
     const ak = hexKey(v?.ak, `key table ${st} ak`);
     out[st] = { ...(ek ? { blockCipherKey: ek } : {}), ...(ak ? { authenticationKey: ak } : {}) };

@@ -17,6 +17,11 @@ interface RuntimeNodes {
 }
 
 const tab = { id: 'f1', type: 'tab', label: 'test' };
+
+/** The test helper's spy on Node.prototype.status (every node's status calls). */
+function listenStatusSpy(): unknown {
+  return (helper as unknown as { _NodePrototype: { status: unknown } })._NodePrototype.status;
+}
 const PUSH_OBJECTS = '40/0.0.25.9.0.255:1\n1/0.0.42.0.0.255:2\n8/0.0.1.0.0.255:2\n3/1.0.1.8.0.255:2';
 
 function listenDef(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -116,6 +121,29 @@ describe('dlms-listen node', function () {
     assert.ok(!(await canListen(port)), 'the port is in use while deployed');
     await helper.unload();
     assert.ok(await canListen(port), 'redeploy closed the listener');
+  });
+
+  it('never quotes key digits when the key table is not JSON or an entry is not {ek, ak}', async function () {
+    const KEY = '00112233445566778899AABBCCDDEEFF';
+    // Single quotes, the usual slip: V8's JSON.parse message quotes the text around the fault.
+    const cases: [string, RegExp][] = [
+      [`{"4D4D4D0000BC614E": {"ek": '${KEY}'}}`, /key table is not JSON: expected/],
+      [`{"4D4D4D0000BC614E": {"ek": "${KEY}", "ak": ${KEY.replace(/^00/, 'AA')}}}`, /key table is not JSON/],
+      [`{"4D4D4D0000BC614E": "${KEY}"}`, /key table 4D4D4D0000BC614E: expected \{"ek": …, "ak": …\}/],
+    ];
+    for (const [table, expected] of cases) {
+      // Both spies are made afresh by each load.
+      await helper.load([listenNode], [tab, listenDef(0), { id: 'out', z: 'f1', type: 'helper' }], { l1: { keyTable: table } });
+      const statusSpy = listenStatusSpy() as { args: unknown[][] };
+      const logged = (helper as unknown as { log(): { args: { msg?: unknown }[][] } }).log().args.map((a) => String(a[0]?.msg)).join('\n');
+      const shown = JSON.stringify(statusSpy.args);
+      assert.match(logged, expected, `${table} → ${logged}`);
+      for (const fragment of ['001122334', '33445566', 'AA1122334']) {
+        assert.ok(!logged.includes(fragment), `key digits in the log: ${logged}`);
+        assert.ok(!shown.includes(fragment), `key digits in the status: ${shown}`);
+      }
+      await helper.unload();
+    }
   });
 
   it('keeps its keys in credentials, out of the flow, and shows a bad configuration in the status', async function () {
