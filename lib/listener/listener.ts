@@ -135,7 +135,7 @@ export class Listener extends EventEmitter {
           ...(s.loadSerialPort ? { loadSerialPort: s.loadSerialPort } : {}),
         });
         this.serial = m;
-        this.serialDecoder = new ConnectionDecoder({ framing: this.options.framing ?? 'auto', sender: { transport: 'serial', remote: s.path } });
+        this.serialDecoder = new ConnectionDecoder({ framing: this.options.framing ?? 'auto', detectWrapper: false, sender: { transport: 'serial', remote: s.path } });
         m.on('data', (b) => this.serialData(b));
         m.on('close', (reason) => this.serialClosed(reason));
         m.on('error', () => undefined);

@@ -25,6 +25,12 @@ export interface ConnectionDecoderOptions {
   /** Sender fields every APDU of this stream shares (transport, remote). */
   sender?: SenderInfo;
   maxApduLength?: number;
+  /**
+   * 'auto' may pick the wrapper framing from a leading 00 01 (default true). Off for serial ports: they carry no
+   * wrapper frames, and a port opened mid-telegram can start with 00 01, which would lock the stream into a framing
+   * that then fails on every byte.
+   */
+  detectWrapper?: boolean;
 }
 
 export class ConnectionDecoder {
@@ -37,7 +43,8 @@ export class ConnectionDecoder {
   constructor(options: ConnectionDecoderOptions = {}) {
     const framing = options.framing ?? 'auto';
     this.base = options.sender ?? {};
-    this.mode = framing === 'auto' ? 'undecided' : framing === 'wrapper' ? 'wrapper' : 'push';
+    const detect = framing === 'auto' && options.detectWrapper !== false;
+    this.mode = detect ? 'undecided' : framing === 'wrapper' ? 'wrapper' : 'push';
     const max = options.maxApduLength ?? 65_535;
     this.wrapper = new WrapperScanner({ maxApduLength: max });
     this.push = new PushStreamDecoder({ framing: framing === 'auto' || framing === 'wrapper' ? 'auto' : framing, maxApduLength: max });

@@ -146,5 +146,23 @@ describe('listener/Listener', () => {
         await l.close();
       }
     });
+
+    it('a port opened mid-telegram whose first bytes read 00 01 still decodes the pushes (no wrapper framing on serial)', async () => {
+      const l = new Listener({ source: { kind: 'serial', path: '/dev/ttyHAN', baudRate: 2400, SerialPort: mock.SerialPort }, gapMs: 20 });
+      const got = record(l);
+      await l.start();
+      try {
+        const b = mock.ports[0]!.port!;
+        // The tail of a telegram already under way: "00 01" is what a wrapper header starts with.
+        b.emitData(Buffer.from(fromHex('0001020304050607087E')));
+        await new Promise((r) => setTimeout(r, 60));
+        for (const f of iskraFrames) b.emitData(Buffer.from(f));
+        await waitFor(() => got.notes.length === 1, 'the HDLC push after the stray bytes');
+        assert.equal(got.notes[0]!.sender.framing, 'hdlc');
+        assert.equal(got.notes[0]!.kind, 'data-notification');
+      } finally {
+        await l.close();
+      }
+    });
   });
 });
