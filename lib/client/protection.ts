@@ -67,13 +67,20 @@ export interface ProtectedRequest {
   envelope: string;
 }
 
-/** Reads a key option: PEM or hex text as is, anything else is taken as a file name. */
-export function keyText(value: string, what: string): string {
+/**
+ * Reads a key option: PEM or hex text as is, anything else is taken as a file name. With `secret` (a private key)
+ * the value is never echoed: a key with a typo in it would otherwise land in the error message and the logs.
+ */
+export function keyText(value: string, what: string, secret = false): string {
   const v = value.trim();
   if (v.includes('-----BEGIN ') || /^(0x)?[0-9a-fA-F\s:]+$/.test(v)) return v;
   try {
     return fs.readFileSync(v, 'utf8');
   } catch (e) {
+    if (secret) {
+      const code = (e as NodeJS.ErrnoException | undefined)?.code ?? 'unreadable';
+      throw new UsageError('bad-key-file', `${what}: the value (${v.length} characters, not shown) is neither PEM nor hex, and no file of that name could be read (${code}); check for a typo in the key or the file name`);
+    }
     throw new UsageError('bad-key-file', `${what}: ${JSON.stringify(v)} is neither PEM nor hex, and reading it as a file failed (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
 }
@@ -100,7 +107,7 @@ export function protectionConfigFrom(o: MeterOptions): ProtectionConfig {
   if (o.serverKeyAgreementKey) config.serverKeyAgreementKey = parsePublicKey(keyText(o.serverKeyAgreementKey, 'server key-agreement key'), suite === 0 ? undefined : curve);
   if (o.blockCipherKey) config.blockCipherKey = fromHex(o.blockCipherKey, 'block cipher key');
   if (o.authenticationKey) config.authenticationKey = fromHex(o.authenticationKey, 'authentication key');
-  if (o.clientSigningKey) config.clientSigningKey = parsePrivateKey(keyText(o.clientSigningKey, 'client signing key'), suite === 0 ? undefined : curve);
+  if (o.clientSigningKey) config.clientSigningKey = parsePrivateKey(keyText(o.clientSigningKey, 'client signing key', true), suite === 0 ? undefined : curve);
   if (o.serverSigningKey) config.serverSigningKey = parsePublicKey(keyText(o.serverSigningKey, 'server signing key'), suite === 0 ? undefined : curve);
   return config;
 }

@@ -1,0 +1,50 @@
+/**
+ * Review fixes in lib/client and lib/cli: each case failed before its fix.
+ */
+import * as assert from 'node:assert/strict';
+import { resolveOptions } from '../../lib/client/options';
+import { protectionConfigFrom } from '../../lib/client/protection';
+import { DlmsError, UsageError } from '../../lib/errors';
+
+const SYSTEM_TITLE = '4E52443030303031';
+
+function thrown(f: () => unknown): DlmsError {
+  try {
+    f();
+  } catch (e) {
+    assert.ok(e instanceof DlmsError, `${String(e)} is not a DlmsError`);
+    return e;
+  }
+  assert.fail('expected an error');
+}
+
+describe('review: lib/client fixes', () => {
+  describe('a client signing key that is neither PEM, hex nor a file', () => {
+    // A private key pasted with a typo ('G') or as bare base64 DER: it is taken as a file name, which fails.
+    for (const key of ['C0FFEE0123456789ABCDEFC0FFEE0123456789ABCDEFC0FFEE0123456789ABCG', 'MIGHAgEAMBMGByqGSM49AwEHBG0wawIBAQQgSECRET']) {
+      it(`is refused without echoing the key (${key.slice(0, 8)}…)`, () => {
+        const o = resolveOptions({ host: 'meter', authentication: 'high-ecdsa', suite: 1, systemTitle: SYSTEM_TITLE, clientSigningKey: key });
+        const e = thrown(() => protectionConfigFrom(o));
+        assert.ok(e instanceof UsageError, e.name);
+        assert.equal(e.code, 'bad-key-file');
+        assert.match(e.message, /^client signing key: the value \(\d+ characters, not shown\) is neither PEM nor hex/);
+        assert.ok(!e.message.includes(key.slice(0, 16)), `the message shows the key: ${e.message}`);
+        assert.ok(!String((e as Error & { cause?: unknown }).cause ?? '').includes(key.slice(0, 16)), 'the cause shows the key');
+      });
+    }
+
+    it('a public key file name that does not exist is still named', () => {
+      const o = resolveOptions({
+        host: 'meter',
+        authentication: 'high-ecdsa',
+        suite: 1,
+        systemTitle: SYSTEM_TITLE,
+        clientSigningKey: 'C0FFEE0123456789ABCDEFC0FFEE0123456789ABCDEFC0FFEE0123456789ABCD',
+        serverSigningKey: '/no/such/meter-key.pem',
+      });
+      const e = thrown(() => protectionConfigFrom(o));
+      assert.equal(e.code, 'bad-key-file');
+      assert.match(e.message, /server signing key: "\/no\/such\/meter-key\.pem" is neither PEM nor hex/);
+    });
+  });
+});
