@@ -48,9 +48,11 @@ export async function withMeter(
     await client.connect();
   } catch (e) {
     const err = toDlmsError(e);
+    await client.close().catch(() => undefined);
+    // A configuration mistake found only while connecting (a key file that cannot be read) is a usage error (exit 2).
+    if (err instanceof UsageError) throw err;
     if (args.flags.json) io.stdout(toJson({ error: err.toJSON() }) + '\n');
     io.stderr(`could not associate with the meter: ${err.message}\n`);
-    await client.close().catch(() => undefined);
     return EXIT_CONNECT;
   }
   try {

@@ -289,6 +289,7 @@ function checkConsistency(o: MeterOptions, at: (name: keyof MeterOptions) => str
   };
   if ((o.medium === 'tcp' || o.medium === 'udp') && !o.host) fail(`${at('host')} is required for a ${o.medium} link`);
   if (o.medium === 'serial' && !o.serialPath) fail(`${at('serialPath')} is required for a serial link`);
+  if (o.medium === 'serial' && o.framing === 'wrapper') fail(`${at('framing')} wrapper runs over tcp or udp: use ${at('framing')} hdlc on a serial port`);
   if (o.modeE && o.framing !== 'hdlc') fail(`${at('modeE')} needs HDLC framing (mode E switches an optical port to HDLC)`);
   if (o.password && o.passwordHex) fail(`give either ${at('password')} or ${at('passwordHex')}, not both`);
   const hasSecret = o.password !== '' || o.passwordHex !== '';

@@ -3,6 +3,8 @@
  */
 import * as assert from 'node:assert/strict';
 import { resolveOptions } from '../../lib/client/options';
+import { startSimulator, type Simulator } from '../../lib/server/simulator';
+import { dlms } from '../helpers/cli';
 import { protectionConfigFrom } from '../../lib/client/protection';
 import { DlmsError, UsageError } from '../../lib/errors';
 
@@ -45,6 +47,47 @@ describe('review: lib/client fixes', () => {
       const e = thrown(() => protectionConfigFrom(o));
       assert.equal(e.code, 'bad-key-file');
       assert.match(e.message, /server signing key: "\/no\/such\/meter-key\.pem" is neither PEM nor hex/);
+    });
+  });
+
+  describe('configuration mistakes are usage errors (exit 2), not connection failures (exit 3)', () => {
+    it('the wrapper framing on a serial port is refused by resolveOptions, naming the option', () => {
+      const e = thrown(() => resolveOptions({ serialPath: '/dev/ttyUSB0', medium: 'serial', framing: 'wrapper' }));
+      assert.ok(e instanceof UsageError, e.name);
+      assert.match(e.message, /^framing wrapper runs over tcp or udp: use framing hdlc on a serial port/);
+      const flags = thrown(() => resolveOptions({ serialPath: '/dev/ttyUSB0', medium: 'serial', framing: 'wrapper' }, 'flag'));
+      assert.match(flags.message, /^--framing wrapper runs over tcp or udp/);
+    });
+
+    it('dlms read --serial … --framing wrapper exits 2 before touching the port', async () => {
+      const r = await dlms(['read', '--serial', '/dev/review-no-such-port', '--framing', 'wrapper', '1.0.1.8.0.255']);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /--framing wrapper runs over tcp or udp/);
+      assert.doesNotMatch(r.err, /could not associate/);
+    });
+
+    describe('against the simulator', () => {
+      let sim: Simulator;
+      before(async () => {
+        sim = await startSimulator({ port: 0, host: '127.0.0.1', framing: 'wrapper' });
+      });
+      after(() => sim.close());
+
+      it('a client signing key that cannot be read exits 2 with a usage error, not 3 "could not associate"', async () => {
+        const r = await dlms([
+          'read',
+          '--host', '127.0.0.1', '--port', String(sim.port),
+          '--auth', 'high-ecdsa', '--suite', '1', '--system-title', SYSTEM_TITLE,
+          '--client-key', 'review-no-such-key-file.pem',
+          '--json',
+          '1.0.1.8.0.255',
+        ]);
+        assert.equal(r.code, 2, r.err);
+        assert.match(r.err, /client signing key: the value .* is neither PEM nor hex/);
+        assert.match(r.err, /Run `dlms help read` for usage/);
+        assert.doesNotMatch(r.err, /could not associate/);
+        assert.equal(JSON.parse(r.out).error.code, 'bad-key-file');
+      });
     });
   });
 });
