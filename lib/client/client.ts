@@ -126,6 +126,7 @@ export class DlmsClient {
   private readonly unsolicited = new Set<(apdu: Apdu) => void>();
   private readonly scalers = new Map<string, ScalerUnit | null>();
   private readonly columns = new Map<string, ProfileColumn[] | null>();
+  private connecting: Promise<void> | undefined;
 
   constructor(
     private readonly given: Partial<MeterOptions>,
@@ -146,9 +147,17 @@ export class DlmsClient {
    * Opens link and association; with invocationCounterObis, first reads the counter over a public-client association.
    * After a lost link it releases what is left and associates again.
    */
-  async connect(): Promise<void> {
+  connect(): Promise<void> {
+    // Concurrent calls share one attempt: a second association would replace the first and leave its link open.
+    this.connecting ??= this.establish().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async establish(): Promise<void> {
     if (this.association && !this.association.lost) return;
-    if (this.association) await this.close();
+    if (this.association) await this.release();
     const options = resolveOptions(this.given);
     if (options.invocationCounterObis) {
       const read = await this.readInvocationCounter(options);
@@ -425,6 +434,12 @@ export class DlmsClient {
 
   /** Releases the association (RLRQ where supported) and closes the link; never rejects. */
   async close(): Promise<void> {
+    // A connect in progress would otherwise finish after close() and leave its association open.
+    if (this.connecting) await this.connecting.catch(() => undefined);
+    await this.release();
+  }
+
+  private async release(): Promise<void> {
     const association = this.association;
     this.association = undefined;
     this.services = undefined;

@@ -2,6 +2,8 @@
  * Review fixes in lib/client and lib/cli: each case failed before its fix.
  */
 import * as assert from 'node:assert/strict';
+import type { ApduChannel } from '../../lib/client/channel';
+import { type AssociationHandle, DlmsClient } from '../../lib/client/client';
 import { resolveOptions } from '../../lib/client/options';
 import { startSimulator, type Simulator } from '../../lib/server/simulator';
 import { dlms } from '../helpers/cli';
@@ -88,6 +90,71 @@ describe('review: lib/client fixes', () => {
         assert.doesNotMatch(r.err, /could not associate/);
         assert.equal(JSON.parse(r.out).error.code, 'bad-key-file');
       });
+    });
+  });
+
+  describe('DlmsClient connect/close while a connect is in progress', () => {
+    /** A link + association whose opening waits until `finish()`; counts what was opened and released. */
+    function slowMeter() {
+      const counts = { channels: 0, associations: 0, released: 0, channelsClosed: 0 };
+      let finish!: () => void;
+      const gate = new Promise<void>((resolve) => (finish = resolve));
+      const channel = (): ApduChannel => ({
+        framing: 'wrapper',
+        description: 'fake',
+        request: () => Promise.reject(new Error('not used')),
+        send: () => Promise.resolve(),
+        onUnsolicited: () => undefined,
+        onLost: () => undefined,
+        close: async () => {
+          counts.channelsClosed++;
+        },
+      });
+      const association = (): AssociationHandle => ({
+        info: { referencing: 'ln', authentication: 'none', security: 'none', suite: 0, conformance: 0, conformanceNames: [], serverMaxPduSize: 1024, clientMaxPduSize: 1024, dlmsVersion: 6 },
+        maxRequestApdu: 1024,
+        exchange: () => Promise.reject(new Error('not used')),
+        release: async () => {
+          counts.released++;
+        },
+      });
+      const client = new DlmsClient(
+        { host: 'meter' },
+        {
+          openChannel: async () => (counts.channels++, channel()),
+          openAssociation: async () => {
+            await gate;
+            counts.associations++;
+            return association();
+          },
+        },
+      );
+      return { client, counts, finish };
+    }
+
+    it('two concurrent connect() calls open one association, not two (the second would leak its link)', async () => {
+      const { client, counts, finish } = slowMeter();
+      const a = client.connect();
+      const b = client.connect();
+      finish();
+      await Promise.all([a, b]);
+      assert.equal(counts.channels, 1);
+      assert.equal(counts.associations, 1);
+      assert.equal(client.connected, true);
+      await client.close();
+      assert.equal(counts.released, 1);
+    });
+
+    it('close() during connect() releases the association the connect opens', async () => {
+      const { client, counts, finish } = slowMeter();
+      const connecting = client.connect();
+      const closing = client.close();
+      finish();
+      await connecting;
+      await closing;
+      assert.equal(counts.associations, 1);
+      assert.equal(counts.released, 1, 'the association opened by the pending connect was released');
+      assert.equal(client.connected, false);
     });
   });
 });
