@@ -2,6 +2,7 @@
  * Review fixes in lib/client and lib/cli: each case failed before its fix.
  */
 import * as assert from 'node:assert/strict';
+import * as net from 'node:net';
 import type { ApduChannel } from '../../lib/client/channel';
 import { type AssociationHandle, DlmsClient } from '../../lib/client/client';
 import { resolveOptions } from '../../lib/client/options';
@@ -156,5 +157,44 @@ describe('review: lib/client fixes', () => {
       assert.equal(counts.released, 1, 'the association opened by the pending connect was released');
       assert.equal(client.connected, false);
     });
+  });
+
+  describe('dlms read/write/action: usage mistakes are reported before connecting', () => {
+    let server: net.Server;
+    let port = 0;
+    let connections = 0;
+    const sockets: net.Socket[] = [];
+    before(async () => {
+      // A meter that accepts the connection and never answers: before the fix each case waited for the AARQ timeout.
+      server = net.createServer((s) => {
+        connections++;
+        sockets.push(s);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      port = (server.address() as net.AddressInfo).port;
+    });
+    after(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    const cases: [string, string[], RegExp][] = [
+      ['read without a target', ['read'], /give at least one TARGET/],
+      ['read with --entries and --from', ['read', '--entries', '1-2', '--from', '2024-01-01T00:00:00Z', '7/1.0.99.1.0.255:2'], /either --from\/--to .* or --entries, not both/],
+      ['read with a bad --entries', ['read', '--entries', '0-2', '7/1.0.99.1.0.255:2'], /--entries: expected A-B with A ≥ 1/],
+      ['write without a value', ['write', '1.0.0.8.4.255'], /give TARGET and VALUE/],
+      ['write with a broken JSON value', ['write', '1.0.0.8.4.255', '{"type":'], /VALUE: not valid JSON/],
+      ['action with extra arguments', ['action', '0.0.96.3.10.255:1', '0', 'extra'], /give OBIS:METHOD and an optional PARAM/],
+    ];
+    for (const [what, argv, message] of cases) {
+      it(`${what}: exit 2, no connection to the meter`, async () => {
+        const before = connections;
+        const [command, ...rest] = argv;
+        const r = await dlms([command!, '--host', '127.0.0.1', '--port', String(port), '--timeout', '300', '--retries', '0', ...rest]);
+        assert.equal(r.code, 2, r.err);
+        assert.match(r.err, message);
+        assert.equal(connections, before, 'the meter was contacted');
+      });
+    }
   });
 });

@@ -1,6 +1,6 @@
 /** `dlms action [CLASS/]OBIS:METHOD [PARAM]`: invoke a method, e.g. disconnect control 0.0.96.3.10.255:1. */
 import { UsageError } from '../../errors';
-import { flagHelp, meterOptionHelp } from '../args';
+import { flagHelp, meterOptionHelp, parseArgs } from '../args';
 import { Io, toJson } from '../output';
 import { COMMON_FLAGS, targetFailed, withMeter } from '../session';
 import type { Command } from './index';
@@ -21,11 +21,11 @@ export const actionCommand: Command = {
       '',
       meterOptionHelp(),
     ].join('\n'),
-  run: (argv: readonly string[], io: Io) =>
-    withMeter(argv, [], io, async (client, args) => {
-      const [target, paramText, ...extra] = args.positionals;
-      if (!target || extra.length > 0) throw new UsageError('missing-argument', 'give OBIS:METHOD and an optional PARAM, e.g. dlms action --host H 0.0.96.3.10.255:2');
-      const parameters = paramText === undefined ? undefined : parseJsonArgument(paramText, 'PARAM');
+  run: async (argv: readonly string[], io: Io) => {
+    // Usage mistakes are reported before connecting: an unreachable meter would otherwise hide them behind a timeout.
+    actionArguments(parseArgs(argv, COMMON_FLAGS, true).positionals);
+    return withMeter(argv, [], io, async (client, args) => {
+      const { target, parameters } = actionArguments(args.positionals);
       try {
         const result = await client.action(target, parameters);
         if (args.flags.json) io.stdout(toJson({ target, result: 'success', ...(result === undefined ? {} : { value: result }) }) + '\n');
@@ -34,5 +34,12 @@ export const actionCommand: Command = {
       } catch (e) {
         return targetFailed(io, args.flags.json === true, target, e);
       }
-    }),
+    });
+  },
 };
+
+function actionArguments(positionals: readonly string[]): { target: string; parameters: unknown } {
+  const [target, paramText, ...extra] = positionals;
+  if (!target || extra.length > 0) throw new UsageError('missing-argument', 'give OBIS:METHOD and an optional PARAM, e.g. dlms action --host H 0.0.96.3.10.255:2');
+  return { target, parameters: paramText === undefined ? undefined : parseJsonArgument(paramText, 'PARAM') };
+}

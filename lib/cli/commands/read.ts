@@ -1,7 +1,7 @@
 /** `dlms read TARGET…`: attribute values, scaled with units; profile buffers as rows (selective access flags). */
 import { ReadAccess, ReadResult } from '../../client/client';
 import { UsageError } from '../../errors';
-import { CommandFlag, flagHelp, meterOptionHelp } from '../args';
+import { CommandFlag, flagHelp, meterOptionHelp, parseArgs, type ParsedArgs } from '../args';
 import { Io, toJson } from '../output';
 import { COMMON_FLAGS, withMeter } from '../session';
 import type { Command } from './index';
@@ -47,16 +47,26 @@ export const readCommand: Command = {
       '',
       'Example: dlms read --host 127.0.0.1 --json 1.0.1.8.0.255 0.0.1.0.0.255',
     ].join('\n'),
-  run: (argv: readonly string[], io: Io) =>
-    withMeter(argv, FLAGS, io, async (client, args) => {
-      if (args.positionals.length === 0) throw new UsageError('missing-argument', 'give at least one TARGET, e.g. dlms read --host H 1.0.1.8.0.255');
-      const access: ReadAccess = {};
-      if (typeof args.flags.from === 'string') access.from = args.flags.from;
-      if (typeof args.flags.to === 'string') access.to = args.flags.to;
-      if (typeof args.flags.entries === 'string') access.entries = parseEntries(args.flags.entries);
+  run: async (argv: readonly string[], io: Io) => {
+    // Usage mistakes are reported before connecting: an unreachable meter would otherwise hide them behind a timeout.
+    readAccess(parseArgs(argv, [...FLAGS, ...COMMON_FLAGS], true));
+    return withMeter(argv, FLAGS, io, async (client, args) => {
+      const access = readAccess(args);
       const results = await client.read(args.positionals, Object.keys(access).length > 0 ? access : undefined);
       if (args.flags.json) io.stdout(toJson(results) + '\n');
       else io.stdout(results.map(line).join('\n') + '\n');
       return results.some((r) => 'error' in r) ? 1 : 0;
-    }),
+    });
+  },
 };
+
+/** The targets' selective access from the flags; throws UsageError for a missing target or conflicting flags. */
+function readAccess(args: ParsedArgs): ReadAccess {
+  if (args.positionals.length === 0) throw new UsageError('missing-argument', 'give at least one TARGET, e.g. dlms read --host H 1.0.1.8.0.255');
+  const access: ReadAccess = {};
+  if (typeof args.flags.from === 'string') access.from = args.flags.from;
+  if (typeof args.flags.to === 'string') access.to = args.flags.to;
+  if (typeof args.flags.entries === 'string') access.entries = parseEntries(args.flags.entries);
+  if (access.entries && (access.from !== undefined || access.to !== undefined)) throw new UsageError('bad-option', 'give either --from/--to (a time range) or --entries, not both');
+  return access;
+}

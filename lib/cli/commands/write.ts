@@ -1,6 +1,6 @@
 /** `dlms write TARGET VALUE`: VALUE is typed JSON ({"type":"long-unsigned","value":5}) or plain JSON the class types. */
 import { UsageError } from '../../errors';
-import { flagHelp, meterOptionHelp } from '../args';
+import { flagHelp, meterOptionHelp, parseArgs } from '../args';
 import { Io, toJson } from '../output';
 import { COMMON_FLAGS, targetFailed, withMeter } from '../session';
 import type { Command } from './index';
@@ -30,11 +30,11 @@ export const writeCommand: Command = {
       '',
       meterOptionHelp(),
     ].join('\n'),
-  run: (argv: readonly string[], io: Io) =>
-    withMeter(argv, [], io, async (client, args) => {
-      const [target, valueText, ...extra] = args.positionals;
-      if (!target || valueText === undefined || extra.length > 0) throw new UsageError('missing-argument', 'give TARGET and VALUE, e.g. dlms write --host H 1.0.0.8.4.255 900');
-      const value = parseJsonArgument(valueText, 'VALUE');
+  run: async (argv: readonly string[], io: Io) => {
+    // Usage mistakes are reported before connecting: an unreachable meter would otherwise hide them behind a timeout.
+    writeArguments(parseArgs(argv, COMMON_FLAGS, true).positionals);
+    return withMeter(argv, [], io, async (client, args) => {
+      const { target, value } = writeArguments(args.positionals);
       try {
         await client.write(target, value);
       } catch (e) {
@@ -43,5 +43,12 @@ export const writeCommand: Command = {
       if (args.flags.json) io.stdout(toJson({ target, result: 'success' }) + '\n');
       else io.stdout(`${target}  written\n`);
       return 0;
-    }),
+    });
+  },
 };
+
+function writeArguments(positionals: readonly string[]): { target: string; value: unknown } {
+  const [target, valueText, ...extra] = positionals;
+  if (!target || valueText === undefined || extra.length > 0) throw new UsageError('missing-argument', 'give TARGET and VALUE, e.g. dlms write --host H 1.0.0.8.4.255 900');
+  return { target, value: parseJsonArgument(valueText, 'VALUE') };
+}
