@@ -631,12 +631,20 @@ class WrapperChannel extends ChannelCore {
         this.armTimer(frame, attempts + 1);
         return;
       }
+      const partial = this.datagrams ? 0 : this.scanner.buffered;
       this.failPending(
         this.timeoutError(
           `(after ${this.datagrams ? attempts : 0} retries)`,
-          `check the server address (wrapper destination ${this.options.serverAddress}), the client address (wrapper source ${this.options.clientAddress}), that the meter speaks the wrapper (not HDLC) on this port, or raise the timeout for a slow meter`,
+          partial > 0
+            ? `the meter stopped in the middle of a wrapper frame (${partial} bytes of it received)`
+            : `check the server address (wrapper destination ${this.options.serverAddress}), the client address (wrapper source ${this.options.clientAddress}), that the meter speaks the wrapper (not HDLC) on this port, or raise the timeout for a slow meter`,
         ),
       );
+      // A TCP stream that stopped inside a frame (or announced a length it never sends) cannot be resynchronised:
+      // every later answer would be read as the rest of that frame. End the connection; connect again.
+      if (partial > 0) {
+        this.markLost(new LinkError('stream-stalled', `${this.description}: the meter stopped in the middle of a wrapper frame (${partial} bytes of it received); the connection was closed, connect again`));
+      }
     }, this.options.responseTimeout);
   }
 

@@ -107,6 +107,29 @@ describe('transport over loopback sockets', function () {
     assert.equal(toHex(await channel.request(Uint8Array.of(0xc0, 2))), 'C402');
   });
 
+  it('TCP wrapper: a meter that stops inside a frame fails the request and the connection is closed, not left desynchronised', async () => {
+    // A raw TCP "meter" that answers with a header announcing 100 bytes and sends only 10 of them.
+    const sockets: net.Socket[] = [];
+    const raw = net.createServer((s) => {
+      sockets.push(s);
+      s.on('data', () => s.write(Buffer.concat([Buffer.from('0001000100100064', 'hex'), Buffer.alloc(10, 0xc4)])));
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (raw.address() as net.AddressInfo).port;
+      channel = await openChannel(clientOptions(port, { framing: 'wrapper', responseTimeout: 200 }));
+      const lost: DlmsError[] = [];
+      channel.onLost((e) => lost.push(e));
+      await assert.rejects(channel.request(GET_CLOCK), (e: unknown) => e instanceof TimeoutError && /stopped in the middle of a wrapper frame \(18 bytes of it received\)/.test(e.message));
+      assert.equal(lost.length, 1);
+      assert.equal(lost[0]!.code, 'stream-stalled');
+      await assert.rejects(channel.request(GET_CLOCK), (e: unknown) => e instanceof DlmsError);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => raw.close(r));
+    }
+  });
+
   it('HDLC: a meter that goes silent fails the request after the retries and the link is reported lost', async () => {
     server = await startServer('tcp', { framing: 'hdlc', faults: { silenceAfterRequests: 1 } }, replyWith(() => GET_ANSWER));
     channel = await openChannel(clientOptions(server.port, { framing: 'hdlc', responseTimeout: 200, retries: 1 }));
