@@ -97,6 +97,8 @@ export = function register(RED: NodeAPI): void {
     const warnedAt = new Map<string, number>();
     let unsubscribe: (() => void) | undefined;
     let closed = false;
+    /** Settles (never rejects) once the source is open or has failed to open. */
+    let starting: Promise<void> = Promise.resolve();
 
     const show = (): void => {
       if (!listener) return;
@@ -155,7 +157,7 @@ export = function register(RED: NodeAPI): void {
       });
 
       const cfg: MeterConfigNode | undefined = def['source'] === 'meter' ? meterConfig(RED, def['meter']) : undefined;
-      l.start().then(
+      starting = l.start().then(
         (w) => {
           where = def['source'] === 'meter' ? `meter ${cfg?.meterName ?? '?'}` : w;
           if (closed) return;
@@ -163,6 +165,7 @@ export = function register(RED: NodeAPI): void {
           if (def['source'] === 'meter') watchMeter(l, cfg);
         },
         (e: unknown) => {
+          if (closed) return;
           const message = toDlmsError(e).message;
           node.status({ fill: 'red', shape: 'ring', text: message.slice(0, 60) });
           node.error(`dlms-listen: ${message}`);
@@ -188,7 +191,10 @@ export = function register(RED: NodeAPI): void {
       closed = true;
       unsubscribe?.();
       if (!listener) return done();
-      listener.close().then(done, done);
+      const l = listener;
+      // The listener learns of its TCP/UDP socket only once it is bound: closing before that would leave the port
+      // bound until Node-RED restarts, and the next deploy would find it in use.
+      starting.then(() => l.close()).then(done, done);
     });
   }
 

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { DEMO_AUTHENTICATION_KEY, DEMO_BLOCK_CIPHER_KEY } from '../../lib/server/profiles';
 import { startSimulator, type Simulator } from '../../lib/server/simulator';
@@ -33,6 +34,14 @@ function canListen(port: number): Promise<boolean> {
     const s = net.createServer();
     s.once('error', () => resolve(false));
     s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+function canBindUdp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', () => resolve(false));
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
 
@@ -121,6 +130,17 @@ describe('dlms-listen node', function () {
     assert.ok(!(await canListen(port)), 'the port is in use while deployed');
     await helper.unload();
     assert.ok(await canListen(port), 'redeploy closed the listener');
+  });
+
+  it('frees its port when redeployed while it is still opening it', async function () {
+    for (const source of ['tcp', 'udp']) {
+      const port = await freePort();
+      await helper.load([listenNode], [tab, listenDef(port, { source }), { id: 'out', z: 'f1', type: 'helper' }]);
+      await helper.unload();
+      await new Promise((r) => setTimeout(r, 50));
+      if (source === 'tcp') assert.ok(await canListen(port), 'the tcp port stayed bound after the redeploy');
+      else assert.ok(await canBindUdp(port), 'the udp port stayed bound after the redeploy');
+    }
   });
 
   it('never quotes key digits when the key table is not JSON or an entry is not {ek, ak}', async function () {
