@@ -82,6 +82,8 @@ export function readItems(configured: readonly ConfiguredTarget[], msg: Record<s
   if (configured.length > 0) return configured.map((t) => withAccess(targetText(t), accessOf(t, now)));
   const payload = msg['payload'];
   const list = Array.isArray(payload) ? payload : payload !== null && typeof payload === 'object' && 'obis' in payload ? [payload] : undefined;
+  // An empty list would still open the association and then send nothing and report success.
+  if (list && list.length === 0) throw new UsageError('no-targets', 'nothing to read: msg.payload is an empty list; put "OBIS[:attr]" texts or {obis, attribute, classId} objects in it');
   if (list) {
     return list.map((x: unknown) => {
       if (typeof x === 'string') return withAccess(x);
