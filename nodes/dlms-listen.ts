@@ -194,7 +194,10 @@ export = function register(RED: NodeAPI): void {
       const l = listener;
       // The listener learns of its TCP/UDP socket only once it is bound: closing before that would leave the port
       // bound until Node-RED restarts, and the next deploy would find it in use.
-      starting.then(() => l.close()).then(done, done);
+      starting
+        .catch(() => undefined)
+        .then(() => l.close())
+        .then(done, done);
     });
   }
 
