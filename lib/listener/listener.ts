@@ -118,7 +118,9 @@ export class Listener extends EventEmitter {
       case 'udp': {
         const udp = new UdpListener();
         udp.on('error', (e) => this.emitError(e));
-        udp.on('connection', (m, r) => this.datagrams(m, { transport: 'udp', remote: remoteText(r) }));
+        // Every datagram, not only those of the peers the UDP listener tracks (it stops at a thousand): a meter that
+        // opens a new socket per push comes from a new port each time.
+        udp.on('datagram', (b, r) => this.datagram(b, { transport: 'udp', remote: remoteText(r) }));
         await udp.listen(s.port, s.host ?? '0.0.0.0');
         this.udp = udp;
         this.description = `udp ${remoteText(udp.address!)}`;
@@ -192,11 +194,10 @@ export class Listener extends EventEmitter {
     });
   }
 
-  private datagrams(m: MediumBase, sender: SenderInfo): void {
+  /** A datagram is a whole frame: nothing carries over to the next one, so each gets its own decoder. */
+  private datagram(bytes: Uint8Array, sender: SenderInfo): void {
     const d = new ConnectionDecoder({ framing: this.options.framing ?? 'auto', sender });
-    m.on('data', (b) => {
-      for (const e of d.feedDatagram(b)) this.streamEvent(e);
-    });
+    for (const e of d.feedDatagram(bytes)) this.streamEvent(e);
   }
 
   private serialData(bytes: Uint8Array): void {

@@ -95,6 +95,37 @@ describe('listener/Listener', () => {
     }
   });
 
+  it('keeps decoding UDP pushes from more than a thousand source ports (meters that open a new socket per push)', async function () {
+    this.timeout(20000);
+    const l = new Listener({ source: { kind: 'udp', port: 0, host: '127.0.0.1' } });
+    await l.start();
+    const port = l.address!.port;
+    const sources = new Set<number>();
+    let decoded = 0;
+    try {
+      // One at a time, each answered before the next, so the kernel's receive buffer never drops one.
+      while (sources.size <= 1010) {
+        const s = dgram.createSocket('udp4');
+        await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+        sources.add(s.address().port);
+        const got = new Promise<boolean>((resolve) => {
+          const t = setTimeout(() => resolve(false), 1000);
+          l.once('notification', () => {
+            clearTimeout(t);
+            resolve(true);
+          });
+        });
+        s.send(plainDn, port, '127.0.0.1');
+        const ok = await got;
+        s.close();
+        assert.ok(ok, `the push from source port number ${sources.size} was not decoded (${decoded} were)`);
+        decoded++;
+      }
+    } finally {
+      await l.close();
+    }
+  });
+
   it('decodes notifications an association hands over, and stops when detached', () => {
     const l = new Listener({ source: { kind: 'none' } });
     const got = record(l);
