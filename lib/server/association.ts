@@ -507,7 +507,10 @@ export class ServerAssociation {
     const ok = fStoC !== undefined && this.verifyPass3(fStoC, outerIc, floor);
     const invoke = request.kind === 'action-request' ? request.invokeIdAndPriority : 0;
     if (!ok) {
-      this.log(`client ${this.config.clientSap}: HLS pass 3 f(StoC) wrong: scope-of-access-violated`);
+      // One answer per challenge: a second f(StoC) against the same StoC would let a client guess. The association
+      // ends unauthenticated; the client must send a new AARQ (and gets a new challenge).
+      this.log(`client ${this.config.clientSap}: HLS pass 3 f(StoC) wrong: scope-of-access-violated; the association ends`);
+      this.state = 'idle';
       const answer: Apdu =
         request.kind === 'action-request'
           ? { kind: 'action-response', variant: 'normal', invokeIdAndPriority: invoke, response: { result: SCOPE_OF_ACCESS_VIOLATED } }

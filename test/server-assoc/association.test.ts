@@ -144,8 +144,10 @@ describe('server association: Gurux client requests replayed', () => {
         assert.equal(first.kind, 'write-response');
         assert.deepEqual((first as { results: unknown[] }).results, [{ dar: 13 }]);
       }
-      assert.equal(h.assoc.state, 'awaiting-pass3');
-      // Still unauthenticated: a GET is refused with service-not-allowed, the services never see it.
+      // One answer per challenge: the association ends, so the same pass 3 cannot be tried again.
+      assert.equal(h.assoc.state, 'idle');
+      assert.equal(toHex(h.assoc.handle(tx[1]!)!), 'D80101', 'a second pass 3 against the same challenge');
+      // Unauthenticated: a GET is refused with service-not-allowed, the services never see it.
       assert.equal(toHex(h.assoc.handle(tx[2]!)!), 'D80101');
       assert.equal(h.served.length, 0);
     });
