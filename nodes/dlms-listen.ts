@@ -9,6 +9,7 @@
 import { toDlmsError } from '../lib/errors';
 import type { DecodedNotification, KeySet, ListenerWarning } from '../lib/listener/decoder';
 import { Listener, type ListenSource } from '../lib/listener/listener';
+import { ReplayGuard } from '../lib/security/replay-guard';
 import { LISTEN_FRAMINGS, type ListenFraming } from '../lib/listener/stream';
 import { fromHex } from '../lib/util/hex';
 import { meterConfig, type MeterConfigNode } from './shared/meter-node';
@@ -88,6 +89,10 @@ function messageFor(n: DecodedNotification): NodeMessage {
 }
 
 export = function register(RED: NodeAPI): void {
+  // Invocation counters seen per sender outlive a redeploy of the node (not a restart of Node-RED): a push replayed
+  // right after a deploy must still be dropped.
+  const replayGuards = new Map<string, ReplayGuard>();
+
   function DlmsListenNode(this: Node<ListenCredentials>, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
@@ -124,6 +129,7 @@ export = function register(RED: NodeAPI): void {
         ...(st ? { systemTitle: fromHex(st, 'system title') } : {}),
         ...(def['decryptWithoutVerify'] === true ? { decryptWithoutVerify: true } : {}),
         ...(pushObjectList ? { pushObjectList } : {}),
+        replayGuard: replayGuardFor(String(def['id'])),
       });
     } catch (e) {
       const message = `dlms-listen: ${toDlmsError(e).message}`;
@@ -187,8 +193,9 @@ export = function register(RED: NodeAPI): void {
       });
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       closed = true;
+      if (removed) replayGuards.delete(String(def['id']));
       unsubscribe?.();
       if (!listener) return done();
       const l = listener;
@@ -199,6 +206,12 @@ export = function register(RED: NodeAPI): void {
         .then(() => l.close())
         .then(done, done);
     });
+  }
+
+  function replayGuardFor(id: string): ReplayGuard {
+    let g = replayGuards.get(id);
+    if (!g) replayGuards.set(id, (g = new ReplayGuard()));
+    return g;
   }
 
   RED.nodes.registerType('dlms-listen', DlmsListenNode as unknown as (this: never, def: NodeDef) => void, {

@@ -1,7 +1,10 @@
 import { strict as assert } from 'node:assert';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { encodeWrapper } from '../../lib/link/wrapper';
+import { wrapGeneralGlo } from '../../lib/security/cipher';
 import { DEMO_AUTHENTICATION_KEY, DEMO_BLOCK_CIPHER_KEY } from '../../lib/server/profiles';
+import { fromHex } from '../../lib/util/hex';
 import { startSimulator, type Simulator } from '../../lib/server/simulator';
 import { freePort } from '../media/helpers';
 import { initHelper, nextMessage, recordStatus, waitFor } from './red-helper';
@@ -85,6 +88,50 @@ describe('dlms-listen node', function () {
     assert.match(dlms.sender.systemTitle, /^[0-9A-F]{16}$/);
     assert.equal(dlms.invokeId, 1);
     await waitFor(() => statuses.some((s) => (s.text ?? '').includes('received 1')), 2000, 'the received count');
+  });
+
+  it('drops a replayed push even after the node was redeployed', async function () {
+    const port = await freePort();
+    const flow = [tab, listenDef(port, { pushObjects: '' }), { id: 'out', z: 'f1', type: 'helper' }];
+    const creds = { l1: { blockCipherKey: DEMO_BLOCK_CIPHER_KEY, authenticationKey: DEMO_AUTHENTICATION_KEY } };
+    await helper.load([listenNode], flow, creds);
+    const push = wrapGeneralGlo({
+      plaintextApdu: fromHex('0F000000010002020906010001080 0FF0600001234'.replace(/ /g, '')),
+      securityControl: 0x30,
+      invocationCounter: 7,
+      systemTitle: fromHex('53494D0000000001'),
+      blockCipherKey: fromHex(DEMO_BLOCK_CIPHER_KEY),
+      authenticationKey: fromHex(DEMO_AUTHENTICATION_KEY),
+    });
+    const frame = encodeWrapper({ source: 1, destination: 16, apdu: push });
+    const send = async (): Promise<void> => {
+      await waitFor(() => !!helper.getNode('l1'), 2000, 'the node');
+      let lastError: unknown;
+      for (let i = 0; i < 50; i++) {
+        try {
+          await new Promise<void>((resolve, reject) => {
+            const s = net.connect(port, '127.0.0.1', () => s.end(Buffer.from(frame), () => resolve()));
+            s.on('error', reject);
+          });
+          return;
+        } catch (e) {
+          lastError = e;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      throw lastError;
+    };
+    const first = nextMessage(helper.getNode('out'));
+    await send();
+    assert.equal(((await first)['dlms'] as { invokeId: number }).invokeId, 1);
+    // Redeploy the same flow: a new node instance, a new listener, the same node id.
+    await helper.setFlows(flow, 'full', creds);
+    const statuses = recordStatus(helper.getNode('l1'));
+    const seen: unknown[] = [];
+    helper.getNode('out').on('input', (m: unknown) => seen.push(m));
+    await send();
+    await waitFor(() => statuses.some((st) => /dropped 1/.test(st.text ?? '')), 3000, 'the replay to be dropped');
+    assert.equal(seen.length, 0, 'the replayed push was emitted');
   });
 
   it("emits the event notifications a dlms-meter's open association receives", async function () {

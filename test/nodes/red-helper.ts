@@ -18,6 +18,8 @@ export interface Helper {
   stopServer(): Promise<void>;
   load(nodes: unknown, flow: Record<string, unknown>[], credentials?: Record<string, Record<string, string>>): Promise<void>;
   unload(): Promise<void>;
+  /** Deploys a new flow to the running runtime (a redeploy: nodes are closed and created again). */
+  setFlows(flow: unknown[], type: 'full' | 'nodes' | 'flows', credentials?: Record<string, unknown>): Promise<void>;
   getNode(id: string): TestNode;
   request(): { get(path: string): { expect(code: number): Promise<{ body: unknown }> } };
 }
