@@ -109,7 +109,12 @@ export interface ManagedMeterSettings {
   trace?: TraceSink;
   /** Tests: replaces the client factory. */
   createClient?: (given: Partial<MeterOptions>, deps: ClientDeps) => DlmsClient;
+  /** How long close() waits for the release to take its turn on a busy shared medium (default 10000 ms). */
+  closeWaitMs?: number;
 }
+
+/** Node-RED gives a closing node 15 s: close() answers well within that even when the medium is busy. */
+const CLOSE_WAIT_MS = 10_000;
 
 /** Failures that say nothing about the link: the request itself was wrong or refused. */
 function isRequestFailure(e: unknown): boolean {
@@ -362,7 +367,18 @@ export class ManagedMeter {
     const client = this.client;
     this.client = undefined;
     this.generation++;
-    if (client) await this.queue.run(() => client.close()).catch(() => undefined);
+    if (client) {
+      // The release takes its turn on the medium; other meters' requests queued before it are not cut short. The
+      // caller (a Node-RED redeploy) waits at most CLOSE_WAIT_MS for it: the release still happens when its turn comes.
+      const released = this.queue.run(() => client.close()).catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.settings.closeWaitMs ?? CLOSE_WAIT_MS);
+        timer.unref?.();
+      });
+      await Promise.race([released, waited]);
+      clearTimeout(timer);
+    }
     this.setState({ kind: 'closed' });
     this.listeners.clear();
   }
