@@ -129,7 +129,7 @@ export = function register(RED: NodeAPI): void {
         ...(st ? { systemTitle: fromHex(st, 'system title') } : {}),
         ...(def['decryptWithoutVerify'] === true ? { decryptWithoutVerify: true } : {}),
         ...(pushObjectList ? { pushObjectList } : {}),
-        replayGuard: replayGuardFor(String(def['id'])),
+        replayGuard: replayGuardFor(node.id),
       });
     } catch (e) {
       const message = `dlms-listen: ${toDlmsError(e).message}`;
@@ -195,7 +195,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on('close', (removed: boolean, done: () => void) => {
       closed = true;
-      if (removed) replayGuards.delete(String(def['id']));
+      if (removed) replayGuards.delete(node.id);
       unsubscribe?.();
       if (!listener) return done();
       const l = listener;
