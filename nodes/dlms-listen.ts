@@ -148,18 +148,21 @@ export = function register(RED: NodeAPI): void {
         }
         show();
       });
+      /** Logs one line per kind of trouble per minute: a dead port retried every few seconds must not flood the log. */
+      const warnOnce = (kind: string, line: string): void => {
+        const now = Date.now();
+        if (now - (warnedAt.get(kind) ?? -Infinity) < WARN_INTERVAL_MS) return;
+        warnedAt.set(kind, now);
+        node.warn(line);
+      };
       l.on('warning', (w) => {
         lastWarning = w;
-        const now = Date.now();
-        if (now - (warnedAt.get(w.reason) ?? -Infinity) >= WARN_INTERVAL_MS) {
-          warnedAt.set(w.reason, now);
-          node.warn(`dropped: ${w.reason}: ${w.message}${w.sender.remote ? ` (from ${w.sender.remote})` : ''}`);
-        }
+        warnOnce(w.reason, `dropped: ${w.reason}: ${w.message}${w.sender.remote ? ` (from ${w.sender.remote})` : ''}`);
         show();
       });
       l.on('error', (e) => {
         node.status({ fill: 'red', shape: 'ring', text: `${where}: ${e.message}`.slice(0, 80) });
-        node.warn(e.message);
+        warnOnce(`error:${e.code}`, e.message);
       });
 
       const cfg: MeterConfigNode | undefined = def['source'] === 'meter' ? meterConfig(RED, def['meter']) : undefined;
