@@ -169,7 +169,10 @@ export class UdpPeerMedium extends MediumBase {
 }
 
 export interface UdpListenerOptions {
-  /** Track at most this many peers (1000); datagrams from further peers still emit 'datagram'. */
+  /**
+   * Track at most this many peers (1000). A new peer beyond that takes the place of the one heard from longest ago
+   * (its medium closes), so clients that use a new source port per request are always served.
+   */
   maxPeers?: number;
 }
 
@@ -215,8 +218,16 @@ export class UdpListener extends ListenerBase<UdpListenerEvents> {
     this.emit('datagram', bytes, remote);
     const key = `${remote.address}|${remote.port}`;
     let peer = this.peers.get(key);
-    if (!peer) {
-      if (this.peers.size >= (this.options.maxPeers ?? 1000)) return;
+    if (peer) {
+      // Keep the map in order of last activity: the first entry is the one heard from longest ago.
+      this.peers.delete(key);
+      this.peers.set(key, peer);
+    } else {
+      const max = Math.max(1, this.options.maxPeers ?? 1000);
+      while (this.peers.size >= max) {
+        const oldest = this.peers.values().next().value as UdpPeerMedium;
+        oldest.shut(new MediaError('peer-evicted', `${oldest.description}: forgotten to make room for a new peer (at most ${max} are tracked)`));
+      }
       peer = new UdpPeerMedium(this, remote);
       this.peers.set(key, peer);
       this.emit('connection', peer, remote);

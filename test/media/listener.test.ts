@@ -111,25 +111,33 @@ describe('media/listener', () => {
       await Promise.all([meterA.close(), meterB.close()]);
     });
 
-    it('keeps receiving datagrams beyond the peer limit', async () => {
-      const listener = new UdpListener({ maxPeers: 1 });
+    it('beyond the peer limit, a new peer takes the place of the one heard from longest ago', async () => {
+      const listener = new UdpListener({ maxPeers: 2 });
       const { port } = await listener.listen(0, '127.0.0.1');
-      let connections = 0;
-      listener.on('connection', () => connections++);
-      const got = new Promise<number>((resolve) => {
-        let n = 0;
-        listener.on('datagram', () => {
-          if (++n === 2) resolve(n);
-        });
+      const peers: Medium[] = [];
+      const closes: (string | undefined)[] = [];
+      listener.on('connection', (m) => {
+        peers.push(m);
+        m.on('close', (reason) => closes.push(reason?.code));
       });
-      const s1 = dgram.createSocket('udp4');
-      const s2 = dgram.createSocket('udp4');
-      s1.send(Buffer.from([1]), port, '127.0.0.1');
-      s2.send(Buffer.from([2]), port, '127.0.0.1');
-      assert.equal(await got, 2);
-      assert.equal(connections, 1);
-      s1.close();
-      s2.close();
+      let datagrams = 0;
+      listener.on('datagram', () => datagrams++);
+      const sockets = [dgram.createSocket('udp4'), dgram.createSocket('udp4'), dgram.createSocket('udp4')];
+      const send = async (i: number): Promise<void> => {
+        const before = datagrams;
+        sockets[i]!.send(Buffer.from([i]), port, '127.0.0.1');
+        for (let k = 0; k < 200 && datagrams === before; k++) await new Promise((r) => setTimeout(r, 5));
+      };
+      await send(0);
+      await send(1);
+      await send(0); // peer 0 is now the most recent one
+      await send(2); // so peer 1 makes room
+      assert.equal(peers.length, 3);
+      assert.deepEqual(closes, ['peer-evicted']);
+      assert.equal(peers[1]!.isOpen, false);
+      assert.equal(peers[0]!.isOpen, true);
+      assert.equal(peers[2]!.isOpen, true);
+      for (const s of sockets) s.close();
       await listener.close();
     });
   });
