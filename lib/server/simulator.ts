@@ -8,7 +8,7 @@
  */
 import * as net from 'node:net';
 import * as dgram from 'node:dgram';
-import { encodeApdu, type Apdu } from '../apdu/index';
+import { decodeApdu, encodeApdu, type Aare, type Apdu } from '../apdu/index';
 import type { DataNotification, EventNotificationRequest } from '../apdu/notification';
 import { dateTimeToBytes } from '../axdr/datetime';
 import type { TraceSink } from '../client/channel';
@@ -399,15 +399,16 @@ function mechanismId(a: ClientAssociationConfig['authentication']): number {
 }
 
 /** AARE rejected-permanent / no-reason-given for a client SAP the meter does not know, in the context asked for. */
+/** The AARE for a client SAP nobody configured: rejected, echoing the context the AARQ asked for. */
 function unknownClientAare(aarq: Uint8Array): Uint8Array {
-  const contextId = aarq.length > 12 && aarq[2] === 0xa1 ? aarq[12]! : 1;
-  const name = contextId === 2 ? 'short-name' : contextId === 3 ? 'logical-name-with-ciphering' : contextId === 4 ? 'short-name-with-ciphering' : 'logical-name';
-  return encodeApdu({
-    kind: 'aare',
-    applicationContextName: { oid: `2.16.756.5.8.1.${contextId}`, name },
-    result: 1,
-    resultSourceDiagnostic: { source: 'acse-service-user', value: 1 },
-  });
+  let context: Aare['applicationContextName'] = { oid: '2.16.756.5.8.1.1', name: 'logical-name' };
+  try {
+    const request = decodeApdu(aarq, 'AARQ');
+    if (request.kind === 'aarq') context = request.applicationContextName;
+  } catch {
+    // An AARQ we cannot read still gets a rejection.
+  }
+  return encodeApdu({ kind: 'aare', applicationContextName: context, result: 1, resultSourceDiagnostic: { source: 'acse-service-user', value: 1 } });
 }
 
 function localDateTime(at: Date): Uint8Array {
