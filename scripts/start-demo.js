@@ -129,9 +129,17 @@ async function main() {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  child.on('exit', async (code) => {
-    await sim.close();
-    process.exit(code ?? 0);
+  process.on('SIGHUP', stop);
+  // npm does not pass a SIGTERM on to its script: when npm (and the shell under it) are gone, stop too.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, 1000).unref();
+  // When npm itself is stopped, Node-RED may go first: whatever ends it, the demo ends with it (the simulator gets
+  // two seconds to close its sockets).
+  child.on('exit', (code) => {
+    setTimeout(() => process.exit(code ?? 0), 2000).unref();
+    sim.close().finally(() => process.exit(code ?? 0));
   });
 }
 
