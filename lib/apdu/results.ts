@@ -3,7 +3,8 @@
  * SN read/write, Action-Result for ACTION. Names are the standard's, kebab-case, for error codes and messages.
  */
 
-export const DATA_ACCESS_RESULT: Readonly<Record<number, string>> = Object.freeze({
+/** Codes 0..14 mean the same in Data-Access-Result and Action-Result. */
+const COMMON_RESULTS: Readonly<Record<number, string>> = {
   0: 'success',
   1: 'hardware-fault',
   2: 'temporary-failure',
@@ -14,6 +15,10 @@ export const DATA_ACCESS_RESULT: Readonly<Record<number, string>> = Object.freez
   12: 'type-unmatched',
   13: 'scope-of-access-violated',
   14: 'data-block-unavailable',
+};
+
+export const DATA_ACCESS_RESULT: Readonly<Record<number, string>> = Object.freeze({
+  ...COMMON_RESULTS,
   15: 'long-get-aborted',
   16: 'no-long-get-in-progress',
   17: 'long-set-aborted',
@@ -23,16 +28,7 @@ export const DATA_ACCESS_RESULT: Readonly<Record<number, string>> = Object.freez
 });
 
 export const ACTION_RESULT: Readonly<Record<number, string>> = Object.freeze({
-  0: 'success',
-  1: 'hardware-fault',
-  2: 'temporary-failure',
-  3: 'read-write-denied',
-  4: 'object-undefined',
-  9: 'object-class-inconsistent',
-  11: 'object-unavailable',
-  12: 'type-unmatched',
-  13: 'scope-of-access-violated',
-  14: 'data-block-unavailable',
+  ...COMMON_RESULTS,
   15: 'long-action-aborted',
   16: 'no-long-action-in-progress',
   250: 'other-reason',
