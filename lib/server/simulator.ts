@@ -16,7 +16,8 @@ import type { MeterOptions, Referencing } from '../client/options';
 import { DlmsError, MediaError, UsageError } from '../errors';
 import { encodeWrapper } from '../link/wrapper';
 import { TcpListener, UdpListener } from '../media/listener';
-import type { Medium } from '../media/types';
+import { MODE_E_SIGN_ON_FRAMING } from '../media/mode-e-session';
+import { isReframable, type Medium } from '../media/types';
 import { wrapGeneralGlo } from '../security/cipher';
 import { securityControlFor } from '../security/security-control';
 import { obisToBytes, parseObis } from '../cosem/obis';
@@ -30,6 +31,7 @@ import { type ClientDescription, clientFromOptions, describeClient, type Profile
 import { newSecurityRuntime, type SecurityRuntime } from './protection';
 import { ServerServices } from './services';
 import { type ServerFaults, serveMedium } from './transport';
+import { resolveServerModeE, type ResolvedServerModeE, type ServerModeEOptions } from './mode-e';
 
 export interface PushOptions {
   /** host:port; default: the push setup object's destination. */
@@ -49,6 +51,11 @@ export interface SimulatorOptions {
   transport?: 'tcp' | 'udp' | 'serial';
   /** serial: a medium to serve (e.g. a SerialMedium, or a test double). */
   medium?: Medium;
+  /**
+   * HDLC: answer the IEC 62056-21 mode E sign-on first (true, or the identification and baud rate to offer). A
+   * reframable medium is opened at 300 Bd 7E1 and switched to the offered rate at 8N1 after the client's ACK.
+   */
+  modeE?: boolean | ServerModeEOptions;
   referencing?: Referencing;
   profile?: ProfileName;
   physicalAddress?: number;
@@ -119,8 +126,12 @@ class SimulatorImpl implements Simulator {
   private closed = false;
   private pushId = 0;
   private readonly now: () => Date;
+  /** Checked up front, so a bad identification fails startSimulator rather than every connection. */
+  private readonly modeE: ResolvedServerModeE | undefined;
 
   constructor(private readonly options: SimulatorOptions) {
+    if (options.modeE && options.framing !== 'hdlc') throw new UsageError('bad-option', 'mode E switches an optical port to HDLC: the simulator needs --framing hdlc with --mode-e');
+    this.modeE = options.modeE ? resolveServerModeE(options.modeE === true ? {} : options.modeE) : undefined;
     this.profile = simulatorProfile(options.profile ?? 'generic', options.referencing);
     if (options.serverSystemTitle !== undefined) {
       this.profile.serverSystemTitle = typeof options.serverSystemTitle === 'string' ? fromHex(options.serverSystemTitle, 'server system title') : options.serverSystemTitle;
@@ -218,7 +229,9 @@ class SimulatorImpl implements Simulator {
     const transport = o.transport ?? 'tcp';
     if (transport === 'serial') {
       if (!o.medium) throw new UsageError('missing-medium', 'simulator over serial needs a medium (open a SerialMedium for the port and pass it as `medium`)');
-      await o.medium.open();
+      // The optical port of a meter idles at the sign-on framing; reopen() also opens a closed port.
+      if (this.modeE && isReframable(o.medium)) await o.medium.reopen(MODE_E_SIGN_ON_FRAMING);
+      else await o.medium.open();
       this.attach(o.medium);
       this.address = o.medium.description ?? 'serial';
     } else if (transport === 'udp') {
@@ -256,6 +269,8 @@ class SimulatorImpl implements Simulator {
       ...(hdlc.addressSize !== undefined ? { addressSize: hdlc.addressSize } : {}),
       ...(this.options.faults ? { faults: this.options.faults } : {}),
       ...(this.options.trace ? { trace: this.options.trace } : {}),
+      ...(this.modeE ? { modeE: this.modeE } : {}),
+      ...(this.options.log ? { log: this.options.log } : {}),
     });
     this.channels.add(channel);
     const sessions = new Map<number, Session>();

@@ -18,8 +18,13 @@
  *  - silenceAfterRequests N: requests after the Nth get no answer, and HDLC stops answering any frame;
  *  - dropAfterRequests N: request N+1 closes the connection instead of being answered;
  *  - corruptFcsEvery N: every Nth HDLC frame sent has a wrong FCS (the client's scanner drops it).
+ *
+ * IEC 62056-21 mode E (HDLC only, option modeE): until an HDLC link is connected, received bytes are also offered to
+ * the sign-on parser (lib/server/mode-e.ts). A request is answered with the identification, the HDLC ACK switches a
+ * reframable medium to the offered baud rate at 8N1 after a short pause, and a break or the end of the HDLC link
+ * (DISC) puts it back to 300 Bd 7E1 sign-on. HDLC frames that arrive without a sign-on are served all the same.
  */
-import { DlmsError, LinkError, toDlmsError } from '../errors';
+import { DlmsError, LinkError, UsageError, toDlmsError } from '../errors';
 import type { TraceEvent, TraceSink } from '../client/channel';
 import { apduLabel } from '../client/trace';
 import { clientAddress, formatAddress, serverAddress, type AddressSize, type HdlcAddress } from '../link/hdlc/address';
@@ -29,10 +34,12 @@ import { FrameScanner } from '../link/hdlc/scanner';
 import { HdlcServerLink } from '../link/hdlc/server-link';
 import { WRAPPER_HEADER_LENGTH, WrapperScanner, decodeWrapper, encodeWrapper, type WrapperFrame } from '../link/wrapper';
 import { UdpPeerMedium } from '../media/listener';
-import type { Medium } from '../media/types';
+import { MODE_E_SIGN_ON_FRAMING } from '../media/mode-e-session';
+import { framingText, isReframable, type Medium } from '../media/types';
 import { UdpMedium } from '../media/udp';
 import { concatBytes } from '../util/bytes';
 import type { ServerChannel, ServerPeer } from './channel';
+import { SignOnParser, ackSelection, identificationMessage, resolveServerModeE, type ResolvedServerModeE, type ServerModeEOptions, type SignOnEvent } from './mode-e';
 
 export interface ServerFaults {
   responseDelayMs?: number;
@@ -60,7 +67,11 @@ export interface ServerTransportOptions {
   datagrams?: boolean;
   /** HDLC: drop a partial frame after this many ms without bytes. Default 500. */
   interFrameTimeoutMs?: number;
+  /** HDLC: answer the IEC 62056-21 mode E sign-on before HDLC (optical port). */
+  modeE?: ServerModeEOptions;
   trace?: TraceSink;
+  /** Told about the mode E sign-on and baud switches (what someone at the serial port wants to see). */
+  log?: (line: string) => void;
   faults?: ServerFaults;
 }
 
@@ -69,6 +80,7 @@ type ConnectListener = (peer: ServerPeer) => void;
 type DisconnectListener = (peer: ServerPeer | undefined, error?: DlmsError) => void;
 
 export function serveMedium(medium: Medium, options: ServerTransportOptions): ServerChannel {
+  if (options.modeE && options.framing !== 'hdlc') throw new UsageError('bad-option', 'mode E switches an optical port to HDLC: it needs the hdlc framing');
   return options.framing === 'hdlc' ? new HdlcServerChannel(medium, options) : new WrapperServerChannel(medium, options);
 }
 
@@ -248,14 +260,29 @@ class HdlcServerChannel extends ServerChannelCore {
   private readonly links = new Map<string, LinkEntry>();
   private gapTimer: NodeJS.Timeout | undefined;
   private framesSent = 0;
+  private readonly modeE: ResolvedServerModeE | undefined;
+  private readonly signOn = new SignOnParser();
+  /** sign-on: waiting for a request; identified: answered, waiting for the ACK; switching: ACK seen; hdlc: switched. */
+  private signOnPhase: 'sign-on' | 'identified' | 'switching' | 'hdlc' = 'sign-on';
+  /** True while the medium runs at the mode E baud rate rather than the 300 Bd it was given. */
+  private switched = false;
+  private switchTimer: NodeJS.Timeout | undefined;
+  /** Sign-on steps (writes, reopens) run one after another, in the order the messages arrived. */
+  private signOnWork: Promise<void> = Promise.resolve();
 
   constructor(medium: Medium, options: ServerTransportOptions) {
     super(medium, options);
     const physical = options.physicalAddress !== undefined ? `/${options.physicalAddress}` : '';
     this.description = `hdlc server on ${medium.description}, logical device ${this.logicalDevices.join(', ')}${physical}`;
+    this.modeE = options.modeE ? resolveServerModeE(options.modeE) : undefined;
   }
 
   protected received(bytes: Uint8Array): void {
+    if (this.modeE && !this.linkConnected()) {
+      for (const event of this.signOn.push(bytes)) this.signOnEvent(event);
+      // Between the ACK and the switch the client may still send sign-on bytes (or an echo); none of it is HDLC.
+      if (this.signOnPhase === 'switching') return;
+    }
     clearTimeout(this.gapTimer);
     this.gapTimer = setTimeout(() => {
       this.gapTimer = undefined;
@@ -265,6 +292,96 @@ class HdlcServerChannel extends ServerChannelCore {
       if (this.silent || this.closed) return;
       this.route(frame, body);
     }
+  }
+
+  private linkConnected(): boolean {
+    for (const e of this.links.values()) if (e.peer) return true;
+    return false;
+  }
+
+  private modeENote(text: string): void {
+    this.note(`mode E: ${text}`);
+    this.options.log?.(`${this.medium.description}: mode E: ${text}`);
+  }
+
+  private enqueueSignOn(step: () => Promise<void>): void {
+    this.signOnWork = this.signOnWork.then(step).catch((e: unknown) => {
+      this.modeENote(`${toDlmsError(e).message}; closing the port`);
+      void this.medium.close();
+    });
+  }
+
+  private signOnEvent(event: SignOnEvent): void {
+    const modeE = this.modeE!;
+    switch (event.type) {
+      case 'request': {
+        if (this.signOnPhase === 'switching') return;
+        const to = event.address === '' ? '' : ` for device address ${JSON.stringify(event.address)}`;
+        this.enqueueSignOn(async () => {
+          // A client that starts over without a DISC finds us at the HDLC rate: take it back to the sign-on.
+          if (this.signOnPhase === 'hdlc') await this.backToSignOn('a new sign-on request');
+          const answer = identificationMessage(modeE);
+          this.modeENote(`sign-on request${to}, answering ${JSON.stringify(String.fromCharCode(...answer.subarray(0, answer.length - 2)))}`);
+          this.signOnPhase = 'identified';
+          await this.write(answer);
+        });
+        return;
+      }
+      case 'ack': {
+        if (this.signOnPhase !== 'identified') {
+          this.modeENote('an ACK without a sign-on request before it: ignored');
+          return;
+        }
+        const selection = ackSelection(event);
+        if ('refused' in selection) {
+          this.modeENote(`ACK refused: ${selection.refused}`);
+          this.signOnPhase = 'sign-on';
+          return;
+        }
+        this.signOnPhase = 'switching';
+        const framing = { baudRate: selection.baudRate, dataBits: 8, parity: 'none', stopBits: 1 } as const;
+        const what = isReframable(this.medium) ? `switching to ${framingText(framing)}` : 'HDLC from now on (this medium has no baud rate to switch)';
+        this.modeENote(`ACK for HDLC at ${selection.baudRate} Bd, ${what} in ${modeE.switchDelayMs} ms`);
+        this.switchTimer = setTimeout(() => {
+          this.switchTimer = undefined;
+          this.enqueueSignOn(async () => {
+            if (this.closed || this.signOnPhase !== 'switching') return;
+            if (isReframable(this.medium)) {
+              await this.medium.reopen(framing);
+              this.switched = true;
+            }
+            this.resetScanners();
+            this.signOnPhase = 'hdlc';
+            this.modeENote(`${this.medium.description}, waiting for HDLC`);
+          });
+        }, modeE.switchDelayMs);
+        return;
+      }
+      case 'break':
+        this.enqueueSignOn(() => this.backToSignOn('break message'));
+        return;
+    }
+  }
+
+  /** Back to 300 Bd 7E1, waiting for a sign-on request (after a break, a DISC, or a fresh request at the HDLC rate). */
+  private async backToSignOn(why: string): Promise<void> {
+    clearTimeout(this.switchTimer);
+    this.switchTimer = undefined;
+    this.signOnPhase = 'sign-on';
+    this.resetScanners();
+    if (this.closed) return;
+    if (this.switched && isReframable(this.medium)) {
+      this.switched = false;
+      await this.medium.reopen(MODE_E_SIGN_ON_FRAMING);
+      this.modeENote(`${why}: back to ${framingText(MODE_E_SIGN_ON_FRAMING)}, waiting for a sign-on request`);
+    } else {
+      this.modeENote(`${why}: waiting for a sign-on request`);
+    }
+  }
+
+  private resetScanners(): void {
+    this.signOn.reset();
+    this.scanner.reset();
   }
 
   private serves(dest: HdlcAddress): boolean {
@@ -319,6 +436,7 @@ class HdlcServerChannel extends ServerChannelCore {
   /** Acts on a link's outputs; resolves once the frames it sent are written. */
   private act(entry: LinkEntry, outputs: LinkOutput[]): Promise<void> {
     const sends: Uint8Array[] = [];
+    let ended = false;
     for (const o of outputs) {
       switch (o.type) {
         case 'send':
@@ -349,11 +467,18 @@ class HdlcServerChannel extends ServerChannelCore {
           const peer = entry.peer;
           entry.peer = undefined;
           if (peer) this.emitDisconnect(peer);
+          ended = true;
           break;
         }
       }
     }
-    return this.sendFrames(sends);
+    const sent = this.sendFrames(sends);
+    if (ended && this.modeE && !this.linkConnected()) {
+      // Like a meter, return to the sign-on once the UA that ends the link is out.
+      const back = (): void => this.enqueueSignOn(() => this.backToSignOn('HDLC disconnected'));
+      sent.then(back, back);
+    }
+    return sent;
   }
 
   private answer(entry: LinkEntry, apdu: Uint8Array): Promise<void> {
@@ -401,6 +526,8 @@ class HdlcServerChannel extends ServerChannelCore {
   protected stopTimers(): void {
     clearTimeout(this.gapTimer);
     this.gapTimer = undefined;
+    clearTimeout(this.switchTimer);
+    this.switchTimer = undefined;
   }
 
   private traceFrame(direction: 'tx' | 'rx', frame: HdlcFrame, bytes: Uint8Array): void {
