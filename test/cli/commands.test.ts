@@ -67,6 +67,18 @@ describe('dlms CLI against the simulator', function () {
     assert.equal(noTarget.code, 2);
   });
 
+  it('simulate --mode-e opens the serial port at 300 7E1, offers --baud, and needs hdlc', async () => {
+    const missing = await dlms(['simulate', '--serial', '/dev/no-such-optical-port', '--mode-e']);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.err, /serial \/dev\/no-such-optical-port 300 7E1/);
+    const fast = await dlms(['simulate', '--serial', '/dev/no-such-optical-port', '--mode-e', '--baud', '38400']);
+    assert.equal(fast.code, 2);
+    assert.match(fast.err, /--baud 38400 cannot be offered in mode E/);
+    const wrapper = await dlms(['simulate', '--port', '0', '--framing', 'wrapper', '--mode-e']);
+    assert.equal(wrapper.code, 2);
+    assert.match(wrapper.err, /HDLC/);
+  });
+
   it('writes, invokes methods and lists objects', async () => {
     const mgmt = [...link, '--client', '18', '--auth', 'high', '--password', 'Gurux'];
     const off = await dlms(['action', ...mgmt, '--json', '0.0.96.3.10.255:1']);

@@ -7,7 +7,10 @@ import { formatTraceEvent } from '../../client/trace';
 import { UsageError } from '../../errors';
 import { publicKeyFromPrivate } from '../../security/crypto';
 import { toHex } from '../../util/hex';
+import { MODE_E_BAUD_RATES } from '../../link/mode-e';
+import { MODE_E_SIGN_ON_FRAMING } from '../../media/mode-e-session';
 import { SerialMedium } from '../../media/serial';
+import { framingText } from '../../media/types';
 import { loadModelFile } from '../../server/model/file';
 import { PROFILE_NAMES } from '../../server/profiles';
 import { SimulatorOptions, startSimulator } from '../../server/simulator';
@@ -48,6 +51,7 @@ export const simulateCommand: Command = {
       meterOptionHelp(),
       '',
       'Example: dlms simulate --port 4059 --framing hdlc',
+      '         dlms simulate --serial /dev/ttyUSB0 --mode-e --baud 9600   (an optical port: 300 7E1 sign-on, then HDLC)',
     ].join('\n'),
   async run(argv: readonly string[], io: Io): Promise<number> {
     const args = parseArgs(argv, FLAGS, true);
@@ -77,15 +81,25 @@ export const simulateCommand: Command = {
       if (interval !== undefined && !(Number.isInteger(interval) && interval >= 100)) throw new UsageError('bad-option', '--push-interval: expected milliseconds ≥ 100');
       sim.push = { destination: args.flags['push-to'], ...(interval ? { intervalMs: interval } : {}) };
     }
+    let modeEText = '';
+    if (given.modeE) {
+      if (framing !== 'hdlc') throw new UsageError('bad-option', '--mode-e needs --framing hdlc (mode E switches an optical port to HDLC)');
+      // The rate offered in the identification is --baud; mode E knows 300..19200 only.
+      const baudChar = Object.keys(MODE_E_BAUD_RATES).find((c) => MODE_E_BAUD_RATES[c] === typed.baudRate);
+      if (baudChar === undefined) throw new UsageError('bad-option', `--mode-e: --baud ${typed.baudRate} cannot be offered in mode E (300, 600, 1200, 2400, 4800, 9600 or 19200)`);
+      sim.modeE = { baudChar, ...(given.modeEDelay !== undefined ? { switchDelayMs: typed.modeEDelay } : {}) };
+      modeEText = `, IEC 62056-21 mode E: sign-on at ${framingText(MODE_E_SIGN_ON_FRAMING)}, then HDLC at ${typed.baudRate} 8N1`;
+    }
     if (transport === 'serial') {
       if (!typed.serialPath) throw new UsageError('bad-option', '--transport serial needs --serial PATH (a serial port or a pty)');
-      sim.medium = new SerialMedium({ path: typed.serialPath, baudRate: typed.baudRate });
+      // With mode E the port idles at the sign-on framing until a client's ACK switches it.
+      sim.medium = new SerialMedium(given.modeE ? { path: typed.serialPath, ...MODE_E_SIGN_ON_FRAMING } : { path: typed.serialPath, baudRate: typed.baudRate });
     }
     if (args.flags.trace) sim.trace = (e) => io.stderr(formatTraceEvent(e) + '\n');
     sim.log = (l) => io.stderr(l + '\n');
 
     const simulator = await startSimulator(sim);
-    const where = transport === 'serial' ? `serial ${typed.serialPath} at ${typed.baudRate} baud` : `${transport} ${simulator.address}:${simulator.port}`;
+    const where = (transport === 'serial' ? `serial ${typed.serialPath} at ${given.modeE ? framingText(MODE_E_SIGN_ON_FRAMING) : `${typed.baudRate} baud`}` : `${transport} ${simulator.address}:${simulator.port}`) + modeEText;
     const clients = simulator.clients();
     if (args.flags.json) io.stdout(toJson({ listening: where, framing, profile, clients }, 0) + '\n');
     else {
