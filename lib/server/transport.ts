@@ -67,6 +67,11 @@ export interface ServerTransportOptions {
   datagrams?: boolean;
   /** HDLC: drop a partial frame after this many ms without bytes. Default 500. */
   interFrameTimeoutMs?: number;
+  /**
+   * HDLC: a connected link that hears nothing for this long is dropped, as meters do (the HDLC setup object's
+   * inactivity_time_out, 120 s by default); with mode E the port returns to the sign-on. 0 disables it.
+   */
+  inactivityTimeoutMs?: number;
   /** HDLC: answer the IEC 62056-21 mode E sign-on before HDLC (optical port). */
   modeE?: ServerModeEOptions;
   trace?: TraceSink;
@@ -259,6 +264,7 @@ class HdlcServerChannel extends ServerChannelCore {
   private readonly scanner = new FrameScanner();
   private readonly links = new Map<string, LinkEntry>();
   private gapTimer: NodeJS.Timeout | undefined;
+  private inactivityTimer: NodeJS.Timeout | undefined;
   private framesSent = 0;
   private readonly modeE: ResolvedServerModeE | undefined;
   private readonly signOn = new SignOnParser();
@@ -278,6 +284,7 @@ class HdlcServerChannel extends ServerChannelCore {
   }
 
   protected received(bytes: Uint8Array): void {
+    this.armInactivity();
     if (this.modeE && !this.linkConnected()) {
       for (const event of this.signOn.push(bytes)) this.signOnEvent(event);
       // Between the ACK and the switch the client may still send sign-on bytes (or an echo); none of it is HDLC.
@@ -292,6 +299,29 @@ class HdlcServerChannel extends ServerChannelCore {
       if (this.silent || this.closed) return;
       this.route(frame, body);
     }
+  }
+
+  /** Restarts the inactivity timer; when it fires, every connected link is dropped as if the client had left. */
+  private armInactivity(): void {
+    const ms = this.options.inactivityTimeoutMs ?? 120_000;
+    clearTimeout(this.inactivityTimer);
+    if (ms <= 0) return;
+    this.inactivityTimer = setTimeout(() => this.inactive(ms), ms);
+    this.inactivityTimer.unref?.();
+  }
+
+  private inactive(ms: number): void {
+    this.inactivityTimer = undefined;
+    if (this.closed || !this.linkConnected()) return;
+    for (const entry of this.links.values()) {
+      const peer = entry.peer;
+      if (!peer) continue;
+      entry.link.abort();
+      entry.peer = undefined;
+      this.note(`no frame for ${ms} ms: HDLC link to client ${peer.clientSap} dropped (inactivity timeout)`);
+      this.emitDisconnect(peer);
+    }
+    if (this.modeE) this.enqueueSignOn(() => this.backToSignOn('inactivity timeout'));
   }
 
   private linkConnected(): boolean {
@@ -526,6 +556,8 @@ class HdlcServerChannel extends ServerChannelCore {
   protected stopTimers(): void {
     clearTimeout(this.gapTimer);
     this.gapTimer = undefined;
+    clearTimeout(this.inactivityTimer);
+    this.inactivityTimer = undefined;
     clearTimeout(this.switchTimer);
     this.switchTimer = undefined;
   }

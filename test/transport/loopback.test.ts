@@ -130,6 +130,14 @@ describe('transport over loopback sockets', function () {
     }
   });
 
+  it('HDLC: the meter drops a link that stays idle past its inactivity timeout, and answers DM afterwards', async () => {
+    server = await startServer('tcp', { framing: 'hdlc', inactivityTimeoutMs: 150 }, replyWith(() => GET_ANSWER));
+    channel = await openChannel(clientOptions(server.port, { framing: 'hdlc', responseTimeout: 1000, retries: 0 }));
+    assert.equal(toHex(await channel.request(GET_CLOCK)), toHex(GET_ANSWER));
+    await waitFor(() => server!.events.some((e) => e.startsWith('disconnect 16')), 'the inactivity timeout');
+    await assert.rejects(channel.request(GET_CLOCK), (e: unknown) => e instanceof DlmsError && /DM/.test(e.message));
+  });
+
   it('HDLC: a meter that goes silent fails the request after the retries and the link is reported lost', async () => {
     server = await startServer('tcp', { framing: 'hdlc', faults: { silenceAfterRequests: 1 } }, replyWith(() => GET_ANSWER));
     channel = await openChannel(clientOptions(server.port, { framing: 'hdlc', responseTimeout: 200, retries: 1 }));
