@@ -247,10 +247,7 @@ export class ServerServices {
   }
 
   private nextGetBlock(t: LongTransfer): Apdu {
-    const rawData = t.data.subarray(t.offset, t.offset + t.blockSize);
-    t.offset += rawData.length;
-    t.blockNumber++;
-    const lastBlock = t.offset >= t.data.length;
+    const { rawData, lastBlock } = takeBlock(t);
     if (lastBlock) this.longGet = undefined;
     return { kind: 'get-response', variant: 'with-datablock', invokeIdAndPriority: t.invokeIdAndPriority, lastBlock, blockNumber: t.blockNumber, result: { rawData } };
   }
@@ -371,10 +368,7 @@ export class ServerServices {
   }
 
   private nextPblock(t: LongTransfer): Apdu {
-    const rawData = t.data.subarray(t.offset, t.offset + t.blockSize);
-    t.offset += rawData.length;
-    t.blockNumber++;
-    const lastBlock = t.offset >= t.data.length;
+    const { rawData, lastBlock } = takeBlock(t);
     if (lastBlock) this.longAction = undefined;
     return { kind: 'action-response', variant: 'with-pblock', invokeIdAndPriority: t.invokeIdAndPriority, block: { lastBlock, blockNumber: t.blockNumber, rawData } };
   }
@@ -535,4 +529,12 @@ export class ServerServices {
   private cse(service: number, value: number): Apdu {
     return { kind: 'confirmed-service-error', service, errorType: CSE_SERVICE, value };
   }
+}
+
+/** The next block of a long transfer: advances the offset and the block number. */
+function takeBlock(t: LongTransfer): { rawData: Uint8Array; lastBlock: boolean } {
+  const rawData = t.data.subarray(t.offset, t.offset + t.blockSize);
+  t.offset += rawData.length;
+  t.blockNumber++;
+  return { rawData, lastBlock: t.offset >= t.data.length };
 }

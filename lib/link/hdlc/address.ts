@@ -37,6 +37,11 @@ function checkRange(value: number, max: number, what: string): void {
   }
 }
 
+/** An encoded-form address rather than a server address spec (logical/physical). */
+export function isHdlcAddress(a: ServerAddressSpec | HdlcAddress): a is HdlcAddress {
+  return (a as HdlcAddress).upper !== undefined;
+}
+
 export function clientAddress(sap: number): HdlcAddress {
   checkRange(sap, 0x7f, 'client SAP');
   return { upper: sap, size: 1 };

@@ -5,7 +5,7 @@
  * RR polls; the meter answers only when polled, with F on the last frame of its answer.
  */
 import { LinkError, TimeoutError, UsageError } from '../../errors';
-import { HdlcAddress, ServerAddressSpec, clientAddress, formatAddress, serverAddress } from './address';
+import { HdlcAddress, ServerAddressSpec, clientAddress, formatAddress, isHdlcAddress, serverAddress } from './address';
 import { HdlcFrame } from './frame';
 import { LlcKind } from './llc';
 import { DEFAULT_PARAMETERS, HdlcParameters, decodeParameters, encodeParameters, fromPeer, isDefault } from './parameters';
@@ -30,10 +30,6 @@ export interface ClientLinkOptions extends StationOptions {
   maxBusyPolls?: number;
 }
 
-function isAddress(a: ServerAddressSpec | HdlcAddress): a is HdlcAddress {
-  return (a as HdlcAddress).upper !== undefined;
-}
-
 export class HdlcClientLink extends HdlcStation {
   private linkState: ClientLinkState = 'disconnected';
   private readonly clientAddr: HdlcAddress;
@@ -50,7 +46,7 @@ export class HdlcClientLink extends HdlcStation {
   constructor(options: ClientLinkOptions) {
     super(options);
     this.clientAddr = typeof options.client === 'number' ? clientAddress(options.client) : options.client;
-    this.serverAddr = isAddress(options.server) ? options.server : serverAddress(options.server);
+    this.serverAddr = isHdlcAddress(options.server) ? options.server : serverAddress(options.server);
     this.proposal = {
       maxInfoTx: options.maxInfoTx ?? DEFAULT_PARAMETERS.maxInfoTx,
       maxInfoRx: options.maxInfoRx ?? DEFAULT_PARAMETERS.maxInfoRx,

@@ -8,7 +8,7 @@
  * (the client missed our answer) is answered by sending that answer again.
  */
 import { LinkError } from '../../errors';
-import { HdlcAddress, ServerAddressSpec, addressesEqual, serverAddress } from './address';
+import { HdlcAddress, ServerAddressSpec, addressesEqual, isHdlcAddress, serverAddress } from './address';
 import { HdlcFrame, maxInfoForAddresses } from './frame';
 import { LlcKind, withLlc } from './llc';
 import { DEFAULT_PARAMETERS, HdlcParameters, decodeParameters, encodeParameters } from './parameters';
@@ -26,10 +26,6 @@ export interface ServerLinkOptions extends StationOptions {
   lenientAddressing?: boolean;
 }
 
-function isAddress(a: ServerAddressSpec | HdlcAddress): a is HdlcAddress {
-  return (a as HdlcAddress).upper !== undefined;
-}
-
 export class HdlcServerLink extends HdlcStation {
   private linkState: ServerLinkState = 'disconnected';
   private readonly own: HdlcAddress;
@@ -44,7 +40,7 @@ export class HdlcServerLink extends HdlcStation {
 
   constructor(options: ServerLinkOptions) {
     super(options);
-    this.own = isAddress(options.address) ? options.address : serverAddress(options.address);
+    this.own = isHdlcAddress(options.address) ? options.address : serverAddress(options.address);
     this.limits = {
       maxInfoTx: options.maxInfoTx ?? DEFAULT_PARAMETERS.maxInfoTx,
       maxInfoRx: options.maxInfoRx ?? DEFAULT_PARAMETERS.maxInfoRx,
