@@ -6,7 +6,7 @@ import { DlmsClient } from '../client/client';
 import { resolveOptions } from '../client/options';
 import { formatTraceEvent } from '../client/trace';
 import { DlmsError, toDlmsError, UsageError } from '../errors';
-import { CommandFlag, parseArgs, ParsedArgs } from './args';
+import { CommandFlag, flagHelp, meterOptionHelp, parseArgs, ParsedArgs } from './args';
 import { Io, toJson } from './output';
 
 export const COMMON_FLAGS: readonly CommandFlag[] = [
@@ -15,6 +15,11 @@ export const COMMON_FLAGS: readonly CommandFlag[] = [
 ];
 
 export const EXIT_CONNECT = 3;
+
+/** The help page of a meter-talking command: its own lines, then its flags, then the meter options. */
+export function meterCommandHelp(lines: readonly string[], flags: readonly CommandFlag[] = COMMON_FLAGS): string {
+  return [...lines, '', 'Options:', flagHelp(flags), '', meterOptionHelp()].join('\n');
+}
 
 /**
  * Reports a target the meter refused (exit code 1); usage errors are rethrown so they exit with 2.

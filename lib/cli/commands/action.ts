@@ -1,8 +1,8 @@
 /** `dlms action [CLASS/]OBIS:METHOD [PARAM]`: invoke a method, e.g. disconnect control 0.0.96.3.10.255:1. */
 import { UsageError } from '../../errors';
-import { flagHelp, meterOptionHelp, parseArgs } from '../args';
+import { parseArgs } from '../args';
 import { Io, toJson } from '../output';
-import { COMMON_FLAGS, targetFailed, withMeter } from '../session';
+import { COMMON_FLAGS, meterCommandHelp, targetFailed, withMeter } from '../session';
 import type { Command } from './index';
 import { parseJsonArgument } from './write';
 
@@ -10,17 +10,12 @@ export const actionCommand: Command = {
   name: 'action',
   summary: 'Invoke a method: [CLASS/]OBIS:METHOD [PARAM].',
   help: () =>
-    [
+    meterCommandHelp([
       'Usage: dlms action [options] [CLASS/]OBIS:METHOD [PARAM]',
       '',
       'PARAM is typed or plain JSON like a write value; methods without parameters get integer(0).',
       'Example: dlms action --host H --client 1 --auth high-gmac … 0.0.96.3.10.255:1   (remote disconnect)',
-      '',
-      'Options:',
-      flagHelp(COMMON_FLAGS),
-      '',
-      meterOptionHelp(),
-    ].join('\n'),
+    ]),
   run: async (argv: readonly string[], io: Io) => {
     // Usage mistakes are reported before connecting: an unreachable meter would otherwise hide them behind a timeout.
     actionArguments(parseArgs(argv, COMMON_FLAGS, true).positionals);

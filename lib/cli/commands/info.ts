@@ -1,7 +1,6 @@
 /** `dlms info`: what the association negotiated. */
-import { flagHelp, meterOptionHelp } from '../args';
 import { Io, toJson } from '../output';
-import { COMMON_FLAGS, withMeter } from '../session';
+import { meterCommandHelp, withMeter } from '../session';
 import { toHex } from '../../util/hex';
 import type { Command } from './index';
 
@@ -9,7 +8,7 @@ export const infoCommand: Command = {
   name: 'info',
   summary: 'Associate and show the negotiated parameters (conformance, PDU sizes, system title).',
   help: () =>
-    ['Usage: dlms info [options]', '', 'Options:', flagHelp(COMMON_FLAGS), '', meterOptionHelp()].join('\n'),
+    meterCommandHelp(['Usage: dlms info [options]']),
   run: (argv: readonly string[], io: Io) =>
     withMeter(argv, [], io, async (client, args) => {
       const i = client.info();

@@ -1,14 +1,13 @@
 /** `dlms list`: the association's object list. */
-import { flagHelp, meterOptionHelp } from '../args';
 import { Io, toJson } from '../output';
-import { COMMON_FLAGS, withMeter } from '../session';
+import { meterCommandHelp, withMeter } from '../session';
 import type { Command } from './index';
 
 export const listCommand: Command = {
   name: 'list',
   summary: "List the objects the meter offers this client (the association's object list).",
   help: () =>
-    ['Usage: dlms list [options]', '', 'Options:', flagHelp(COMMON_FLAGS), '', meterOptionHelp()].join('\n'),
+    meterCommandHelp(['Usage: dlms list [options]']),
   run: (argv: readonly string[], io: Io) =>
     withMeter(argv, [], io, async (client, args) => {
       const list = await client.objectList();

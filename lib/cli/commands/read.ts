@@ -1,9 +1,9 @@
 /** `dlms read TARGET…`: attribute values, scaled with units; profile buffers as rows (selective access flags). */
 import { ReadAccess, ReadResult } from '../../client/client';
 import { UsageError } from '../../errors';
-import { CommandFlag, flagHelp, meterOptionHelp, parseArgs, type ParsedArgs } from '../args';
+import { CommandFlag, parseArgs, type ParsedArgs } from '../args';
 import { Io, toJson } from '../output';
-import { COMMON_FLAGS, withMeter } from '../session';
+import { COMMON_FLAGS, meterCommandHelp, withMeter } from '../session';
 import type { Command } from './index';
 
 const FLAGS: readonly CommandFlag[] = [
@@ -34,19 +34,16 @@ export const readCommand: Command = {
   name: 'read',
   summary: 'Read attributes: [CLASS/]OBIS[:attribute] (attribute 2 by default).',
   help: () =>
-    [
-      'Usage: dlms read [options] TARGET…',
-      '',
-      'TARGET is [CLASS/]OBIS[:attribute], e.g. 1.0.1.8.0.255, 1-0:32.7.0*255, 3/1.0.1.8.0.255:3, 7/1.0.99.1.0.255.',
-      'Without CLASS the class comes from the object list, else from the table of standard OBIS codes.',
-      '',
-      'Options:',
-      flagHelp([...FLAGS, ...COMMON_FLAGS]),
-      '',
-      meterOptionHelp(),
-      '',
-      'Example: dlms read --host 127.0.0.1 --json 1.0.1.8.0.255 0.0.1.0.0.255',
-    ].join('\n'),
+    meterCommandHelp(
+      [
+        'Usage: dlms read [options] TARGET…',
+        '',
+        'TARGET is [CLASS/]OBIS[:attribute], e.g. 1.0.1.8.0.255, 1-0:32.7.0*255, 3/1.0.1.8.0.255:3, 7/1.0.99.1.0.255.',
+        'Without CLASS the class comes from the object list, else from the table of standard OBIS codes.',
+        'Example: dlms read --host 127.0.0.1 --json 1.0.1.8.0.255 0.0.1.0.0.255',
+      ],
+      [...FLAGS, ...COMMON_FLAGS],
+    ),
   run: async (argv: readonly string[], io: Io) => {
     // Usage mistakes are reported before connecting: an unreachable meter would otherwise hide them behind a timeout.
     readAccess(parseArgs(argv, [...FLAGS, ...COMMON_FLAGS], true));

@@ -1,8 +1,8 @@
 /** `dlms write TARGET VALUE`: VALUE is typed JSON ({"type":"long-unsigned","value":5}) or plain JSON the class types. */
 import { UsageError } from '../../errors';
-import { flagHelp, meterOptionHelp, parseArgs } from '../args';
+import { parseArgs } from '../args';
 import { Io, toJson } from '../output';
-import { COMMON_FLAGS, targetFailed, withMeter } from '../session';
+import { COMMON_FLAGS, meterCommandHelp, targetFailed, withMeter } from '../session';
 import type { Command } from './index';
 
 export function parseJsonArgument(text: string, what: string): unknown {
@@ -19,17 +19,12 @@ export const writeCommand: Command = {
   name: 'write',
   summary: 'Write an attribute: TARGET VALUE (typed or plain JSON).',
   help: () =>
-    [
+    meterCommandHelp([
       'Usage: dlms write [options] TARGET VALUE',
       '',
       'VALUE is typed JSON, e.g. \'{"type":"long-unsigned","value":900}\', nested for structures and arrays,',
       'or plain JSON where the interface class gives the type (e.g. 900 for a profile capture period).',
-      '',
-      'Options:',
-      flagHelp(COMMON_FLAGS),
-      '',
-      meterOptionHelp(),
-    ].join('\n'),
+    ]),
   run: async (argv: readonly string[], io: Io) => {
     // Usage mistakes are reported before connecting: an unreachable meter would otherwise hide them behind a timeout.
     writeArguments(parseArgs(argv, COMMON_FLAGS, true).positionals);
