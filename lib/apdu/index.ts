@@ -50,10 +50,6 @@ const FAMILIES: Family[] = [
 const BY_TAG = new Map<number, Family>();
 for (const f of FAMILIES) for (const t of f.tags) BY_TAG.set(t, f);
 
-export function isKnownApduTag(tag: number): boolean {
-  return BY_TAG.has(tag);
-}
-
 /** Decodes the APDU at the reader's position and leaves the reader after it. */
 export function decodeApduAt(r: ByteReader): Apdu {
   const tag = r.peek('APDU tag');

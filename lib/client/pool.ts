@@ -17,8 +17,8 @@ import type { CounterStore } from '../security/counter-store';
 import type { ApduChannel, TraceSink } from './channel';
 import { DlmsClient, type ClientDeps } from './client';
 import { resolveOptions, type MeterOptions } from './options';
-import { SharedMediumHub } from './shared-medium';
-import { openChannel } from './transport';
+import { mediumKeyOf, SharedMediumHub } from './shared-medium';
+import { mediumSpecFor, openChannel } from './transport';
 
 /** Runs tasks one after the other, in the order they were queued. */
 export class MediumQueue {
@@ -45,9 +45,9 @@ export class MediumQueue {
   }
 }
 
-/** The medium a configuration uses, as a key: "tcp:host:port", "udp:host:port" or "serial:path". */
-export function mediumKey(o: Pick<MeterOptions, 'medium' | 'host' | 'port' | 'serialPath'>): string {
-  return o.medium === 'serial' ? `serial:${o.serialPath}` : `${o.medium}:${o.host.toLowerCase()}:${o.port}`;
+/** The medium a configuration uses, as a key: the same key the shared-medium hub opens one connection for. */
+export function mediumKey(o: MeterOptions): string {
+  return mediumKeyOf(mediumSpecFor(o));
 }
 
 export class MediumPool {
