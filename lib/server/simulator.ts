@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import * as dgram from 'node:dgram';
 import { decodeApdu, encodeApdu, type Aare, type Apdu } from '../apdu/index';
 import type { DataNotification, EventNotificationRequest } from '../apdu/notification';
-import { dateTimeToBytes } from '../axdr/datetime';
+import { dateTimeFromDate, dateTimeToBytes } from '../axdr/datetime';
 import type { TraceSink } from '../client/channel';
 import type { MeterOptions, Referencing } from '../client/options';
 import { DlmsError, MediaError, UsageError } from '../errors';
@@ -426,19 +426,9 @@ function unknownClientAare(aarq: Uint8Array): Uint8Array {
   return encodeApdu({ kind: 'aare', applicationContextName: context, result: 1, resultSourceDiagnostic: { source: 'acse-service-user', value: 1 } });
 }
 
+/** The notification time stamp: UTC (deviation 0), with the day of week, to the second. */
 function localDateTime(at: Date): Uint8Array {
-  return dateTimeToBytes({
-    year: at.getUTCFullYear(),
-    month: at.getUTCMonth() + 1,
-    day: at.getUTCDate(),
-    dayOfWeek: ((at.getUTCDay() + 6) % 7) + 1,
-    hour: at.getUTCHours(),
-    minute: at.getUTCMinutes(),
-    second: at.getUTCSeconds(),
-    hundredths: 0,
-    deviation: 0,
-    status: 0,
-  });
+  return dateTimeToBytes({ ...dateTimeFromDate(at, 0, { dayOfWeek: true }), hundredths: 0 });
 }
 
 function sendTcp(host: string, port: number, bytes: Uint8Array): Promise<void> {
