@@ -67,9 +67,14 @@ interface CounterFile {
   unattributed?: Record<string, CounterEntry>;
 }
 
+/** A map for entries named by the file: a name such as `__proto__` stays an entry, never the object's prototype. */
+function entryMap(): Record<string, CounterEntry> {
+  return Object.create(null) as Record<string, CounterEntry>;
+}
+
 /** The value no sequence may start below: the highest unattributed format-1 entry. */
 function floorOf(file: CounterFile): number {
-  return Math.max(0, ...Object.values(file.unattributed ?? {}).map((e) => e.next));
+  return Object.values(file.unattributed ?? {}).reduce((floor, e) => Math.max(floor, e.next), 0);
 }
 
 /** Where the sequence of `key` stands, or undefined when it was never used and no floor applies. */
@@ -81,11 +86,11 @@ function nextOf(file: CounterFile, key: string): number | undefined {
 
 /** A format-1 file (sequences keyed by where the meter was reached) in format 2: merged to the highest per key. */
 function migrateFormat1(counters: Record<string, CounterEntry>): CounterFile {
-  const file: CounterFile = { version: 2, sequences: {} };
+  const file: CounterFile = { version: 2, sequences: entryMap() };
   for (const [legacyKey, entry] of Object.entries(counters)) {
     const key = migratedCounterKey(legacyKey);
     if (key === undefined) {
-      (file.unattributed ??= {})[legacyKey] = entry;
+      (file.unattributed ??= entryMap())[legacyKey] = entry;
       continue;
     }
     const seen = file.sequences[key];
@@ -176,7 +181,7 @@ export class FileCounterStore implements CounterStore {
     try {
       text = await fsp.readFile(this.path, 'utf8');
     } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return { version: 2, sequences: {} };
+      if (errnoCode(e) === 'ENOENT') return { version: 2, sequences: entryMap() };
       throw new SecurityError('counter-store-io', `cannot read the invocation counter store ${this.path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     const corrupt = (why: string): never => {
@@ -193,7 +198,7 @@ export class FileCounterStore implements CounterStore {
     const entries = (field: string): Record<string, CounterEntry> => {
       const v = top[field];
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return corrupt(`no "${field}" object`);
-      const out: Record<string, CounterEntry> = {};
+      const out = entryMap();
       for (const [k, e] of Object.entries(v as Record<string, unknown>)) {
         const next = typeof e === 'object' && e !== null ? (e as { next?: unknown }).next : undefined;
         if (typeof next !== 'number' || !Number.isInteger(next) || next < 0 || next > MAX_INVOCATION_COUNTER + 1) return corrupt(`entry ${JSON.stringify(k)} has no valid "next"`);

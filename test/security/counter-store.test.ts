@@ -202,6 +202,16 @@ describe('security/counter-store', () => {
       assert.equal(await new FileCounterStore({ path: file }).peek(counterKey({ systemTitle: ST, key: EK })), 9001);
     });
 
+    it('an entry named like an object property is kept too (no prototype pollution, no lost entry)', async () => {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, '{"version": 1, "counters": {"__proto__": {"next": 4000}, "constructor": {"next": 3}}}');
+      const s = new FileCounterStore({ path: file });
+      assert.equal((await s.reserve(counterKey({ systemTitle: ST, key: EK }), 1)).first, 4000);
+      assert.equal((await s.reserve('constructor', 1)).first, 4000, 'its own sequence under the floor, not Object.prototype.constructor');
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { unattributed: Record<string, { next: number }> };
+      assert.deepEqual(Object.keys(saved.unattributed).sort(), ['__proto__', 'constructor']);
+    });
+
     it('reads a legacy key of an association without a system title; refuses a format it does not know', async () => {
       assert.equal(migratedCounterKey(`tcp:h:1|hdlc|client 16|server 1/17||${keyFingerprint(EK)}`), counterKey({ systemTitle: new Uint8Array(0), key: EK }));
       assert.equal(migratedCounterKey('tcp:h:1|hdlc|client 16|server 1|4E52443030303031'), undefined);
