@@ -44,8 +44,6 @@ export interface AssociationDeps {
   trace?: TraceSink;
   /** Source of challenges and dedicated keys (tests replay recorded challenges); default: CSPRNG. */
   random?: (n: number) => Uint8Array;
-  /** Identifies the meter in the counter store; default from the address options. */
-  meterId?: string;
   /** The association exists without AARQ (pre-established): no AARQ, no RLRQ. */
   preEstablished?: boolean;
   /** Pre-established ciphered associations: the meter's system title (otherwise learnt from the AARE). */
@@ -113,7 +111,7 @@ export class ClientAssociation {
     const random = deps.random ?? randomBytes;
     const config = protectionConfigFrom(o);
     const needsCounter = isCiphered(o) || o.authentication === 'high-gmac';
-    const allocator = needsCounter ? await counterAllocatorFor(o, config, deps.counterStore, deps.meterId) : undefined;
+    const allocator = needsCounter ? await counterAllocatorFor(o, config, deps.counterStore) : undefined;
     if (isCiphered(o) && o.dedicatedKey) config.dedicatedKey = random(o.suite === 2 ? 32 : 16);
     const protection = new ClientProtection(config, allocator);
     const conformance = deps.conformance ?? proposedConformance(o);

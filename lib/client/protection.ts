@@ -112,18 +112,15 @@ export function protectionConfigFrom(o: MeterOptions): ProtectionConfig {
   return config;
 }
 
-/** Identifies the meter in the counter store when the caller gives no id: where it is and who we are to it. */
-export function meterIdFor(o: MeterOptions): string {
-  const where = o.medium === 'serial' ? `serial:${o.serialPath}` : `${o.medium}:${o.host}:${o.port}`;
-  return `${where}|${o.framing}|client ${o.clientAddress}|server ${o.serverAddress}${o.physicalAddress ? `/${o.physicalAddress}` : ''}`;
-}
-
-/** The allocator for our invocation counter; raises the store to options.invocationCounter (never lowers). */
-export async function counterAllocatorFor(o: MeterOptions, config: ProtectionConfig, store?: CounterStore, meterId?: string): Promise<CounterAllocator> {
+/**
+ * The allocator for our invocation counter; raises the store to options.invocationCounter (never lowers). The
+ * sequence belongs to the block cipher key and our system title (counterKey) — the host, port, medium, framing and
+ * addresses play no part, so reaching the meter under another name never starts it again.
+ */
+export async function counterAllocatorFor(o: MeterOptions, config: ProtectionConfig, store?: CounterStore): Promise<CounterAllocator> {
   if (!config.blockCipherKey) throw new SecurityError('missing-key', 'ciphering needs the block cipher key (--ek)');
   const s = store ?? new FileCounterStore(o.counterStore ? { path: o.counterStore } : {});
-  const key = counterKey({ meterId: meterId ?? meterIdFor(o), systemTitle: config.clientSystemTitle, key: config.blockCipherKey });
-  const allocator = new CounterAllocator(s, key);
+  const allocator = new CounterAllocator(s, counterKey({ systemTitle: config.clientSystemTitle, key: config.blockCipherKey }));
   if (o.invocationCounter > 0) await allocator.setAtLeast(o.invocationCounter);
   return allocator;
 }

@@ -25,9 +25,12 @@ export interface CounterStore {
   peek(key: string): Promise<number | undefined>;
 }
 
+/**
+ * What a counter protects. The GCM initialization vector is our system title ‖ invocation counter under one key, so
+ * the sequence belongs to exactly that pair: not to a host, port, medium, framing or address, through which the same
+ * meter (or another meter holding the same key) may be reached under many names.
+ */
 export interface CounterKeyParts {
-  /** Whatever identifies the meter to the user: address, serial number, config node id. */
-  meterId: string;
   /** Our (the sender's) system title. */
   systemTitle: Uint8Array;
   /** The key the counter protects (block cipher key): only a fingerprint of it is stored. */
@@ -43,9 +46,26 @@ export function keyFingerprint(key: Uint8Array): string {
   return toHex(sha256(joined).subarray(0, 8));
 }
 
-/** The store key: meter id, system title and key fingerprint. A new key starts a new counter. */
+function counterKeyOf(fingerprint: string, systemTitleHex: string): string {
+  return `key ${fingerprint}|system-title ${systemTitleHex}`;
+}
+
+/**
+ * The store key: key fingerprint and our system title, nothing else. Two meters sharing a key and our system title
+ * share one sequence (gaps, never repeats); a new key (key transfer) starts its own.
+ */
 export function counterKey(parts: CounterKeyParts): string {
-  return `${parts.meterId}|${toHex(parts.systemTitle)}|${keyFingerprint(parts.key)}`;
+  return counterKeyOf(keyFingerprint(parts.key), toHex(parts.systemTitle));
+}
+
+/**
+ * The store key a store key of the first format (`<transport>|<framing>|client …|server …|<system title>|<key
+ * fingerprint>`, keyed by where the meter was reached) now belongs to, or undefined when the entry names no key
+ * fingerprint and system title and so cannot be attributed to a key.
+ */
+export function migratedCounterKey(legacyKey: string): string | undefined {
+  const m = /\|((?:[0-9A-F]{2})*)\|([0-9A-F]{16})$/.exec(legacyKey);
+  return m ? counterKeyOf(m[2]!, m[1]!) : undefined;
 }
 
 export function checkCount(n: number): void {

@@ -7,6 +7,12 @@
  *   whose process is gone (same host) or that is older than `staleLockMs` is broken; waiting is bounded by
  *   `lockTimeoutMs`.
  * - A file that cannot be parsed is an error, never a reset to zero: that would reuse counters.
+ *
+ * File format 2 keys each sequence by key fingerprint and our system title (counterKey). Format 1 keyed it by where
+ * the meter was reached as well; such a file is migrated when read: entries for the same key and system title merge
+ * to their highest value. An entry that names no key cannot be attributed, so it becomes a floor under every
+ * sequence (gaps, never a repeat). Format 2 keeps its sequences under another name than format 1, so an older
+ * version refuses a migrated file as damaged instead of starting again at 0.
  */
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
@@ -15,7 +21,7 @@ import { SecurityError } from '../errors';
 import { toHex } from '../util/hex';
 import { randomBytes } from './crypto';
 import { MAX_INVOCATION_COUNTER } from './cipher';
-import { checkCount, checkCounterValue, type CounterReservation, type CounterStore, reservationFrom } from './counter-store';
+import { checkCount, checkCounterValue, type CounterReservation, type CounterStore, migratedCounterKey, reservationFrom } from './counter-store';
 
 export const APP_DIR = 'node-red-contrib-dlms';
 
@@ -47,9 +53,50 @@ interface LockInfo {
   token: string;
 }
 
+interface CounterEntry {
+  /** The next value that may be handed out. */
+  next: number;
+  updated: string;
+}
+
 interface CounterFile {
-  version: 1;
-  counters: Record<string, { next: number; updated: string }>;
+  version: 2;
+  /** Per store key (counterKey: key fingerprint and system title). */
+  sequences: Record<string, CounterEntry>;
+  /** Format-1 entries that named no key, kept as they were: every sequence starts at or above their highest value. */
+  unattributed?: Record<string, CounterEntry>;
+}
+
+/** A map for entries named by the file: a name such as `__proto__` stays an entry, never the object's prototype. */
+function entryMap(): Record<string, CounterEntry> {
+  return Object.create(null) as Record<string, CounterEntry>;
+}
+
+/** The value no sequence may start below: the highest unattributed format-1 entry. */
+function floorOf(file: CounterFile): number {
+  return Object.values(file.unattributed ?? {}).reduce((floor, e) => Math.max(floor, e.next), 0);
+}
+
+/** Where the sequence of `key` stands, or undefined when it was never used and no floor applies. */
+function nextOf(file: CounterFile, key: string): number | undefined {
+  const own = file.sequences[key]?.next;
+  const floor = floorOf(file);
+  return own === undefined && floor === 0 ? undefined : Math.max(own ?? 0, floor);
+}
+
+/** A format-1 file (sequences keyed by where the meter was reached) in format 2: merged to the highest per key. */
+function migrateFormat1(counters: Record<string, CounterEntry>): CounterFile {
+  const file: CounterFile = { version: 2, sequences: entryMap() };
+  for (const [legacyKey, entry] of Object.entries(counters)) {
+    const key = migratedCounterKey(legacyKey);
+    if (key === undefined) {
+      (file.unattributed ??= entryMap())[legacyKey] = entry;
+      continue;
+    }
+    const seen = file.sequences[key];
+    if (!seen || entry.next > seen.next) file.sequences[key] = entry;
+  }
+  return file;
 }
 
 function errnoCode(e: unknown): string | undefined {
@@ -88,8 +135,8 @@ export class FileCounterStore implements CounterStore {
   reserve(key: string, n: number): Promise<CounterReservation> {
     checkCount(n);
     return this.update((file) => {
-      const r = reservationFrom(key, file.counters[key]?.next ?? 0, n);
-      file.counters[key] = { next: r.last + 1, updated: new Date().toISOString() };
+      const r = reservationFrom(key, nextOf(file, key) ?? 0, n);
+      file.sequences[key] = { next: r.last + 1, updated: new Date().toISOString() };
       return { result: r, changed: true };
     });
   }
@@ -97,15 +144,15 @@ export class FileCounterStore implements CounterStore {
   setAtLeast(key: string, value: number): Promise<void> {
     checkCounterValue(value);
     return this.update((file) => {
-      const current = file.counters[key]?.next ?? 0;
-      if (value <= current && file.counters[key]) return { result: undefined, changed: false };
-      file.counters[key] = { next: Math.max(current, value), updated: new Date().toISOString() };
+      const current = nextOf(file, key) ?? 0;
+      if (value <= current && file.sequences[key]) return { result: undefined, changed: false };
+      file.sequences[key] = { next: Math.max(current, value), updated: new Date().toISOString() };
       return { result: undefined, changed: true };
     });
   }
 
   async peek(key: string): Promise<number | undefined> {
-    return (await this.read()).counters[key]?.next;
+    return nextOf(await this.read(), key);
   }
 
   /** Read-modify-write under the lock; in-process calls are queued so one instance never races itself. */
@@ -134,7 +181,7 @@ export class FileCounterStore implements CounterStore {
     try {
       text = await fsp.readFile(this.path, 'utf8');
     } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return { version: 1, counters: {} };
+      if (errnoCode(e) === 'ENOENT') return { version: 2, sequences: entryMap() };
       throw new SecurityError('counter-store-io', `cannot read the invocation counter store ${this.path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     const corrupt = (why: string): never => {
@@ -146,17 +193,27 @@ export class FileCounterStore implements CounterStore {
     } catch {
       return corrupt('not valid JSON');
     }
-    if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { counters?: unknown }).counters !== 'object' || (parsed as { counters?: unknown }).counters === null) {
-      return corrupt('no "counters" object');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return corrupt('not a JSON object');
+    const top = parsed as Record<string, unknown>;
+    const entries = (field: string): Record<string, CounterEntry> => {
+      const v = top[field];
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) return corrupt(`no "${field}" object`);
+      const out = entryMap();
+      for (const [k, e] of Object.entries(v as Record<string, unknown>)) {
+        const next = typeof e === 'object' && e !== null ? (e as { next?: unknown }).next : undefined;
+        if (typeof next !== 'number' || !Number.isInteger(next) || next < 0 || next > MAX_INVOCATION_COUNTER + 1) return corrupt(`entry ${JSON.stringify(k)} has no valid "next"`);
+        const updated = (e as { updated?: unknown }).updated;
+        out[k] = { next, updated: typeof updated === 'string' ? updated : '' };
+      }
+      return out;
+    };
+    if (top['version'] === 2) {
+      const file: CounterFile = { version: 2, sequences: entries('sequences') };
+      if (top['unattributed'] !== undefined) file.unattributed = entries('unattributed');
+      return file;
     }
-    const counters: CounterFile['counters'] = {};
-    for (const [k, v] of Object.entries((parsed as { counters: Record<string, unknown> }).counters)) {
-      const next = typeof v === 'object' && v !== null ? (v as { next?: unknown }).next : undefined;
-      if (typeof next !== 'number' || !Number.isInteger(next) || next < 0 || next > MAX_INVOCATION_COUNTER + 1) return corrupt(`entry ${JSON.stringify(k)} has no valid "next"`);
-      const updated = (v as { updated?: unknown }).updated;
-      counters[k] = { next, updated: typeof updated === 'string' ? updated : '' };
-    }
-    return { version: 1, counters };
+    if (top['version'] !== undefined && top['version'] !== 1) return corrupt(`format version ${JSON.stringify(top['version'])} is not one this version knows`);
+    return migrateFormat1(entries('counters'));
   }
 
   private async write(file: CounterFile, token: string): Promise<void> {

@@ -335,7 +335,7 @@ describe('client-assoc: ciphered associations (suite 1, HLS-GMAC, signPass3)', (
     for (let n = 0; n < 2; n++) {
       const meter = new SagemcomLikeMeter();
       const ch = new FakeChannel(meter.answer);
-      const a = await ClientAssociation.open(ch, meter.options(), { counterStore: store, meterId: 'one meter' });
+      const a = await ClientAssociation.open(ch, meter.options(), { counterStore: store });
       used.push(meter.pass3!.innerIc, meter.pass3!.outerIc);
       meter.nextAnswers.push(meter.respondGet(1), encodeApdu({ kind: 'rlre', reason: 0 }));
       await a.exchange(GET_CLOCK);

@@ -393,4 +393,23 @@ describe('e2e: invocation counters through a shared counter-store file', functio
     assert.match(e.message, /invocation-counter-error/);
     assert.ok(simLog.some((l) => /not above the last accepted/.test(l)), simLog.join('\n'));
   });
+
+  it('the same meter reached as 127.0.0.1, then as localhost, continues the sequence: no IV is used twice', async () => {
+    const o: Partial<MeterOptions> = { clientAddress: CLIENT_SAP, systemTitle: CLIENT_SYSTEM_TITLE, authentication: 'high-gmac', security: 'auth-enc', blockCipherKey: EK16, authenticationKey: AK16 };
+    const simLog: string[] = [];
+    const sim = await h.simulator({ framing: 'wrapper', clients: [Harness.simulatorClient(o)], log: (l) => simLog.push(l) });
+    const file = path.join(dir, 'counters.json');
+    const used: number[][] = [];
+    for (const host of ['127.0.0.1', 'localhost']) {
+      const { client, log } = h.client(sim, { ...o, host }, { counterStore: new FileCounterStore({ path: file }) });
+      const r = await settlesWithin(client.connect(), RESPONSE_TIMEOUT * 2, `association through ${host}`);
+      await client.close();
+      used.push(clientCounters(log));
+      assert.equal(r.error, undefined, `through ${host}: ${String(r.error)}; counters ${JSON.stringify(used)}`);
+    }
+    const [a, b] = used as [number[], number[]];
+    assert.ok(a.length >= 3 && b.length >= 3, `counters A ${a} / B ${b}`);
+    assert.ok(Math.min(...b) > Math.max(...a), `the AARQ through localhost must start above every counter used through 127.0.0.1: A ${a} / B ${b}`);
+    assert.deepEqual(simLog.filter((l) => /replay|not above|invocation counter/i.test(l)), []);
+  });
 });

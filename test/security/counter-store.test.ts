@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { SecurityError } from '../../lib/errors';
 import { fromHex, toHex } from '../../lib/util/hex';
-import { CounterAllocator, type CounterReservation, counterKey, keyFingerprint, MemoryCounterStore } from '../../lib/security/counter-store';
+import { CounterAllocator, type CounterReservation, counterKey, keyFingerprint, MemoryCounterStore, migratedCounterKey } from '../../lib/security/counter-store';
 import { defaultCounterStorePath, FileCounterStore } from '../../lib/security/file-counter-store';
 import { ReplayGuard } from '../../lib/security/replay-guard';
 
@@ -27,12 +27,13 @@ describe('security/counter-store', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('counterKey names meter, system title and a key fingerprint, never the key', () => {
+  it('counterKey names a key fingerprint and the system title, nothing else, never the key', () => {
     const key = fromHex('000102030405060708090A0B0C0D0E0F');
-    const id = counterKey({ meterId: 'meter-7', systemTitle: fromHex('4758583132333435'), key });
-    assert.match(id, /^meter-7\|4758583132333435\|[0-9A-F]{16}$/);
+    const id = counterKey({ systemTitle: fromHex('4758583132333435'), key });
+    assert.match(id, /^key [0-9A-F]{16}\|system-title 4758583132333435$/);
     assert.ok(!id.includes(toHex(key)) && !id.includes(toHex(key.subarray(0, 4))));
     assert.notEqual(keyFingerprint(key), keyFingerprint(fromHex('000102030405060708090A0B0C0D0E0E')));
+    assert.notEqual(counterKey({ systemTitle: fromHex('4758583132333436'), key }), id, 'another system title is another sequence');
   });
 
   it('default path: XDG_CONFIG_HOME, ~/.config, %APPDATA%', () => {
@@ -65,8 +66,8 @@ describe('security/counter-store', () => {
       // "crash": a is dropped without any release; a fresh instance must continue above the reserved block
       const b = new FileCounterStore({ path: file });
       assert.deepEqual(await b.reserve('m', 100), { first: 100, last: 199 });
-      const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { counters: Record<string, { next: number }> };
-      assert.equal(saved.counters['m']!.next, 200);
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { sequences: Record<string, { next: number }> };
+      assert.equal(saved.sequences['m']!.next, 200);
       assert.ok(!fs.existsSync(`${file}.lock`), 'lock released');
       assert.deepEqual(fs.readdirSync(path.dirname(file)), ['counters.json'], 'no temp files left');
       await b.setAtLeast('m', 150);
@@ -148,6 +149,75 @@ describe('security/counter-store', () => {
         await assert.rejects(s.reserve('k', 1), isSecurity('counter-store-corrupt'));
         assert.equal(fs.readFileSync(file, 'utf8'), text, 'left untouched');
       }
+    });
+  });
+
+  describe('FileCounterStore: migration of format-1 files (keyed by where the meter was reached)', () => {
+    const EK = fromHex('000102030405060708090A0B0C0D0E0F');
+    const OTHER_EK = fromHex('0F0E0D0C0B0A09080706050403020100');
+    const ST = fromHex('4E52443030303031');
+    const OTHER_ST = fromHex('4E52443030303032');
+    /** A key as the first format built it: transport, framing and addresses, then system title and fingerprint. */
+    const legacy = (where: string, st: Uint8Array, key: Uint8Array) => `${where}|wrapper|client 1|server 1|${toHex(st)}|${keyFingerprint(key)}`;
+    const writeLegacy = (counters: Record<string, number>) => {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const entries = Object.fromEntries(Object.entries(counters).map(([k, next]) => [k, { next, updated: '2026-01-01T00:00:00.000Z' }]));
+      fs.writeFileSync(file, JSON.stringify({ version: 1, counters: entries }, null, 2));
+    };
+
+    it('merges the entries of one key and system title to their highest value, whatever host or port they came through', async () => {
+      writeLegacy({
+        [legacy('tcp:127.0.0.1:4059', ST, EK)]: 1200,
+        [legacy('tcp:localhost:4059', ST, EK)]: 300,
+        [legacy('tcp:gateway.example:10001', ST, EK)]: 950,
+        [legacy('tcp:127.0.0.1:4059', OTHER_ST, EK)]: 50,
+        [legacy('serial:/dev/ttyUSB0', ST, OTHER_EK)]: 77,
+      });
+      const s = new FileCounterStore({ path: file });
+      assert.equal(await s.peek(counterKey({ systemTitle: ST, key: EK })), 1200);
+      assert.deepEqual(await s.reserve(counterKey({ systemTitle: ST, key: EK }), 10), { first: 1200, last: 1209 });
+      assert.deepEqual(await s.reserve(counterKey({ systemTitle: OTHER_ST, key: EK }), 1), { first: 50, last: 50 });
+      assert.deepEqual(await s.reserve(counterKey({ systemTitle: ST, key: OTHER_EK }), 1), { first: 77, last: 77 });
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { version: number; sequences: Record<string, { next: number }>; counters?: unknown };
+      assert.equal(saved.version, 2);
+      assert.equal(saved.counters, undefined, 'an older version reading this file refuses it rather than start again at 0');
+      assert.deepEqual(Object.fromEntries(Object.entries(saved.sequences).map(([k, v]) => [k, v.next])), {
+        [counterKey({ systemTitle: ST, key: EK })]: 1210,
+        [counterKey({ systemTitle: OTHER_ST, key: EK })]: 51,
+        [counterKey({ systemTitle: ST, key: OTHER_EK })]: 78,
+      });
+      assert.ok(!fs.readFileSync(file, 'utf8').includes(toHex(EK)), 'no key in the file');
+    });
+
+    it('keeps an entry it cannot attribute to a key and starts every sequence above it', async () => {
+      writeLegacy({ 'hand-written meter 7': 9000, [legacy('tcp:10.0.0.7:4059', ST, EK)]: 10 });
+      const s = new FileCounterStore({ path: file });
+      assert.equal((await s.reserve(counterKey({ systemTitle: ST, key: EK }), 1)).first, 9000);
+      assert.equal(await s.peek(counterKey({ systemTitle: ST, key: OTHER_EK })), 9000, 'also a key never seen');
+      assert.equal((await s.reserve(counterKey({ systemTitle: ST, key: OTHER_EK }), 5)).first, 9000);
+      await s.setAtLeast(counterKey({ systemTitle: OTHER_ST, key: EK }), 20);
+      assert.equal((await s.reserve(counterKey({ systemTitle: OTHER_ST, key: EK }), 1)).first, 9000, 'setAtLeast below the floor does not lower it');
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { unattributed: Record<string, { next: number }> };
+      assert.equal(saved.unattributed['hand-written meter 7']!.next, 9000, 'kept as it was, not lost');
+      assert.equal(await new FileCounterStore({ path: file }).peek(counterKey({ systemTitle: ST, key: EK })), 9001);
+    });
+
+    it('an entry named like an object property is kept too (no prototype pollution, no lost entry)', async () => {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, '{"version": 1, "counters": {"__proto__": {"next": 4000}, "constructor": {"next": 3}}}');
+      const s = new FileCounterStore({ path: file });
+      assert.equal((await s.reserve(counterKey({ systemTitle: ST, key: EK }), 1)).first, 4000);
+      assert.equal((await s.reserve('constructor', 1)).first, 4000, 'its own sequence under the floor, not Object.prototype.constructor');
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { unattributed: Record<string, { next: number }> };
+      assert.deepEqual(Object.keys(saved.unattributed).sort(), ['__proto__', 'constructor']);
+    });
+
+    it('reads a legacy key of an association without a system title; refuses a format it does not know', async () => {
+      assert.equal(migratedCounterKey(`tcp:h:1|hdlc|client 16|server 1/17||${keyFingerprint(EK)}`), counterKey({ systemTitle: new Uint8Array(0), key: EK }));
+      assert.equal(migratedCounterKey('tcp:h:1|hdlc|client 16|server 1|4E52443030303031'), undefined);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, JSON.stringify({ version: 3, sequences: {} }));
+      await assert.rejects(new FileCounterStore({ path: file }).reserve('k', 1), (e: unknown) => isSecurity('counter-store-corrupt')(e) && /version 3/.test((e as Error).message));
     });
   });
 
