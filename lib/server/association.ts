@@ -143,6 +143,7 @@ export class ServerAssociation {
   private serverChallenge: Uint8Array = new Uint8Array(0);
   private negotiatedConformance = 0;
   private clientMaxPdu = 0;
+  private userId: number | undefined;
   private readonly now: () => Date;
   private readonly random: (n: number) => Uint8Array;
 
@@ -247,6 +248,7 @@ export class ServerAssociation {
       dlmsVersion: DLMS_VERSION,
     };
     if (this.protection.clientSystemTitle) session.clientSystemTitle = this.protection.clientSystemTitle;
+    if (this.userId !== undefined) session.userId = this.userId;
     return {
       clientSap: this.config.clientSap,
       associationLn: this.config.associationLn,
@@ -322,6 +324,7 @@ export class ServerAssociation {
       return this.reject(DIAG_CALLING_AP_TITLE);
     }
     if (callingTitle) this.protection.clientSystemTitle = callingTitle.slice();
+    this.userId = aarq.callingAeInvocationId;
 
     const initiate = this.initiateOf(aarq.userInformation);
     if ('reject' in initiate) return initiate.reject;
