@@ -80,6 +80,11 @@ export interface ClientAssociationConfig {
   masterKey?: Uint8Array;
   /** HLS-ECDSA and general-signing verification. */
   clientSigningPublicKey?: Uint8Array;
+  /**
+   * The only client system title accepted (AARQ calling-AP-title). Absent: the client's title is whatever its AARQ
+   * brings, as with a real meter.
+   */
+  clientSystemTitle?: Uint8Array;
   /** Sagemcom T-210D: HLS pass 3 must arrive wrapped in general-signing. */
   requireSignedPass3?: boolean;
   /** SN pass 4: Gurux answers read-response(f(CtoS)) + write-response; the L+G E650 a bare write-response. */
@@ -321,6 +326,11 @@ export class ServerAssociation {
     const callingTitle = aarq.callingApTitle;
     if (needsTitle && (!callingTitle || callingTitle.length !== 8)) {
       this.log('AARQ without an 8-byte calling-AP-title (client system title)');
+      return this.reject(DIAG_CALLING_AP_TITLE);
+    }
+    const allowed = this.config.clientSystemTitle;
+    if (allowed && callingTitle && !sameBytes(callingTitle, allowed)) {
+      this.log(`AARQ from client system title ${toHex(callingTitle)}; client ${this.config.clientSap} is ${toHex(allowed)} only`);
       return this.reject(DIAG_CALLING_AP_TITLE);
     }
     if (callingTitle) this.protection.clientSystemTitle = callingTitle.slice();
