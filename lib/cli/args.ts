@@ -118,16 +118,45 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/** Help listings wrap at this width. */
+export const HELP_WIDTH = 100;
+/** At least this much space between a flag and its description. */
+const HELP_GAP = 2;
+
+/**
+ * One row of a help listing: the flag, then its description from `column` on, wrapped at HELP_WIDTH with the
+ * continuation lines under the description. A flag too long for the column gets the description on the next line.
+ */
+export function helpRow(flag: string, help: string, column: number): string {
+  const indent = ' '.repeat(column);
+  const lines: string[] = [];
+  let line: string;
+  if (flag.length + HELP_GAP <= column) line = flag.padEnd(column);
+  else {
+    lines.push(flag);
+    line = indent;
+  }
+  for (const word of help.split(/\s+/).filter((w) => w.length > 0)) {
+    const started = line.length > column;
+    if (started && line.length + 1 + word.length > HELP_WIDTH) {
+      lines.push(line);
+      line = indent + word;
+    } else line += (started ? ' ' : '') + word;
+  }
+  lines.push(line.trimEnd());
+  return lines.join('\n');
+}
+
 export function flagHelp(flags: readonly CommandFlag[]): string {
-  return flags.map((f) => `  --${f.flag}${f.takesValue ? ' VALUE' : ''}`.padEnd(28) + f.help).join('\n');
+  return flags.map((f) => helpRow(`  --${f.flag}${f.takesValue ? ' VALUE' : ''}`, f.help, 28)).join('\n');
 }
 
 export function meterOptionHelp(): string {
   const groups = ['link', 'addresses', 'security', 'advanced'] as const;
   return groups
     .map((g) => {
-      const lines = OPTION_SPECS.filter((s) => s.group === g).map((s) => `  --${s.flag}${s.type === 'boolean' ? '' : ' ' + valueHint(s)}`.padEnd(36) + s.help);
-      if (g === 'link') lines.unshift('  --udp'.padEnd(36) + 'Same as --medium udp.');
+      const lines = OPTION_SPECS.filter((s) => s.group === g).map((s) => helpRow(`  --${s.flag}${s.type === 'boolean' ? '' : ' ' + valueHint(s)}`, s.help, 36));
+      if (g === 'link') lines.unshift(helpRow('  --udp', 'Same as --medium udp.', 36));
       return `${g[0]!.toUpperCase()}${g.slice(1)}:\n${lines.join('\n')}`;
     })
     .join('\n\n');

@@ -204,7 +204,7 @@ export const DEFAULT_OPTIONS: Readonly<MeterOptions> = {
 export const PRESET_OPTIONS: Readonly<Record<PresetName, Partial<MeterOptions>>> = {
   generic: {},
   'lgz-e650': { framing: 'hdlc', referencing: 'sn', clientAddress: 48, serverAddress: 1, addressSize: 4, authentication: 'high', hls2Algorithm: 'lgz' },
-  'sagemcom-t210d': { suite: 1, authentication: 'high-gmac', security: 'auth-enc', signPass3: true },
+  'sagemcom-t210d': { framing: 'hdlc', suite: 1, authentication: 'high-gmac', security: 'auth-enc', signPass3: true },
 };
 
 export function specFor(name: string): OptionSpec | undefined {
@@ -267,7 +267,11 @@ export function coerceOption(spec: OptionSpec, raw: unknown, style: 'flag' | 'na
  * Completes partial options: preset values for what was not given, then defaults, then the derived defaults
  * (framing by medium), then consistency checks that name the option and the fix.
  */
-export function resolveOptions(given: Partial<MeterOptions>, style: 'flag' | 'name' = 'name'): MeterOptions {
+/**
+ * `side` 'meter': the options describe a client a meter (the simulator) accepts rather than the client we are; such
+ * a client brings its system title in its AARQ, so none needs to be configured (a configured one restricts).
+ */
+export function resolveOptions(given: Partial<MeterOptions>, style: 'flag' | 'name' = 'name', side: 'client' | 'meter' = 'client'): MeterOptions {
   const typed: Partial<MeterOptions> = {};
   for (const [key, raw] of Object.entries(given)) {
     if (raw === undefined) continue;
@@ -279,11 +283,11 @@ export function resolveOptions(given: Partial<MeterOptions>, style: 'flag' | 'na
   const medium = typed.medium ?? DEFAULT_OPTIONS.medium;
   const derived: Partial<MeterOptions> = { framing: medium === 'serial' ? 'hdlc' : 'wrapper' };
   const o: MeterOptions = { ...DEFAULT_OPTIONS, ...derived, ...preset, ...typed };
-  checkConsistency(o, (n) => label(specFor(n)!, style));
+  checkConsistency(o, (n) => label(specFor(n)!, style), side);
   return o;
 }
 
-function checkConsistency(o: MeterOptions, at: (name: keyof MeterOptions) => string): void {
+function checkConsistency(o: MeterOptions, at: (name: keyof MeterOptions) => string, side: 'client' | 'meter'): void {
   const fail = (message: string): never => {
     throw new UsageError('bad-option', message);
   };
@@ -301,7 +305,7 @@ function checkConsistency(o: MeterOptions, at: (name: keyof MeterOptions) => str
   }
   const ciphered = o.security !== 'none' || o.authentication === 'high-gmac';
   if (ciphered) {
-    if (!o.systemTitle) fail(`${at('security')} ${o.security} / ${o.authentication} needs the client ${at('systemTitle')} (8 bytes hex)`);
+    if (!o.systemTitle && side === 'client') fail(`${at('security')} ${o.security} / ${o.authentication} needs the client ${at('systemTitle')} (8 bytes hex)`);
     if (!o.blockCipherKey) fail(`${at('security')} ${o.security} / ${o.authentication} needs ${at('blockCipherKey')}`);
     if ((o.security === 'auth' || o.security === 'auth-enc' || o.authentication === 'high-gmac') && !o.authenticationKey) {
       fail(`${at('security')} ${o.security} / ${o.authentication} needs ${at('authenticationKey')}`);

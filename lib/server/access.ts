@@ -49,14 +49,31 @@ function enforce(verdict: 'yes' | 'no' | 'authenticated', ctx: AccessContext, wh
   throw new DarError(DAR.readWriteDenied, `${what} is not allowed for client SAP ${ctx.clientSap}`);
 }
 
+/**
+ * The mode an association has on an attribute: what its rights grant, narrowed to what the object can do (a
+ * read-only value is never listed writable, a secret never readable). Object lists show it and the checks enforce
+ * it, so a client sees the rights it gets.
+ */
+export function attributeMode(rights: AccessRights, o: CosemObject, attr: number): number {
+  const mode = rights.attribute(o, attr);
+  const can = o.attributeCapability?.(attr);
+  if (!can) return mode;
+  const read = canRead(mode) !== 'no' && can.read;
+  const write = canWrite(mode) !== 'no' && can.write;
+  if (!read && !write) return ATTRIBUTE_ACCESS.noAccess;
+  const plain = read && write ? ATTRIBUTE_ACCESS.readWrite : read ? ATTRIBUTE_ACCESS.readOnly : ATTRIBUTE_ACCESS.writeOnly;
+  const authenticated = mode >= ATTRIBUTE_ACCESS.authenticatedReadOnly;
+  return authenticated ? plain + 3 : plain;
+}
+
 export function checkRead(rights: AccessRights, o: CosemObject, attr: number, ctx: AccessContext): void {
   if (!rights.visible(o)) throw new DarError(DAR.objectUndefined, `${describe(o)} is not in this association's object list`);
-  enforce(canRead(rights.attribute(o, attr)), ctx, `reading ${describe(o)} attribute ${attr}`);
+  enforce(canRead(attributeMode(rights, o, attr)), ctx, `reading ${describe(o)} attribute ${attr}`);
 }
 
 export function checkWrite(rights: AccessRights, o: CosemObject, attr: number, ctx: AccessContext): void {
   if (!rights.visible(o)) throw new DarError(DAR.objectUndefined, `${describe(o)} is not in this association's object list`);
-  enforce(canWrite(rights.attribute(o, attr)), ctx, `writing ${describe(o)} attribute ${attr}`);
+  enforce(canWrite(attributeMode(rights, o, attr)), ctx, `writing ${describe(o)} attribute ${attr}`);
 }
 
 export function checkInvoke(rights: AccessRights, o: CosemObject, method: number, ctx: AccessContext): void {

@@ -80,6 +80,11 @@ export interface ClientAssociationConfig {
   masterKey?: Uint8Array;
   /** HLS-ECDSA and general-signing verification. */
   clientSigningPublicKey?: Uint8Array;
+  /**
+   * The only client system title accepted (AARQ calling-AP-title). Absent: the client's title is whatever its AARQ
+   * brings, as with a real meter.
+   */
+  clientSystemTitle?: Uint8Array;
   /** Sagemcom T-210D: HLS pass 3 must arrive wrapped in general-signing. */
   requireSignedPass3?: boolean;
   /** SN pass 4: Gurux answers read-response(f(CtoS)) + write-response; the L+G E650 a bare write-response. */
@@ -143,6 +148,7 @@ export class ServerAssociation {
   private serverChallenge: Uint8Array = new Uint8Array(0);
   private negotiatedConformance = 0;
   private clientMaxPdu = 0;
+  private userId: number | undefined;
   private readonly now: () => Date;
   private readonly random: (n: number) => Uint8Array;
 
@@ -247,6 +253,7 @@ export class ServerAssociation {
       dlmsVersion: DLMS_VERSION,
     };
     if (this.protection.clientSystemTitle) session.clientSystemTitle = this.protection.clientSystemTitle;
+    if (this.userId !== undefined) session.userId = this.userId;
     return {
       clientSap: this.config.clientSap,
       associationLn: this.config.associationLn,
@@ -321,7 +328,13 @@ export class ServerAssociation {
       this.log('AARQ without an 8-byte calling-AP-title (client system title)');
       return this.reject(DIAG_CALLING_AP_TITLE);
     }
+    const allowed = this.config.clientSystemTitle;
+    if (allowed && callingTitle && !sameBytes(callingTitle, allowed)) {
+      this.log(`AARQ from client system title ${toHex(callingTitle)}; client ${this.config.clientSap} is ${toHex(allowed)} only`);
+      return this.reject(DIAG_CALLING_AP_TITLE);
+    }
     if (callingTitle) this.protection.clientSystemTitle = callingTitle.slice();
+    this.userId = aarq.callingAeInvocationId;
 
     const initiate = this.initiateOf(aarq.userInformation);
     if ('reject' in initiate) return initiate.reject;

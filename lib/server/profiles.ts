@@ -74,6 +74,8 @@ export interface SimulatorProfile {
   /** Raw private scalar of the meter's key-agreement key (general-ciphering with agreed key). */
   serverKeyAgreementKey?: Uint8Array;
   physicalAddress?: number;
+  /** The link the real meter speaks over TCP, so the matching client preset reaches it without --framing. */
+  framing: 'hdlc' | 'wrapper';
   hdlc: HdlcProfile;
   clients: ClientAssociationConfig[];
 }
@@ -116,6 +118,7 @@ function generic(referencing: Referencing): SimulatorProfile {
     serverSystemTitle: fromHex(DEFAULT_SERVER_SYSTEM_TITLE),
     serverSigningKey: DEMO_SERVER_SIGNING_KEY,
     serverKeyAgreementKey: DEMO_SERVER_KEY_AGREEMENT_KEY,
+    framing: 'wrapper',
     hdlc: {},
     clients: clients(referencing, 1024, conformance, [
       { clientSap: 16, description: 'public client, read-only', authentication: 'none', rights: PUBLIC_CLIENT_ACCESS },
@@ -151,6 +154,7 @@ function lgzE650(): SimulatorProfile {
     serverSystemTitle: fromHex(DEFAULT_SERVER_SYSTEM_TITLE),
     // serial 51324481 → 4481 + 1000
     physicalAddress: 5481,
+    framing: 'hdlc',
     hdlc: { maxInfoRx: 62, addressSize: 4 },
     clients: clients('sn', 2400, LGZ_E650_CONFORMANCE, [
       { clientSap: 16, description: 'public client, read-only', authentication: 'none', rights: PUBLIC_CLIENT_ACCESS },
@@ -174,6 +178,7 @@ function sagemcomT210d(): SimulatorProfile {
     referencing: 'ln',
     serverSystemTitle: fromHex('5341476770067A23'),
     serverSigningKey: DEMO_SERVER_SIGNING_KEY,
+    framing: 'hdlc',
     hdlc: {},
     clients: clients('ln', 1024, SERVER_CONFORMANCE_LN, [
       { clientSap: 16, description: 'public client, read-only', authentication: 'none', rights: PUBLIC_CLIENT_ACCESS },
@@ -239,6 +244,7 @@ export function describeClient(c: ClientAssociationConfig): ClientDescription {
   const notes: string[] = [];
   if (c.requireSignedPass3) notes.push('HLS pass 3 must be wrapped in general-signing (--sign-pass3)');
   if (c.snPass4 === 'bare') notes.push('pass 3 answered with a bare write-success (no f(CtoS))');
+  if (c.clientSystemTitle) notes.push(`only client system title ${hex(c.clientSystemTitle)} is accepted`);
   if (notes.length) d.notes = notes;
   return d;
 }
@@ -280,6 +286,7 @@ export function clientFromOptions(o: MeterOptions, instance: number, conformance
     c.snPass4 = 'bare';
   }
   if (o.challengeLength) c.challengeLength = o.challengeLength;
+  if (o.systemTitle) c.clientSystemTitle = fromHex(o.systemTitle, 'system title');
   return c;
 }
 

@@ -159,6 +159,7 @@ class SimulatorImpl implements Simulator {
         serverSystemTitle: this.profile.serverSystemTitle,
         invocationCounter: (instance) => this.counterFor(instance),
         securityKeys: this.securityKeys(),
+        secretWritten: (d, secret) => this.takeSecret(d.clientSap, secret),
         pushRequested: () => {
           this.push().catch((e: unknown) => this.log(`push failed: ${e instanceof Error ? e.message : String(e)}`));
         },
@@ -203,6 +204,14 @@ class SimulatorImpl implements Simulator {
         this.log(`client ${c.clientSap}: key_transfer took new keys for its next association`);
       },
     };
+  }
+
+  /** Association LN secret written: the client presents it from its next association on (never printed). */
+  private takeSecret(clientSap: number, secret: Uint8Array): void {
+    const at = this.configs.findIndex((c) => c.clientSap === clientSap);
+    if (at < 0) return;
+    this.configs[at] = { ...this.configs[at]!, secret: secret.slice(), printableSecret: false };
+    this.log(`client ${clientSap}: new secret for its next association`);
   }
 
   private counterFor(instance: number): number {

@@ -11,6 +11,7 @@ import { actionResultName, darName } from '../apdu/results';
 import { formatObis, obisFromBytes } from '../cosem/obis';
 import { obisName } from '../cosem/obis-names';
 import { toHex } from '../util/hex';
+import { octetReading } from './readings';
 
 export type Tree = null | boolean | number | string | Tree[] | { [key: string]: Tree };
 
@@ -42,6 +43,23 @@ function hexByte(b: number): string {
   return b.toString(16).toUpperCase().padStart(2, '0');
 }
 
+/** Byte fields of APDUs that hold a COSEM date-time (data-notification, event-notification): shown with their ISO text. */
+const DATE_TIME_FIELDS = new Set(['dateTime', 'time']);
+
+/** The typed JSON form of a value, with the reading of each octet-string beside its hex (date-time, text). */
+function dataTree(v: DataValue): Tree {
+  switch (v.type) {
+    case 'array':
+    case 'structure':
+    case 'compact-array':
+      return { ...(dataToTyped(v) as { [k: string]: Tree }), value: v.value.map(dataTree) };
+    case 'octet-string':
+      return { ...(dataToTyped(v) as { [k: string]: Tree }), ...(octetReading(v.value) ?? {}) } as Tree;
+    default:
+      return dataToTyped(v) as Tree;
+  }
+}
+
 /** Byte fields that hold a logical name. */
 const LOGICAL_NAME_FIELDS = new Set(['instance', 'logicalName', 'instanceId']);
 
@@ -66,7 +84,7 @@ export function toTree(value: unknown, key?: string): Tree {
     return value.map((v) => toTree(v, key));
   }
   if (typeof value === 'object') {
-    if (isDataValue(value)) return dataToTyped(value) as Tree;
+    if (isDataValue(value)) return dataTree(value);
     const kind = (value as { kind?: unknown }).kind;
     return typeof kind === 'string' ? { [kind]: fieldsTree(value) } : fieldsTree(value);
   }
@@ -84,6 +102,16 @@ function fieldsTree(value: object): { [k: string]: Tree } {
   for (const [k, v] of Object.entries(value)) {
     if (v === undefined || k === 'kind') continue;
     out[kebab(k)] = toTree(v, k);
+    // The meter's challenge (StoC) in an AARE: L+G's are ASCII digits. The calling value stays hex only, as with LLS
+    // it is the password.
+    if (k === 'respondingAuthenticationValue' && out[kebab(k)] && v instanceof Object && (v as { value?: unknown }).value instanceof Uint8Array) {
+      const text = octetReading((v as { value: Uint8Array }).value)?.text;
+      if (text !== undefined) (out[kebab(k)] as { [key: string]: Tree }).text = text;
+    }
+    if (DATE_TIME_FIELDS.has(k) && v instanceof Uint8Array) {
+      const reading = octetReading(v);
+      if (reading?.['date-time']) out[`${kebab(k)}-iso`] = reading['date-time'];
+    }
   }
   if (isActionResult(value)) out['result-name'] = actionResultName((value as { result: number }).result);
   return out;

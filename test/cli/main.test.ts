@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { COMMANDS } from '../../lib/cli/commands/index';
+import { runListen } from '../../lib/cli/commands/listen';
 import { dlms } from '../helpers/cli';
 
 const run = dlms;
@@ -37,6 +39,30 @@ describe('cli/main', () => {
   it('prints help for the program and for a command', async () => {
     assert.match((await run(['help'])).out, /translate/);
     assert.match((await run(['help', 'translate'])).out, /--ek/);
+  });
+
+  it('help keeps every option name apart from its description and wraps long rows', async () => {
+    for (const command of COMMANDS.map((c) => c.name)) {
+      const help = await run(['help', command]);
+      assert.equal(help.code, 0, help.err);
+      for (const line of help.out.split('\n')) {
+        // "  --flag [HINT]" then nothing or two spaces: never "--auth …|high-ecdsaAuthentication mechanism".
+        const row = /^ {2}--\S+(?: [A-Z|a-z0-9-]+)?(.*)$/.exec(line);
+        if (row && row[1] !== '') assert.match(row[1]!, /^ {2,}\S/, `dlms help ${command}: ${JSON.stringify(line)}`);
+        if (/^ {20,}\S/.test(line) || row) assert.ok(line.length <= 100, `dlms help ${command}: a ${line.length}-character row`);
+      }
+    }
+    const simulate = (await run(['help', 'simulate'])).out;
+    assert.match(simulate, /\n {2}--server-system-title VALUE\n {28}The simulator's own system title/);
+    assert.match(simulate, /\n {2}--auth none\|low\|high\|high-md5\|high-sha1\|high-gmac\|high-sha256\|high-ecdsa\n {36}Authentication mechanism/);
+  });
+
+  it('listen accepts --json (it prints JSON lines anyway)', async () => {
+    let err = '';
+    const stopped = new AbortController();
+    stopped.abort();
+    const code = await runListen(['--json', '--listen-port', '0', '--listen', '127.0.0.1'], { stdout: () => undefined, stderr: (t) => (err += t) }, stopped.signal);
+    assert.equal(code, 0, err);
   });
 
   it('runs as the installed `dlms` binary', () => {

@@ -205,7 +205,7 @@ describe('e2e vendor profiles with and without their vendor options', function (
   }
 
   it('sagemcom-t210d: --sign-pass3 with a signing key the meter does not know → refused in words, promptly', async () => {
-    const sim = await h.simulator({ framing: 'wrapper', profile: 'sagemcom-t210d' });
+    const sim = await h.simulator({ framing: 'hdlc', profile: 'sagemcom-t210d' });
     const e = await refusal(h.client(sim, { ...sagemcom, clientSigningKey: hex(generateKeyPair('P-256').privateKey) }).client.connect(), 'sagemcom with an unknown signing key');
     assert.ok(e instanceof AuthenticationError, e.name);
     assert.equal(e.code, 'pass3-refused');

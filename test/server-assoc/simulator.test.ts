@@ -109,7 +109,7 @@ describe('simulator over loopback', function () {
   });
 
   it('sagemcom-t210d: without --sign-pass3 the meter answers service-not-allowed; with it the association opens', async () => {
-    await start({ profile: 'sagemcom-t210d' });
+    await start({ framing: 'hdlc', profile: 'sagemcom-t210d' });
     const base: Partial<MeterOptions> = {
       preset: 'sagemcom-t210d',
       clientAddress: 1,

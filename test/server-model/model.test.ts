@@ -184,4 +184,15 @@ describe('server-model: access rights', () => {
     assert.equal(darOf(() => obj(model, '0.0.40.0.0.255').getAttribute(7, managementCtx())), 3);
     assert.equal(darOf(() => obj(model, '0.0.1.0.0.255').getAttribute(42, managementCtx())), 4);
   });
+
+  it('Association LN user_list and current_user: the users configured, the one the AARQ named', () => {
+    const users = [{ id: 7, name: 'operator' }];
+    const { model: withUsers } = buildMeterModel({ associations: [{ clientSap: 1, instance: 2, mechanism: 5, rights: FULL_ACCESS, users }] });
+    const facts = { conformance: 0, clientMaxPduSize: 1024, serverMaxPduSize: 1024, mechanism: 5, ciphered: false };
+    const named = { ...managementCtx(), session: { ...facts, userId: 7 } };
+    const assoc = obj(withUsers, '0.0.40.0.0.255');
+    assert.deepEqual(assoc.getAttribute(10, named), { type: 'array', value: [{ type: 'structure', value: [{ type: 'unsigned', value: 7 }, { type: 'visible-string', value: 'operator' }] }] });
+    assert.deepEqual(assoc.getAttribute(11, named), { type: 'structure', value: [{ type: 'unsigned', value: 7 }, { type: 'visible-string', value: 'operator' }] });
+    assert.deepEqual(assoc.getAttribute(11, managementCtx()), { type: 'structure', value: [{ type: 'unsigned', value: 0 }, { type: 'visible-string', value: '' }] });
+  });
 });

@@ -195,3 +195,36 @@ describe('translate: wired M-Bus', () => {
     assert.match(String((t.apdus[0] as Record<string, unknown>).incomplete), /ends before the last segment/);
   });
 });
+
+describe('translate: readings beside octet-strings', () => {
+  const apduOf = (hex: string): Record<string, unknown> => translate(fromHex(hex)).apdus[0] as Record<string, unknown>;
+
+  it("a data-notification's date-time body gets its ISO reading beside the hex, the typed form unchanged", () => {
+    const n = apduOf('0F0000000100090C07E50713010F2E2300FF8880')['data-notification'] as { body: Record<string, unknown> };
+    assert.deepEqual(n.body, { type: 'octet-string', value: '07E50713010F2E2300FF8880', 'date-time': '2021-07-19T15:46:35+02:00' });
+    const header = apduOf('0F000000010C07E50713010F2E2300FF888000')['data-notification'] as Record<string, unknown>;
+    assert.equal(header['date-time'], '07E50713010F2E2300FF8880');
+    assert.equal(header['date-time-iso'], '2021-07-19T15:46:35+02:00');
+  });
+
+  it('dates, times and printable text inside structures; the E650 challenge in an AARE reads "67340000"', () => {
+    const body = (apduOf('0F00000001000204090507E5071301090410000000090836373334303030300906000001000FFF')['data-notification'] as { body: { value: Record<string, unknown>[] } }).body.value;
+    assert.equal(body[0]!.date, '2021-07-19');
+    assert.equal(body[1]!.time, '16:00:00');
+    assert.equal(body[2]!.text, '67340000');
+    assert.deepEqual(Object.keys(body[3]!), ['type', 'value'], 'a logical name is neither');
+    const aare = apduOf('613EA109060760857405080102A203020100A305A10302010E890760857405080202AA0A80083637333430303030BE10040E0800065F1F04001802200960FA00').aare as Record<string, Record<string, unknown>>;
+    assert.deepEqual(aare['responding-authentication-value'], { choice: 'charstring', value: '3637333430303030', text: '67340000' });
+  });
+
+  it('no reading for bytes that only look like one: bad month, hour 24, wrong length, a zero byte in text, an LLS password', () => {
+    for (const hex of ['07E50D13010F2E2300FF8880', '07E507130118000000000000', '07E50713010F2E2300FF88', '4142430044', 'C0A80101', '07E5071308']) {
+      const length = (hex.length / 2).toString(16).toUpperCase().padStart(2, '0');
+      const body = (apduOf(`0F000000010009${length}${hex}`)['data-notification'] as { body: Record<string, unknown> }).body;
+      assert.deepEqual(Object.keys(body), ['type', 'value'], `${hex}: ${JSON.stringify(body)}`);
+    }
+    // LLS (Gurux recording, password "Gurux"): the calling value is the password; it stays hex only.
+    const aarq = apduOf('6033A1090607608574050801018A0207808B0760857405080201AC0780054775727578BE10040E01000000065F1F0400401E5DFFFF').aarq as Record<string, Record<string, unknown>>;
+    assert.deepEqual(Object.keys(aarq['calling-authentication-value']!), ['choice', 'value']);
+  });
+});

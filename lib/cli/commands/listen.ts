@@ -25,6 +25,7 @@ const FLAGS: readonly CommandFlag[] = [
   { flag: 'ek', takesValue: true, secret: true, help: 'Block cipher key (GUEK), 16 bytes hex (32 for suite 2).' },
   { flag: 'ak', takesValue: true, secret: true, help: 'Authentication key (GAK), to verify the tag of authenticated pushes.' },
   { flag: 'system-title', takesValue: true, help: "The meter's system title, for envelopes that do not carry it (8 bytes hex)." },
+  { flag: 'json', takesValue: false, help: 'JSON lines on stdout, one per notification (the only output format; accepted as with every other command).' },
   { flag: 'keys', takesValue: true, help: 'JSON file {"<system title>": {"ek": "…", "ak": "…"}} with keys per meter.' },
   {
     flag: 'no-verify',

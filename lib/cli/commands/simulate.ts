@@ -5,14 +5,16 @@
 import { DEFAULT_OPTIONS, MeterOptions, resolveOptions } from '../../client/options';
 import { formatTraceEvent } from '../../client/trace';
 import { UsageError } from '../../errors';
+import { keyText } from '../../client/protection';
 import { publicKeyFromPrivate } from '../../security/crypto';
+import { parsePrivateKey } from '../../security/keys';
 import { toHex } from '../../util/hex';
 import { MODE_E_BAUD_RATES } from '../../link/mode-e';
 import { MODE_E_SIGN_ON_FRAMING } from '../../media/mode-e-session';
 import { SerialMedium } from '../../media/serial';
 import { framingText } from '../../media/types';
 import { loadModelFile } from '../../server/model/file';
-import { PROFILE_NAMES } from '../../server/profiles';
+import { PROFILE_NAMES, type SimulatorProfile, simulatorProfile } from '../../server/profiles';
 import { SimulatorOptions, startSimulator } from '../../server/simulator';
 import { CommandFlag, flagHelp, meterOptionHelp, parseArgs } from '../args';
 import { Io, toJson } from '../output';
@@ -24,7 +26,7 @@ const FLAGS: readonly CommandFlag[] = [
   { flag: 'transport', takesValue: true, help: 'tcp, udp or serial (tcp; serial with --serial PATH).' },
   { flag: 'model', takesValue: true, help: 'A JSON object-model file that replaces the built-in meter.' },
   { flag: 'server-system-title', takesValue: true, help: "The simulator's own system title, 8 bytes hex." },
-  { flag: 'server-signing-key', takesValue: true, secret: true, help: "The simulator's own private signing key (HLS-ECDSA)." },
+  { flag: 'server-signing-key', takesValue: true, secret: true, help: "The simulator's own private signing key (HLS-ECDSA pass 4, signed answers): hex, PEM or a file with it; its public key is printed at start." },
   { flag: 'push-to', takesValue: true, help: 'Send DataNotifications to HOST:PORT.' },
   { flag: 'push-interval', takesValue: true, help: 'Push every N milliseconds (default: only on demand).' },
   { flag: 'json', takesValue: false, help: 'Print where it listens and the clients as JSON.' },
@@ -33,6 +35,15 @@ const FLAGS: readonly CommandFlag[] = [
 
 /** Options that describe a client the simulator must accept; given any, the configured client is added. */
 const CLIENT_OPTIONS: (keyof MeterOptions)[] = ['authentication', 'password', 'passwordHex', 'security', 'systemTitle', 'blockCipherKey', 'authenticationKey', 'clientSigningKey', 'signPass3', 'preset'];
+
+/** What an outside client configures to talk to this meter: its system title and, for HLS-7, its public signing key. */
+function serverIdentity(profile: SimulatorProfile): { serverSystemTitle: string; serverSigningPublicKey?: string } {
+  const key = profile.serverSigningKey;
+  return {
+    serverSystemTitle: toHex(profile.serverSystemTitle),
+    ...(key ? { serverSigningPublicKey: toHex(publicKeyFromPrivate(key.length === 48 ? 'P-384' : 'P-256', key)) } : {}),
+  };
+}
 
 export const simulateCommand: Command = {
   name: 'simulate',
@@ -43,7 +54,9 @@ export const simulateCommand: Command = {
       '',
       'Listens on --port (4059) and serves the built-in electricity meter. The clients it accepts are printed at',
       'start (built-in demo secrets included). Security options (--auth, --password, --security, --ek, --ak, …)',
-      'add a client at --client that must present exactly those.',
+      'add a client at --client that must present exactly those; its system title comes from its AARQ (a',
+      '--system-title restricts it to that one). A --profile serves its meter\'s framing unless --framing is given.',
+      'At start it prints its system title and signing public key (for HLS-7 clients: --server-key).',
       '',
       'Options:',
       flagHelp(FLAGS),
@@ -60,21 +73,24 @@ export const simulateCommand: Command = {
     if (transport !== 'tcp' && transport !== 'udp' && transport !== 'serial') throw new UsageError('bad-option', `--transport: expected tcp, udp or serial, got ${JSON.stringify(transport)}`);
     const framingGiven = given.framing as string | undefined;
     if (framingGiven !== undefined && framingGiven !== 'hdlc' && framingGiven !== 'wrapper') throw new UsageError('bad-option', `--framing: expected hdlc or wrapper, got ${JSON.stringify(framingGiven)}`);
-    const framing = (framingGiven ?? (transport === 'serial' ? 'hdlc' : 'wrapper')) as 'hdlc' | 'wrapper';
     const profile = String(args.flags.profile ?? 'generic');
     if (!(PROFILE_NAMES as readonly string[]).includes(profile)) throw new UsageError('bad-option', `--profile: ${JSON.stringify(profile)} is not one of ${PROFILE_NAMES.join(', ')}`);
+    // A serial port speaks HDLC and UDP the wrapper; over TCP the profile's meter decides unless --framing says.
+    const framing = (framingGiven ?? (transport === 'serial' ? 'hdlc' : transport === 'udp' ? 'wrapper' : simulatorProfile(profile).framing)) as 'hdlc' | 'wrapper';
 
     const sim: SimulatorOptions = { framing, transport, profile: profile as SimulatorOptions['profile'], host: String(args.flags.listen ?? '127.0.0.1') };
     // --port 0 asks for a free port (the meter option itself starts at 1).
     const ephemeral = String(given.port) === '0';
     // The schema's flags are typed and checked by resolveOptions; a placeholder host satisfies its link check.
-    const typed = resolveOptions({ ...given, ...(ephemeral ? { port: undefined } : {}), host: given.host ?? '127.0.0.1', ...(transport === 'serial' ? {} : { medium: 'tcp' }) } as Partial<MeterOptions>, 'flag');
+    const typed = resolveOptions({ ...given, ...(ephemeral ? { port: undefined } : {}), host: given.host ?? '127.0.0.1', ...(transport === 'serial' ? {} : { medium: 'tcp' }) } as Partial<MeterOptions>, 'flag', 'meter');
     sim.port = ephemeral ? 0 : given.port === undefined ? DEFAULT_OPTIONS.port : typed.port;
     if (given.referencing !== undefined) sim.referencing = typed.referencing;
     if (given.physicalAddress !== undefined) sim.physicalAddress = typed.physicalAddress;
     if (given.serverAddress !== undefined) sim.logicalDevice = typed.serverAddress;
     if (CLIENT_OPTIONS.some((k) => given[k] !== undefined)) sim.clients = [typed];
     if (typeof args.flags['server-system-title'] === 'string') sim.serverSystemTitle = args.flags['server-system-title'];
+    const signingKey = args.flags['server-signing-key'];
+    if (typeof signingKey === 'string') sim.serverSigningKey = parsePrivateKey(keyText(signingKey, '--server-signing-key', true)).privateKey;
     if (typeof args.flags.model === 'string') sim.objects = loadModelFile(args.flags.model);
     if (typeof args.flags['push-to'] === 'string') {
       const interval = args.flags['push-interval'] === undefined ? undefined : Number(args.flags['push-interval']);
@@ -101,14 +117,17 @@ export const simulateCommand: Command = {
     const simulator = await startSimulator(sim);
     const where = (transport === 'serial' ? `serial ${typed.serialPath} at ${given.modeE ? framingText(MODE_E_SIGN_ON_FRAMING) : `${typed.baudRate} baud`}` : `${transport} ${simulator.address}:${simulator.port}`) + modeEText;
     const clients = simulator.clients();
-    if (args.flags.json) io.stdout(toJson({ listening: where, framing, profile, clients }, 0) + '\n');
+    const identity = serverIdentity(simulator.profile);
+    if (args.flags.json) io.stdout(toJson({ listening: where, framing, profile, clients, ...identity }, 0) + '\n');
     else {
       io.stdout(`DLMS simulator (${profile}) listening on ${where}, ${framing} framing\n`);
       for (const c of clients) {
         const secret = c.secret ? `, secret ${JSON.stringify(c.secret)}` : '';
         const keys = c.keys?.blockCipherKey ? `, EK ${c.keys.blockCipherKey}${c.keys.authenticationKey ? `, AK ${c.keys.authenticationKey}` : ''}${c.keys.masterKey ? `, KEK ${c.keys.masterKey}` : ''}` : '';
-        io.stdout(`  client ${String(c.clientSap).padEnd(3)} ${c.referencing} ${c.authentication}${c.security !== 'none' ? ` ${c.security} suite ${c.suite}` : ''}${secret}${keys} — ${c.description}\n`);
+        io.stdout(`  client ${String(c.clientSap).padEnd(3)} ${c.referencing} ${c.authentication}${c.security !== 'none' ? ` ${c.security} suite ${c.suite}` : ''}${secret}${keys} — ${c.description}${c.notes ? ` (${c.notes.join('; ')})` : ''}\n`);
       }
+      io.stdout(`  server system title: ${identity.serverSystemTitle}\n`);
+      if (identity.serverSigningPublicKey) io.stdout(`  server signing public key: ${identity.serverSigningPublicKey}\n`);
       const ka = simulator.profile.serverKeyAgreementKey;
       // A public key: printable whatever its origin; clients need it for general-ciphering with agreed key.
       if (ka) io.stdout(`  key-agreement public key (--server-ka-key): ${toHex(publicKeyFromPrivate(ka.length === 48 ? 'P-384' : 'P-256', ka))}\n`);

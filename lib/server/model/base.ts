@@ -6,10 +6,11 @@ import type { SelectiveAccess } from '../../apdu/common';
 import type { DataTypeName, DataValue } from '../../axdr/types';
 import { className } from '../../cosem/classes';
 import { formatObis, obisFromBytes, parseObis, obisToBytes } from '../../cosem/obis';
-import { type AccessContext, type CosemObject, DAR, DarError } from './types';
+import { type AccessContext, type AttributeCapability, type CosemObject, DAR, DarError } from './types';
 
 export interface AttributeSpec {
-  get(ctx: AccessContext, access?: SelectiveAccess): DataValue;
+  /** Absent for a write-only attribute (a secret): reading it is read-write-denied. */
+  get?(ctx: AccessContext, access?: SelectiveAccess): DataValue;
   set?(value: DataValue, ctx: AccessContext): void;
   /** Whether get accepts selective access (profile buffers); others refuse it. */
   selective?: boolean;
@@ -47,6 +48,12 @@ export class ModelObject implements CosemObject {
     return `${className(this.classId)} ${formatObis(obisFromBytes(this.logicalName))}`;
   }
 
+  attributeCapability(attr: number): AttributeCapability {
+    if (attr === 1) return { read: true, write: false };
+    const spec = this.attributes.get(attr);
+    return { read: spec?.get !== undefined, write: spec?.set !== undefined };
+  }
+
   attribute(id: number, spec: AttributeSpec): this {
     this.attributes.set(id, spec);
     return this;
@@ -64,6 +71,7 @@ export class ModelObject implements CosemObject {
     }
     const spec = this.attributes.get(attr);
     if (!spec) throw new DarError(DAR.objectUndefined, `${this.name} has no attribute ${attr}`);
+    if (!spec.get) throw new DarError(DAR.readWriteDenied, `${this.name} attribute ${attr} is write-only`);
     if (access && !spec.selective) throw new DarError(DAR.scopeOfAccessViolated, `${this.name} attribute ${attr} takes no selective access`);
     return spec.get(ctx, access);
   }

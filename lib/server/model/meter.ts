@@ -11,6 +11,7 @@ import { ClockObject, type ClockOptions } from './clock';
 import { EnergyCurve, type EnergyCurveOptions } from './energy';
 import {
   type AssociationDefinition,
+  type AssociationObjectsOptions,
   associationLnObjects,
   associationSnObject,
   DisconnectControlObject,
@@ -48,6 +49,8 @@ export interface MeterModelOptions {
   /** The association's current invocation counter for 0.0.43.1.e.255 (e = security setup instance). */
   invocationCounter?: (instance: number, ctx: AccessContext) => number;
   replyToHls?: (parameters: DataValue | undefined, ctx: AccessContext) => DataValue | undefined;
+  /** Association LN secret written (absent: the secret attribute allows no access). */
+  secretWritten?: AssociationObjectsOptions['secretWritten'];
   pushDestination?: string;
   pushRequested?: (setup: PushSetupObject, ctx: AccessContext) => void;
   onSecurityPolicyChanged?: (policy: number, ctx: AccessContext) => void;
@@ -141,6 +144,7 @@ export function buildMeterModel(options: MeterModelOptions = {}): SimulatedMeter
     conformance: options.conformance ?? 0,
     serverMaxPduSize: options.serverMaxPduSize ?? 1024,
     ...(options.replyToHls ? { replyToHls: options.replyToHls } : {}),
+    ...(options.secretWritten ? { secretWritten: options.secretWritten } : {}),
   };
   const disconnect = new DisconnectControlObject(evt);
   const push = new PushSetupObject({

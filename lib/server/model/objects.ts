@@ -6,8 +6,8 @@
 import type { DataValue } from '../../axdr/types';
 import { formatObis, obisFromBytes } from '../../cosem/obis';
 import { bytesEqual } from '../../util/bytes';
-import { type AccessRights, sameLn } from '../access';
-import { captureObject, expectType, intOf, lnBytes, ModelObject, stored, v } from './base';
+import { type AccessRights, attributeMode, sameLn } from '../access';
+import { type AttributeSpec, captureObject, expectType, intOf, lnBytes, ModelObject, stored, v } from './base';
 import type { ClockObject } from './clock';
 import { EVENT, type EventLog } from './profile';
 import { type AccessContext, type CosemObject, DAR, DarError, type MeterModel } from './types';
@@ -23,6 +23,13 @@ export interface AssociationDefinition {
   /** e of the security setup 0.0.43.0.e.255 this association uses. */
   securitySetup?: number;
   serverSap?: number;
+  /** user_list: the users this association knows (identified by the AARQ's calling-AE-invocation-id). */
+  users?: AssociationUser[];
+}
+
+export interface AssociationUser {
+  id: number;
+  name: string;
 }
 
 export function associationLn(instance: number): Uint8Array {
@@ -40,10 +47,19 @@ export function mechanismName(mechanism: number): Uint8Array {
   return Uint8Array.from([...CONTEXT_OID_PREFIX, 2, mechanism]);
 }
 
-function accessRightsOf(rights: AccessRights, o: CosemObject): DataValue {
-  const attrs = (o.attributeIds ?? [1]).map((a) => v.struct(v.i8(a), v.enum(rights.attribute(o, a)), v.null()));
+/** access_rights: {attribute_access, method_access}, the modes the association enforces. */
+function accessRightsOf(rights: AccessRights, o: CosemObject): DataValue[] {
+  const attrs = (o.attributeIds ?? [1]).map((a) => v.struct(v.i8(a), v.enum(attributeMode(rights, o, a)), v.null()));
   const methods = (o.methodIds ?? []).map((m) => v.struct(v.i8(m), v.enum(rights.method(o, m))));
-  return v.struct(v.array(attrs), v.array(methods));
+  return [v.array(attrs), v.array(methods)];
+}
+
+function userValue(user: AssociationUser): DataValue {
+  return v.struct(v.u8(user.id), v.visible(user.name));
+}
+
+function securitySetupReference(d: AssociationDefinition): DataValue {
+  return v.octets(lnBytes(`0.0.43.0.${d.securitySetup ?? 0}.255`));
 }
 
 /** 24-bit conformance as the bit-string of xDLMS_context_info. */
@@ -60,13 +76,24 @@ export interface AssociationObjectsOptions {
   serverMaxPduSize: number;
   /** Association LN method 1, when the association layer wants the model to route it there. */
   replyToHls?: (parameters: DataValue | undefined, ctx: AccessContext) => DataValue | undefined;
+  /** Association LN attribute 7 (secret) written: the association's client presents it from its next AARQ. */
+  secretWritten?: (definition: AssociationDefinition, secret: Uint8Array, ctx: AccessContext) => void;
 }
 
-/** Association LN objects: 0.0.40.0.0.255 (the current association) and one per definition. */
-export function associationLnObjects(options: AssociationObjectsOptions): ModelObject[] {
-  const byCtx = (ctx: AccessContext): AssociationDefinition | undefined =>
+/** The definition of the association a request came in on. */
+function currentDefinition(options: AssociationObjectsOptions, ctx: AccessContext): AssociationDefinition | undefined {
+  return (
     options.definitions.find((d) => bytesEqual(associationLn(d.instance), ctx.associationLn)) ??
-    options.definitions.find((d) => d.clientSap === ctx.clientSap);
+    options.definitions.find((d) => d.clientSap === ctx.clientSap)
+  );
+}
+
+/**
+ * Association LN objects (version 2: user_list and current_user): 0.0.40.0.0.255 (the current association) and
+ * one per definition. The secret is write-only (when the simulator takes new secrets), never readable.
+ */
+export function associationLnObjects(options: AssociationObjectsOptions): ModelObject[] {
+  const byCtx = (ctx: AccessContext): AssociationDefinition | undefined => currentDefinition(options, ctx);
   const make = (instance: number, resolve: (ctx: AccessContext) => AssociationDefinition | undefined): ModelObject => {
     const def = (ctx: AccessContext): AssociationDefinition => {
       const d = resolve(ctx);
@@ -79,7 +106,7 @@ export function associationLnObjects(options: AssociationObjectsOptions): ModelO
         get: (ctx) => {
           const d = def(ctx);
           const list = options.model().objects().filter((o) => d.rights.visible(o));
-          return v.array(list.map((o) => v.struct(v.u16(o.classId), v.u8(o.version), v.octets(o.logicalName), accessRightsOf(d.rights, o))));
+          return v.array(list.map((o) => v.struct(v.u16(o.classId), v.u8(o.version), v.octets(o.logicalName), v.struct(...accessRightsOf(d.rights, o)))));
         },
       })
       .attribute(3, { get: (ctx) => { const d = def(ctx); return v.struct(v.i8(d.clientSap), v.u16(d.serverSap ?? 1)); } })
@@ -103,34 +130,63 @@ export function associationLnObjects(options: AssociationObjectsOptions): ModelO
         },
       })
       .attribute(6, { get: (ctx) => v.octets(mechanismName(def(ctx).mechanism)) })
-      .attribute(7, {
-        get: () => {
-          throw new DarError(DAR.readWriteDenied, 'the association secret cannot be read');
-        },
-      })
+      .attribute(7, secretSpec(options, def))
       .attribute(8, { get: (ctx) => v.enum(isCurrent(ctx, def(ctx)) ? (ctx.authenticated || def(ctx).mechanism < 2 ? 2 : 1) : 0) })
-      .attribute(9, { get: (ctx) => v.octets(lnBytes(`0.0.43.0.${def(ctx).securitySetup ?? 0}.255`)) });
+      .attribute(9, { get: (ctx) => securitySetupReference(def(ctx)) })
+      .attribute(10, { get: (ctx) => v.array((def(ctx).users ?? []).map(userValue)) })
+      .attribute(11, {
+        get: (ctx) => {
+          const d = def(ctx);
+          const id = isCurrent(ctx, d) ? ctx.session?.userId : undefined;
+          // No user identified (the AARQ carried no calling-AE-invocation-id): user 0 without a name.
+          const user = id === undefined ? undefined : (d.users ?? []).find((u) => u.id === id);
+          return userValue(user ?? { id: id ?? 0, name: '' });
+        },
+      });
     if (options.replyToHls) obj.method(1, options.replyToHls);
     return obj;
   };
   return [make(0, byCtx), ...options.definitions.map((d) => make(d.instance, () => d))];
 }
 
-/** Association SN (class 12) at 0.0.40.0.0.255, short name 0xFA00: object_list {base_name, class_id, version, LN}. */
+function secretSpec(options: AssociationObjectsOptions, def: (ctx: AccessContext) => AssociationDefinition): AttributeSpec {
+  const written = options.secretWritten;
+  if (!written) return {};
+  return {
+    set: (value, ctx) => written(def(ctx), expectType(value, 'secret', 'octet-string').value, ctx),
+  };
+}
+
+/** A base name as the signed `long` of SN object lists. */
+function baseName(sn: number): DataValue {
+  return v.i16(sn > 0x7fff ? sn - 0x10000 : sn);
+}
+
+/**
+ * Association SN (class 12, version 2) at 0.0.40.0.0.255, short name 0xFA00, always the current association:
+ * object_list {base_name, class_id, version, LN} and access_rights_list {base_name, attribute_access,
+ * method_access} of the objects this association sees, and its security_setup_reference.
+ */
 export function associationSnObject(options: AssociationObjectsOptions): ModelObject {
-  const obj = new ModelObject(12, 2, '0.0.40.0.0.255').attribute(2, {
-    get: () =>
-      v.array(
-        options
-          .model()
-          .objects()
-          .filter((o) => o.shortName !== undefined)
-          .map((o) => {
-            const sn = o.shortName!;
-            return v.struct(v.i16(sn > 0x7fff ? sn - 0x10000 : sn), v.u16(o.classId), v.u8(o.version), v.octets(o.logicalName));
-          }),
-      ),
-  });
+  const def = (ctx: AccessContext): AssociationDefinition => {
+    const d = currentDefinition(options, ctx);
+    if (!d) throw new DarError(DAR.objectUnavailable, `no association is configured for client SAP ${ctx.clientSap}`);
+    return d;
+  };
+  const visible = (d: AssociationDefinition): CosemObject[] =>
+    options
+      .model()
+      .objects()
+      .filter((o) => o.shortName !== undefined && d.rights.visible(o));
+  const obj = new ModelObject(12, 2, '0.0.40.0.0.255')
+    .attribute(2, { get: (ctx) => v.array(visible(def(ctx)).map((o) => v.struct(baseName(o.shortName!), v.u16(o.classId), v.u8(o.version), v.octets(o.logicalName)))) })
+    .attribute(3, {
+      get: (ctx) => {
+        const d = def(ctx);
+        return v.array(visible(d).map((o) => v.struct(baseName(o.shortName!), ...accessRightsOf(d.rights, o))));
+      },
+    })
+    .attribute(4, { get: (ctx) => securitySetupReference(def(ctx)) });
   obj.shortName = 0xfa00;
   if (options.replyToHls) obj.method(8, options.replyToHls);
   return obj;

@@ -18,6 +18,8 @@ export interface SessionFacts {
   ciphered: boolean;
   dlmsVersion?: number;
   clientSystemTitle?: Uint8Array;
+  /** The user the AARQ named (calling-AE-invocation-id), for Association LN current_user. */
+  userId?: number;
 }
 
 export interface AccessContext {
@@ -29,6 +31,11 @@ export interface AccessContext {
   session?: SessionFacts;
 }
 
+export interface AttributeCapability {
+  read: boolean;
+  write: boolean;
+}
+
 export interface CosemObject {
   readonly classId: number;
   readonly version: number;
@@ -38,6 +45,11 @@ export interface CosemObject {
   readonly attributeIds?: readonly number[];
   /** The method numbers the object really implements. */
   readonly methodIds?: readonly number[];
+  /**
+   * What the object itself can do with an attribute (a read-only value has no write, a secret no read); the access
+   * rights an association lists and enforces never exceed it. Absent: whatever the rights say.
+   */
+  attributeCapability?(attr: number): AttributeCapability;
   getAttribute(attr: number, ctx: AccessContext, access?: SelectiveAccess): DataValue;
   setAttribute(attr: number, value: DataValue, ctx: AccessContext): void;
   invoke(method: number, parameters: DataValue | undefined, ctx: AccessContext): DataValue | undefined;
