@@ -1,106 +1,30 @@
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSimulator, type Simulator } from '../../lib/server/simulator';
-import { projectRoot } from './red-helper';
-
-const TYPES = ['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action'];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** The package as Node-RED installs it: userDir/node_modules/node-red-contrib-dlms with the compiled nodes. */
-function installPackage(userDir: string): void {
-  const compiled = path.join(__dirname, '..', '..', 'nodes');
-  const root = projectRoot();
-  // A build outside dist/ has only the .js files: add the editor files, locales and icons as copy-assets does.
-  const copy = (from: string, to: string): void => {
-    if (!fs.existsSync(from)) return;
-    if (fs.statSync(from).isDirectory()) {
-      for (const e of fs.readdirSync(from)) copy(path.join(from, e), path.join(to, e));
-    } else if (/\.(html|json|svg)$/.test(from) && !fs.existsSync(to)) {
-      fs.mkdirSync(path.dirname(to), { recursive: true });
-      fs.copyFileSync(from, to);
-    }
-  };
-  copy(path.join(root, 'nodes'), compiled);
-  copy(path.join(root, 'icons'), path.join(compiled, 'icons'));
-  const pkg = path.join(userDir, 'node_modules', 'node-red-contrib-dlms');
-  fs.mkdirSync(pkg, { recursive: true });
-  fs.writeFileSync(
-    path.join(pkg, 'package.json'),
-    JSON.stringify({ name: 'node-red-contrib-dlms', version: '0.0.0-test', keywords: ['node-red'], 'node-red': { nodes: Object.fromEntries(TYPES.map((t) => [t, `nodes/${t}.js`])) } }),
-  );
-  fs.symlinkSync(compiled, path.join(pkg, 'nodes'), 'dir');
-}
-
-async function waitForHttp(url: string, child: ChildProcess, log: () => string, ms = 30000): Promise<void> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (child.exitCode !== null) throw new Error(`node-red exited (${child.exitCode}): ${log()}`);
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`node-red did not answer ${url} within ${ms} ms: ${log()}`);
-}
+import { NODE_TYPES, RealNodeRed } from './real-red';
 
 describe('real Node-RED with the package', function () {
   this.timeout(60000);
   let sim: Simulator | undefined;
-  let child: ChildProcess | undefined;
-  let userDir = '';
-  let base = '';
-  let output = '';
+  let red: RealNodeRed | undefined;
 
   before(async function () {
     sim = await startSimulator({ port: 0, host: '127.0.0.1', framing: 'wrapper' });
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlms-real-nr-'));
-    installPackage(userDir);
-    const port = await freePort();
-    fs.writeFileSync(
-      path.join(userDir, 'settings.js'),
-      `module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'test-secret', logging: { console: { level: 'warn' } }, editorTheme: { tours: false } };\n`,
-    );
-    const red = require.resolve('node-red/red.js');
-    child = spawn(process.execPath, [red, '-u', userDir, '-s', path.join(userDir, 'settings.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    base = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${base}/settings`, child, () => output);
+    red = await RealNodeRed.start();
   });
 
   after(async function () {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGINT');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    await red?.stop();
     await sim?.close();
-    fs.rmSync(userDir, { recursive: true, force: true });
   });
 
-  it('loads the four node types, takes a flow through the admin API and serves meter values', async function () {
+  it('loads the node types, takes a flow through the admin API and serves meter values', async function () {
+    const { base, userDir } = red!;
     const nodes = (await (await fetch(`${base}/nodes`, { headers: { Accept: 'application/json' } })).json()) as { id: string; enabled: boolean; err?: string }[];
-    for (const t of TYPES) {
+    for (const t of NODE_TYPES) {
       const set = nodes.find((n) => n.id === `node-red-contrib-dlms/${t}`);
-      assert.ok(set, `${t} not registered: ${output}`);
+      assert.ok(set, `${t} not registered: ${red!.output}`);
       assert.equal(set.err, undefined, `${t}: ${set.err}`);
     }
     const z = 't1';
@@ -122,11 +46,11 @@ describe('real Node-RED with the package', function () {
       res = await fetch(`${base}/dlms-test`);
     }
     const text = await res.text();
-    assert.equal(res.status, 200, `${text}\n${output}`);
+    assert.equal(res.status, 200, `${text}\n${red!.output}`);
     const body = JSON.parse(text) as Record<string, unknown>;
     assert.equal(typeof body['1.0.1.8.0.255'], 'number', JSON.stringify(body));
     assert.match(String(body['0.0.1.0.0.255']), /^\d{4}-\d\d-\d\dT/);
-    assert.ok(!/Circular|\[error\]/.test(output), `Node-RED logged an error:\n${output}`);
+    assert.ok(!/Circular|\[error\]/.test(red!.output), `Node-RED logged an error:\n${red!.output}`);
     const exported = await (await fetch(`${base}/flows`)).text();
     assert.ok(exported.includes('"dlms-meter"'));
     assert.ok(!exported.includes('Gurux'), 'the password is in the flow export');
