@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startSimulator, type Simulator } from '../../lib/server/simulator';
 import { NODE_TYPES, RealNodeRed } from './real-red';
+import { redPackageDir } from './red-helper';
 
 describe('real Node-RED with the package', function () {
   this.timeout(60000);
@@ -21,6 +22,9 @@ describe('real Node-RED with the package', function () {
 
   it('loads the node types, takes a flow through the admin API and serves meter values', async function () {
     const { base, userDir } = red!;
+    // The Node-RED that answers is the one under test (NODE_RED_MODULE switches it to Node-RED 5).
+    const settings = (await (await fetch(`${base}/settings`)).json()) as { version: string };
+    assert.equal(settings.version, (JSON.parse(fs.readFileSync(path.join(redPackageDir(), 'package.json'), 'utf8')) as { version: string }).version);
     const nodes = (await (await fetch(`${base}/nodes`, { headers: { Accept: 'application/json' } })).json()) as { id: string; enabled: boolean; err?: string }[];
     for (const t of NODE_TYPES) {
       const set = nodes.find((n) => n.id === `node-red-contrib-dlms/${t}`);
