@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startSimulator, type Simulator } from '../../lib/server/simulator';
 import { NODE_TYPES, RealNodeRed } from './real-red';
-import { redPackageDir } from './red-helper';
+import { projectRoot, redPackageDir } from './red-helper';
 
 describe('real Node-RED with the package', function () {
   this.timeout(60000);
@@ -24,7 +24,9 @@ describe('real Node-RED with the package', function () {
     const { base, userDir } = red!;
     // The Node-RED that answers is the one under test (NODE_RED_MODULE switches it to Node-RED 5).
     const settings = (await (await fetch(`${base}/settings`)).json()) as { version: string };
-    assert.equal(settings.version, (JSON.parse(fs.readFileSync(path.join(redPackageDir(), 'package.json'), 'utf8')) as { version: string }).version);
+    // (Node-RED adds "-git" when a .git folder sits four levels above its runtime, as in a checkout's node_modules.)
+    const installed = (JSON.parse(fs.readFileSync(path.join(redPackageDir(), 'package.json'), 'utf8')) as { version: string }).version;
+    assert.equal(settings.version.replace(/-git$/, ''), installed);
     const nodes = (await (await fetch(`${base}/nodes`, { headers: { Accept: 'application/json' } })).json()) as { id: string; enabled: boolean; err?: string }[];
     for (const t of NODE_TYPES) {
       const set = nodes.find((n) => n.id === `node-red-contrib-dlms/${t}`);
@@ -59,5 +61,36 @@ describe('real Node-RED with the package', function () {
     assert.ok(exported.includes('"dlms-meter"'));
     assert.ok(!exported.includes('Gurux'), 'the password is in the flow export');
     assert.ok(!fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8').includes('Gurux'), 'the password is in flows.json');
+  });
+});
+
+describe('the npm start demo flow in a real Node-RED', function () {
+  this.timeout(60000);
+  let sim: Simulator | undefined;
+  let red: RealNodeRed | undefined;
+
+  before(async function () {
+    sim = await startSimulator({ port: 0, host: '127.0.0.1', framing: 'wrapper' });
+    red = await RealNodeRed.start();
+  });
+
+  after(async function () {
+    await red?.deploy([]).catch(() => undefined);
+    await red?.stop();
+    await sim?.close();
+  });
+
+  it('shows each reading in the debug sidebar with its unit', async function () {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { demoFlow } = require(path.join(projectRoot(), 'scripts', 'start-demo.js')) as { demoFlow: (port: number) => Record<string, unknown>[] };
+    const flow = demoFlow(sim!.port).map((n) => (n['id'] === 'demo-meter' ? { ...n, credentials: { password: 'Gurux' } } : n));
+    await red!.deploy(flow);
+    const shown = await red!.debugFrom('demo-debug', 4);
+    const byTopic = Object.fromEntries(shown.map((d) => [d.topic, d.msg]));
+    assert.match(byTopic['1.0.1.8.0.255'] ?? '', /^-?\d+(\.\d+)? Wh$/, JSON.stringify(shown));
+    assert.match(byTopic['1.0.32.7.0.255'] ?? '', /^-?\d+(\.\d+)? V$/, JSON.stringify(shown));
+    assert.match(byTopic['1.0.1.7.0.255'] ?? '', /^-?\d+(\.\d+)? W$/, JSON.stringify(shown));
+    // The clock has no unit: its time alone.
+    assert.match(byTopic['0.0.1.0.0.255'] ?? '', /^\d{4}-\d\d-\d\dT[^ ]+$/, JSON.stringify(shown));
   });
 });
