@@ -35,7 +35,11 @@ function demoFlow(meterPort) {
       id: 'demo-read', type: 'dlms-read', z, name: '', meter: 'demo-meter', output: 'single', x: 340, y: 80, wires: [['demo-debug']],
       targets: [{ obis: '1.0.1.8.0.255' }, { obis: '1.0.32.7.0.255' }, { obis: '1.0.1.7.0.255' }, { obis: '0.0.1.0.0.255' }],
     },
-    { id: 'demo-debug', type: 'debug', z, name: 'readings', active: true, tosidebar: true, complete: 'payload', targetType: 'msg', statusVal: 'payload', statusType: 'auto', x: 560, y: 80, wires: [] },
+    // Each reading with its unit ("12345.6 Wh"; the clock has none), the OBIS code above it as the message topic.
+    {
+      id: 'demo-debug', type: 'debug', z, name: 'readings', active: true, tosidebar: true, complete: '$string(payload) & ($exists(dlms.unit) ? " " & dlms.unit : "")', targetType: 'jsonata',
+      statusVal: '', statusType: 'auto', x: 560, y: 80, wires: [],
+    },
     { id: 'demo-off', type: 'inject', z, name: 'disconnect', props: [], repeat: '', once: false, x: 130, y: 200, wires: [['demo-disconnect']] },
     { id: 'demo-on', type: 'inject', z, name: 'reconnect', props: [], repeat: '', once: false, x: 130, y: 280, wires: [['demo-reconnect']] },
     { id: 'demo-disconnect', type: 'dlms-action', z, name: '', meter: 'demo-meter', target: '0.0.96.3.10.255:1', parametersFrom: 'none', x: 390, y: 200, wires: [['demo-state']] },
@@ -143,4 +147,6 @@ async function main() {
   });
 }
 
-main().catch((e) => fail(e && e.message ? e.message : String(e)));
+module.exports = { demoFlow };
+
+if (require.main === module) main().catch((e) => fail(e && e.message ? e.message : String(e)));

@@ -33,4 +33,16 @@ describe('docs', () => {
       assert.ok(fs.existsSync(path.join(root, file.replace(/\.js$/, '.html'))), `${type}: the editor HTML was not copied beside ${file}`);
     }
   });
+
+  it("package.json and examples/ give what the flow library's scorecard looks for", () => {
+    const pkg = JSON.parse(read('package.json')) as { repository?: { url?: string }; bugs?: { url?: string }; 'node-red': { nodes: Record<string, string> } };
+    assert.match(pkg.repository?.url ?? '', /^git\+https:\/\/github\.com\/.+\.git$/);
+    assert.match(pkg.bugs?.url ?? '', /^https:\/\/github\.com\/.+\/issues$/);
+    // Every node type is shown in at least one example (the library asks for examples of each node).
+    const used = new Set<string>();
+    for (const f of fs.readdirSync(path.join(root, 'examples')).filter((x) => x.endsWith('.json'))) {
+      for (const n of JSON.parse(read(`examples/${f}`)) as { type: string }[]) used.add(n.type);
+    }
+    for (const type of Object.keys(pkg['node-red'].nodes)) assert.ok(used.has(type), `no example uses ${type}`);
+  });
 });

@@ -19,6 +19,7 @@ const CREDENTIALS: Record<string, Record<string, Record<string, string>>> = {
   'preset-lgz-e650': { 'lgz-meter': { password: '1234567' } },
   'preset-sagemcom-t210d': { 'sag-meter': { ...keys, clientSigningKey: toHex(DEMO_CLIENT_SIGNING_KEY) } },
   'han-port-to-mqtt': { 'han-listen': { blockCipherKey: DEMO_BLOCK_CIPHER_KEY } },
+  'set-clock': { 'clock-meter': { password: 'Gurux' } },
 };
 
 interface FlowNode {

@@ -1,106 +1,36 @@
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSimulator, type Simulator } from '../../lib/server/simulator';
-import { projectRoot } from './red-helper';
-
-const TYPES = ['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action'];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** The package as Node-RED installs it: userDir/node_modules/node-red-contrib-dlms with the compiled nodes. */
-function installPackage(userDir: string): void {
-  const compiled = path.join(__dirname, '..', '..', 'nodes');
-  const root = projectRoot();
-  // A build outside dist/ has only the .js files: add the editor files, locales and icons as copy-assets does.
-  const copy = (from: string, to: string): void => {
-    if (!fs.existsSync(from)) return;
-    if (fs.statSync(from).isDirectory()) {
-      for (const e of fs.readdirSync(from)) copy(path.join(from, e), path.join(to, e));
-    } else if (/\.(html|json|svg)$/.test(from) && !fs.existsSync(to)) {
-      fs.mkdirSync(path.dirname(to), { recursive: true });
-      fs.copyFileSync(from, to);
-    }
-  };
-  copy(path.join(root, 'nodes'), compiled);
-  copy(path.join(root, 'icons'), path.join(compiled, 'icons'));
-  const pkg = path.join(userDir, 'node_modules', 'node-red-contrib-dlms');
-  fs.mkdirSync(pkg, { recursive: true });
-  fs.writeFileSync(
-    path.join(pkg, 'package.json'),
-    JSON.stringify({ name: 'node-red-contrib-dlms', version: '0.0.0-test', keywords: ['node-red'], 'node-red': { nodes: Object.fromEntries(TYPES.map((t) => [t, `nodes/${t}.js`])) } }),
-  );
-  fs.symlinkSync(compiled, path.join(pkg, 'nodes'), 'dir');
-}
-
-async function waitForHttp(url: string, child: ChildProcess, log: () => string, ms = 30000): Promise<void> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (child.exitCode !== null) throw new Error(`node-red exited (${child.exitCode}): ${log()}`);
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`node-red did not answer ${url} within ${ms} ms: ${log()}`);
-}
+import { NODE_TYPES, RealNodeRed } from './real-red';
+import { projectRoot, redPackageDir } from './red-helper';
 
 describe('real Node-RED with the package', function () {
   this.timeout(60000);
   let sim: Simulator | undefined;
-  let child: ChildProcess | undefined;
-  let userDir = '';
-  let base = '';
-  let output = '';
+  let red: RealNodeRed | undefined;
 
   before(async function () {
     sim = await startSimulator({ port: 0, host: '127.0.0.1', framing: 'wrapper' });
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlms-real-nr-'));
-    installPackage(userDir);
-    const port = await freePort();
-    fs.writeFileSync(
-      path.join(userDir, 'settings.js'),
-      `module.exports = { uiPort: ${port}, uiHost: '127.0.0.1', flowFile: 'flows.json', credentialSecret: 'test-secret', logging: { console: { level: 'warn' } }, editorTheme: { tours: false } };\n`,
-    );
-    const red = require.resolve('node-red/red.js');
-    child = spawn(process.execPath, [red, '-u', userDir, '-s', path.join(userDir, 'settings.js')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    base = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${base}/settings`, child, () => output);
+    red = await RealNodeRed.start();
   });
 
   after(async function () {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGINT');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
+    await red?.stop();
     await sim?.close();
-    fs.rmSync(userDir, { recursive: true, force: true });
   });
 
-  it('loads the four node types, takes a flow through the admin API and serves meter values', async function () {
+  it('loads the node types, takes a flow through the admin API and serves meter values', async function () {
+    const { base, userDir } = red!;
+    // The Node-RED that answers is the one under test (NODE_RED_MODULE switches it to Node-RED 5).
+    const settings = (await (await fetch(`${base}/settings`)).json()) as { version: string };
+    // (Node-RED adds "-git" when a .git folder sits four levels above its runtime, as in a checkout's node_modules.)
+    const installed = (JSON.parse(fs.readFileSync(path.join(redPackageDir(), 'package.json'), 'utf8')) as { version: string }).version;
+    assert.equal(settings.version.replace(/-git$/, ''), installed);
     const nodes = (await (await fetch(`${base}/nodes`, { headers: { Accept: 'application/json' } })).json()) as { id: string; enabled: boolean; err?: string }[];
-    for (const t of TYPES) {
+    for (const t of NODE_TYPES) {
       const set = nodes.find((n) => n.id === `node-red-contrib-dlms/${t}`);
-      assert.ok(set, `${t} not registered: ${output}`);
+      assert.ok(set, `${t} not registered: ${red!.output}`);
       assert.equal(set.err, undefined, `${t}: ${set.err}`);
     }
     const z = 't1';
@@ -122,14 +52,45 @@ describe('real Node-RED with the package', function () {
       res = await fetch(`${base}/dlms-test`);
     }
     const text = await res.text();
-    assert.equal(res.status, 200, `${text}\n${output}`);
+    assert.equal(res.status, 200, `${text}\n${red!.output}`);
     const body = JSON.parse(text) as Record<string, unknown>;
     assert.equal(typeof body['1.0.1.8.0.255'], 'number', JSON.stringify(body));
     assert.match(String(body['0.0.1.0.0.255']), /^\d{4}-\d\d-\d\dT/);
-    assert.ok(!/Circular|\[error\]/.test(output), `Node-RED logged an error:\n${output}`);
+    assert.ok(!/Circular|\[error\]/.test(red!.output), `Node-RED logged an error:\n${red!.output}`);
     const exported = await (await fetch(`${base}/flows`)).text();
     assert.ok(exported.includes('"dlms-meter"'));
     assert.ok(!exported.includes('Gurux'), 'the password is in the flow export');
     assert.ok(!fs.readFileSync(path.join(userDir, 'flows.json'), 'utf8').includes('Gurux'), 'the password is in flows.json');
+  });
+});
+
+describe('the npm start demo flow in a real Node-RED', function () {
+  this.timeout(60000);
+  let sim: Simulator | undefined;
+  let red: RealNodeRed | undefined;
+
+  before(async function () {
+    sim = await startSimulator({ port: 0, host: '127.0.0.1', framing: 'wrapper' });
+    red = await RealNodeRed.start();
+  });
+
+  after(async function () {
+    await red?.deploy([]).catch(() => undefined);
+    await red?.stop();
+    await sim?.close();
+  });
+
+  it('shows each reading in the debug sidebar with its unit', async function () {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { demoFlow } = require(path.join(projectRoot(), 'scripts', 'start-demo.js')) as { demoFlow: (port: number) => Record<string, unknown>[] };
+    const flow = demoFlow(sim!.port).map((n) => (n['id'] === 'demo-meter' ? { ...n, credentials: { password: 'Gurux' } } : n));
+    await red!.deploy(flow);
+    const shown = await red!.debugFrom('demo-debug', 4);
+    const byTopic = Object.fromEntries(shown.map((d) => [d.topic, d.msg]));
+    assert.match(byTopic['1.0.1.8.0.255'] ?? '', /^-?\d+(\.\d+)? Wh$/, JSON.stringify(shown));
+    assert.match(byTopic['1.0.32.7.0.255'] ?? '', /^-?\d+(\.\d+)? V$/, JSON.stringify(shown));
+    assert.match(byTopic['1.0.1.7.0.255'] ?? '', /^-?\d+(\.\d+)? W$/, JSON.stringify(shown));
+    // The clock has no unit: its time alone.
+    assert.match(byTopic['0.0.1.0.0.255'] ?? '', /^\d{4}-\d\d-\d\dT[^ ]+$/, JSON.stringify(shown));
   });
 });

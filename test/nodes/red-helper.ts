@@ -27,12 +27,26 @@ export interface Helper {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper = require('node-red-node-test-helper') as Helper;
 
+/**
+ * The Node-RED the tests run against: NODE_RED_MODULE (a node-red package folder, as scripts/test-node-red-5.sh
+ * sets for Node-RED 5), else the devDependency.
+ */
+export function redModule(): string {
+  return require.resolve(redPackageDir());
+}
+
+/** The folder of that node-red package (red.js, the command, is at its top). */
+export function redPackageDir(): string {
+  const dir = process.env['NODE_RED_MODULE'];
+  return dir ? path.resolve(dir) : path.dirname(require.resolve('node-red/package.json'));
+}
+
 let initialised = false;
 export const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlms-nodes-'));
 
 export function initHelper(): Helper {
   if (!initialised) {
-    helper.init(require.resolve('node-red'));
+    helper.init(redModule());
     initialised = true;
   }
   helper.settings({ userDir });
