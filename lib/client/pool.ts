@@ -213,6 +213,8 @@ export class ManagedMeter implements AssociationHolder {
   private client: DlmsClient | undefined;
   /** The client a task of this meter is using right now (close() aborts it). */
   private running: DlmsClient | undefined;
+  /** The client close() has queued the release of. */
+  private releasing: DlmsClient | undefined;
   private generation = 0;
   private current: MeterState = { kind: 'idle' };
   private readonly listeners = new Set<(s: MeterState) => void>();
@@ -335,9 +337,13 @@ export class ManagedMeter implements AssociationHolder {
 
   /** Another configuration with our addresses is about to associate on our medium: ours ends here (AssociationHolder). */
   async yieldAssociation(): Promise<void> {
-    if (!this.client) return;
-    await this.dropClient();
-    if (!this.closed && this.current.kind === 'associated') this.setState({ kind: 'idle' });
+    if (this.client) {
+      await this.dropClient();
+      if (!this.closed && this.current.kind === 'associated') this.setState({ kind: 'idle' });
+    } else if (this.releasing) {
+      // Closed, with its release still queued: release now, before the new association it would otherwise end.
+      await this.releasing.close();
+    }
   }
 
   private stoppedError(): DlmsError {
@@ -510,7 +516,15 @@ export class ManagedMeter implements AssociationHolder {
     if (client) {
       // The release takes its turn on the medium after the aborted request; other meters' requests queued before it
       // are not cut short. Queued before leaving the pool, so the medium's queue outlives it.
-      const released = this.queue.run(() => client.close()).catch(() => undefined);
+      this.releasing = client;
+      const released = this.queue
+        .run(() => client.close())
+        .catch(() => undefined)
+        .finally(() => {
+          // Until the release has gone out, a configuration taking our addresses must make it go out first.
+          this.releasing = undefined;
+          this.pool.disown(this.key, this);
+        });
       let timer: NodeJS.Timeout | undefined;
       const waited = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), this.settings.closeWaitMs ?? CLOSE_WAIT_MS);
@@ -518,9 +532,10 @@ export class ManagedMeter implements AssociationHolder {
       const done = await Promise.race([released.then(() => true), waited]);
       clearTimeout(timer);
       if (!done) client.abort('the meter configuration was closed: the release was given up');
+    } else {
+      this.pool.disown(this.key, this);
     }
     this.pool.leave(this.key);
-    this.pool.disown(this.key, this);
     this.setState({ kind: 'closed' });
     this.listeners.clear();
   }

@@ -91,6 +91,27 @@ describe('client/pool: meters sharing a medium', function () {
     }
   });
 
+  it('a closed configuration whose release still waits for its turn releases before a copy associates, not after', async () => {
+    sim = await startSimulator({ port: 0, host: '127.0.0.1', framing: 'wrapper', faults: { responseDelayMs: 20 } });
+    const pool = new MediumPool();
+    const a = new ManagedMeter(lls(sim.port, 'wrapper', 'Gurux'), { pool, idleTimeoutMs: 0, closeWaitMs: 50 });
+    const b = new ManagedMeter(lls(sim.port, 'wrapper', 'Gurux'), { pool, idleTimeoutMs: 0 });
+    // Another client of the meter keeps the medium busy with a long read.
+    const busy = new ManagedMeter({ ...lls(sim.port, 'wrapper', ''), clientAddress: 16, authentication: 'none', maxPduSize: 256 }, { pool, idleTimeoutMs: 0 });
+    meters.push(a, b, busy);
+    assert.equal(await readEnergy(a), 'ok');
+    const stop = new AbortController();
+    const long = busy.use((c) => c.read(['1.0.99.1.0.255']), stop.signal).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    const first = readEnergy(b); // queued behind the long read
+    await a.close(); // its release queues behind b's request
+    stop.abort();
+    await long;
+    assert.equal(await first, 'ok');
+    assert.equal(await readEnergy(b), 'ok', 'a’s late release ended b’s association');
+    assert.equal(b.connects, 1);
+  });
+
   it('a meter told "no association" shows the failure and associates again at its next request', async () => {
     sim = await startSimulator({ port: 0, host: '127.0.0.1', framing: 'wrapper' });
     // Two pools over one connection: nothing arbitrates the address pair, as with another program on a gateway.
