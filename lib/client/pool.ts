@@ -20,7 +20,7 @@ import type { Apdu } from '../apdu';
 import type { MediumSpec } from '../media';
 import type { Medium } from '../media/types';
 import { formatAddress } from '../link/hdlc/address';
-import { AuthenticationError, DlmsError, LinkError, ServiceError, UsageError, toDlmsError } from '../errors';
+import { AssociationError, AuthenticationError, DlmsError, LinkError, ServiceError, UsageError, toDlmsError } from '../errors';
 import type { CounterStore } from '../security/counter-store';
 import type { ApduChannel, TraceSink } from './channel';
 import { DlmsClient, type ClientDeps } from './client';
@@ -195,9 +195,12 @@ function closedError(): UsageError {
   return new UsageError('meter-closed', 'the meter configuration has been closed (redeployed or removed)');
 }
 
-/** Failures that say nothing about the link: the request itself was wrong or refused. */
+/**
+ * Failures that say nothing about the link: the request itself was wrong or refused, or the meter said it holds no
+ * association for us (the link is fine; associating again is enough).
+ */
 function isRequestFailure(e: unknown): boolean {
-  return e instanceof UsageError || e instanceof ServiceError;
+  return e instanceof UsageError || e instanceof ServiceError || (e instanceof AssociationError && e.code === 'association-ended');
 }
 
 /** Failures that retrying cannot fix without a change: wrong secret or keys (lockout risk), bad configuration. */
