@@ -48,9 +48,9 @@ export = function register(RED: NodeAPI): void {
     this.deregister = (user: Node): void => {
       users.delete(user);
     };
-    this.use = <T>(task: (client: DlmsClient) => Promise<T>): Promise<T> => {
+    this.use = <T>(task: (client: DlmsClient) => Promise<T>, signal?: AbortSignal): Promise<T> => {
       if (!meter) return Promise.reject(configError ?? new UsageError('no-meter', 'the meter configuration is not usable'));
-      return meter.use(task);
+      return meter.use(task, signal);
     };
     this.reconnect = (): void => meter?.reconnect();
     this.onUnsolicited = (listener) => (meter ? meter.onUnsolicited(listener) : () => undefined);

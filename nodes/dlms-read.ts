@@ -21,7 +21,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const targets = configuredTargets(def);
     const output = def['output'] === 'all' ? 'all' : 'single';
-    attachToMeter(this, meterConfig(RED, def['meter']), async (meter, msg, send) => {
+    attachToMeter(this, meterConfig(RED, def['meter']), async (meter, msg, send, signal) => {
       const items = readItems(targets, msg);
       const results: ReadResult[] = new Array(items.length);
       await meter.use(async (client) => {
@@ -34,7 +34,7 @@ export = function register(RED: NodeAPI): void {
             results[i] = got[k]!;
           });
         }
-      });
+      }, signal);
       const time = new Date();
       const failures = results.filter((r) => 'error' in r);
       // When every target failed there is nothing to send: only the error goes on (to Catch nodes), so a flow that

@@ -12,13 +12,13 @@ export = function register(RED: NodeAPI): void {
   function DlmsWriteNode(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const target = typeof def['target'] === 'string' ? def['target'].trim() : '';
-    attachToMeter(this, meterConfig(RED, def['meter']), async (meter, msg, send) => {
+    attachToMeter(this, meterConfig(RED, def['meter']), async (meter, msg, send, signal) => {
       const t = target || (typeof msg.topic === 'string' ? msg.topic.trim() : '');
       if (!t) throw new UsageError('no-target', 'nothing to write: set the target in the node or send msg.topic "CLASS/OBIS:ATTR"');
       const fromNode = configuredValue(def['value'], def['valueType'], 'value');
       const value = fromNode !== undefined ? fromNode : msg.payload;
       if (value === undefined) throw new UsageError('no-value', `nothing to write to ${t}: set a value in the node or send it in msg.payload`);
-      await meter.use((client) => client.write(t, value));
+      await meter.use((client) => client.write(t, value), signal);
       const out: NodeMessage = RED.util.cloneMessage(msg);
       out['dlms'] = { meter: meter.meterName, target: t, written: value, time: new Date().toISOString() };
       send(out);

@@ -72,10 +72,17 @@ function hlsMechanism(a: Authentication): HlsMechanism {
   return a as HlsMechanism;
 }
 
+/** exception-response state-error: the service is not allowed in the current state (no association). */
+const STATE_SERVICE_NOT_ALLOWED = 1;
+const NO_ASSOCIATION_HINT = ' (the meter holds no association for this client any more)';
+
 export class ClientAssociation {
   readonly maxRequestApdu: number;
   private released = false;
   private lostError?: DlmsError;
+  /** The meter said it holds no association for us any more (the link may still be up). */
+  private endedError?: DlmsError;
+  private abortError?: DlmsError;
   private readonly listeners: ((apdu: Apdu) => void)[] = [];
   private readonly pushGuard = new ReplayGuard();
 
@@ -93,9 +100,12 @@ export class ClientAssociation {
     channel.onUnsolicited((bytes) => this.unsolicited(bytes));
   }
 
-  /** Why the link under this association was lost, once it has been; the association cannot be used after that. */
+  /**
+   * Why the association cannot be used any more, once it cannot: the link under it was lost, or the meter answered
+   * as one that holds no association for us (another client with our addresses associated in between, say).
+   */
   get lost(): DlmsError | undefined {
-    return this.lostError;
+    return this.lostError ?? this.endedError;
   }
 
   static async open(channel: ApduChannel, options: MeterOptions, deps: AssociationDeps = {}): Promise<ClientAssociation> {
@@ -162,7 +172,7 @@ export class ClientAssociation {
 
   private async roundTrip(request: Apdu, sign = false): Promise<{ apdu: Uint8Array; envelope: string }> {
     if (this.released) throw new AssociationError('released', 'the association has been released; open a new one');
-    if (this.lostError) throw new AssociationError('association-lost', `the link to the meter was lost: ${this.lostError.message}`, { cause: this.lostError });
+    this.assertUsable();
     const plain = encodeApdu(request);
     const wire = await this.protection.protectRequest(plain, { sign });
     this.trace('tx', plain, `${request.kind} sent as ${wire.envelope}${wire.invocationCounter !== undefined ? ` IC ${wire.invocationCounter}` : ''}`, wire.envelope);
@@ -170,6 +180,21 @@ export class ClientAssociation {
     const u = this.protection.unprotectAnswer(answer);
     this.trace('rx', u.apdu, `answer from ${u.envelope}${u.invocationCounter !== undefined ? ` IC ${u.invocationCounter}` : ''}`, u.envelope);
     return u;
+  }
+
+  private assertUsable(): void {
+    if (this.abortError) throw this.abortError;
+    if (this.lostError) throw new AssociationError('association-lost', `the link to the meter was lost: ${this.lostError.message}`, { cause: this.lostError });
+    if (this.endedError) throw new AssociationError('association-ended', `${this.endedError.message}; associate again`, { cause: this.endedError });
+  }
+
+  /**
+   * Gives up the request in progress: it rejects at once with `error`, and so does every later request. release()
+   * still sends its RLRQ (best effort).
+   */
+  abort(error: DlmsError): void {
+    this.abortError ??= error;
+    this.channel.abort?.(error);
   }
 
   /** The plaintext of a protected APDU; the transport already traces what crosses the wire. */
@@ -186,15 +211,25 @@ export class ClientAssociation {
     const apdus = decodeApdus(u.apdu, `answer to ${request.kind}`);
     if (apdus.length > 1) this.deps.trace?.({ direction: 'info', layer: 'note', text: `the meter sent ${apdus.length} APDUs in one answer; using the first (${apdus[0]!.kind})` });
     const apdu = apdus[0]!;
+    if (apdu.kind === 'rlre') {
+      this.endedError = new AssociationError('association-ended', `the meter answered the ${request.kind} with a release (RLRE): it no longer holds the association`);
+      throw this.endedError;
+    }
     if (apdu.kind === 'exception-response' || apdu.kind === 'confirmed-service-error') {
-      const hint = apdu.kind === 'exception-response' && apdu.serviceError === 5 ? decipheringHint(this.options) : '';
-      throw new ServiceError(apdu.kind, `${request.kind} refused: ${describeErrorApdu(apdu)}${hint}`, { details: { ...apdu } });
+      const noAssociation = apdu.kind === 'exception-response' && apdu.stateError === STATE_SERVICE_NOT_ALLOWED;
+      const hint = apdu.kind === 'exception-response' && apdu.serviceError === 5 ? decipheringHint(this.options) : noAssociation ? NO_ASSOCIATION_HINT : '';
+      const error = new ServiceError(apdu.kind, `${request.kind} refused: ${describeErrorApdu(apdu)}${hint}`, { details: { ...apdu } });
+      // The meter does not take requests from us in its current state: it holds no association for us (it never
+      // had one, another client with our addresses replaced it, or it timed out). Only a new AARQ helps.
+      if (noAssociation) this.endedError = error;
+      throw error;
     }
     return apdu;
   }
 
   async exchangeUnconfirmed(request: Apdu): Promise<void> {
     if (this.released) throw new AssociationError('released', 'the association has been released; open a new one');
+    this.assertUsable();
     const plain = encodeApdu(request);
     const wire = await this.protection.protectRequest(plain);
     this.trace('tx', plain, `${request.kind} (unconfirmed) sent as ${wire.envelope}`, wire.envelope);
@@ -220,7 +255,7 @@ export class ClientAssociation {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    if (!this.deps.preEstablished && !this.lostError) {
+    if (!this.deps.preEstablished && !this.lostError && !this.endedError) {
       try {
         const rlrq: Rlrq = { kind: 'rlrq', reason: 0 };
         if (isCiphered(this.options)) {

@@ -34,6 +34,8 @@ export interface ApduChannel {
   onUnsolicited(listener: (apdu: Uint8Array) => void): void;
   /** Called once when the link is lost; not called after close(). */
   onLost(listener: (error: DlmsError) => void): void;
+  /** Stops waiting for the answer in progress: that request rejects at once with `error`; the link stays up. */
+  abort?(error: DlmsError): void;
   /** Ends the link properly (DISC/UA for HDLC) and closes the medium. Idempotent; never rejects. */
   close(): Promise<void>;
 }

@@ -12,7 +12,7 @@ import type { SelectiveAccess } from '../apdu/common';
 import { CLOCK_TIME_COLUMN, entryDescriptor, rangeDescriptor } from '../apdu/selective';
 import { parseScalerUnit, scalerUnitAttributeFor, type ScalerUnit } from '../cosem/scaling';
 import type { Apdu } from '../apdu';
-import { DlmsError, UsageError, toDlmsError } from '../errors';
+import { DlmsError, LinkError, UsageError, toDlmsError } from '../errors';
 import type { CounterStore } from '../security/counter-store';
 import { type AssociationInfo, ClientAssociation } from './association';
 import type { ApduChannel, TraceSink } from './channel';
@@ -30,6 +30,8 @@ export interface AssociationHandle extends ServiceSession {
   readonly lost?: DlmsError | undefined;
   /** Notifications the meter sends unasked on this association (ClientAssociation deciphers them). */
   onUnsolicited?(listener: (apdu: Apdu) => void): void;
+  /** Gives up the request in progress (it rejects with `error`) and every later one; release() still works. */
+  abort?(error: DlmsError): void;
   release(): Promise<void>;
 }
 
@@ -127,6 +129,9 @@ export class DlmsClient {
   private readonly scalers = new Map<string, ScalerUnit | null>();
   private readonly columns = new Map<string, ProfileColumn[] | null>();
   private connecting: Promise<void> | undefined;
+  private aborted: DlmsError | undefined;
+  /** The association close() is releasing (abort() can cut its wait short). */
+  private releasing: AssociationHandle | undefined;
 
   constructor(
     private readonly given: Partial<MeterOptions>,
@@ -140,7 +145,7 @@ export class DlmsClient {
 
   /** True while an association is open and its link has not been lost. */
   get connected(): boolean {
-    return this.association !== undefined && !this.association.lost;
+    return this.association !== undefined && !this.association.lost && !this.aborted;
   }
 
   /**
@@ -156,8 +161,9 @@ export class DlmsClient {
   }
 
   private async establish(): Promise<void> {
-    if (this.association && !this.association.lost) return;
+    if (this.connected) return;
     if (this.association) await this.release();
+    this.aborted = undefined;
     const options = resolveOptions(this.given);
     if (options.invocationCounterObis) {
       const read = await this.readInvocationCounter(options);
@@ -213,6 +219,7 @@ export class DlmsClient {
   }
 
   private session(): { association: AssociationHandle; services: CosemServices } {
+    if (this.aborted) throw this.aborted;
     if (!this.association || !this.services) throw new UsageError('not-connected', 'not connected: call connect() first');
     return { association: this.association, services: this.services };
   }
@@ -238,7 +245,8 @@ export class DlmsClient {
       try {
         await this.objectList();
       } catch (e) {
-        if (!(e instanceof DlmsError) || e.code === 'no-response' || e.name === 'TimeoutError') throw e;
+        // Refused by the meter: carry on without it. A lost, ended or aborted association is no refusal.
+        if (!(e instanceof DlmsError) || !this.connected || e.code === 'no-response' || e.name === 'TimeoutError') throw e;
         this.directory = null;
       }
     }
@@ -432,6 +440,20 @@ export class DlmsClient {
     return () => this.unsolicited.delete(listener);
   }
 
+  /**
+   * Ends the request in progress at once: it, and every later request on this association, rejects with LinkError
+   * 'aborted' and `reason` as its message. The association is unusable after that (close() releases it, best effort;
+   * connect() opens a new one). An association being opened is not affected.
+   */
+  abort(reason = 'the request was aborted'): void {
+    // During close(), the release's own wait (RLRQ) is what gets cut short.
+    const association = this.association ?? this.releasing;
+    if (!association) return;
+    const error = new LinkError('aborted', reason);
+    if (this.association) this.aborted ??= error;
+    association.abort?.(error);
+  }
+
   /** Releases the association (RLRQ where supported) and closes the link; never rejects. */
   async close(): Promise<void> {
     // A connect in progress would otherwise finish after close() and leave its association open.
@@ -443,7 +465,15 @@ export class DlmsClient {
     const association = this.association;
     this.association = undefined;
     this.services = undefined;
-    if (association) await association.release().catch(() => undefined);
+    if (!association) return;
+    this.releasing = association;
+    try {
+      await association.release();
+    } catch {
+      // release() never rejects; a stand-in might
+    } finally {
+      this.releasing = undefined;
+    }
   }
 }
 

@@ -177,6 +177,19 @@ abstract class ChannelCore implements DlmsChannel {
     this.lostListeners.push(listener);
   }
 
+  /**
+   * Stops waiting for the answer in progress: that request rejects at once with `error` (callers use code
+   * 'aborted'). The link stays up, so close() can still say goodbye; a late answer to the abandoned request is dropped.
+   */
+  abort(error: DlmsError): void {
+    if (!this.pending) return;
+    this.failPending(error);
+    this.abandoned();
+  }
+
+  /** Framing-specific bookkeeping after abort() (wrapper: expect the abandoned answer). */
+  protected abandoned(): void {}
+
   close(): Promise<void> {
     this.closing ??= this.shutdown()
       .catch(() => undefined)
@@ -651,6 +664,11 @@ class WrapperChannel extends ChannelCore {
   protected stopTimers(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  protected override abandoned(): void {
+    this.stopTimers();
+    this.staleAnswers++;
   }
 
   protected async farewell(): Promise<void> {

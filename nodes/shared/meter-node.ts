@@ -14,7 +14,8 @@ export interface MeterConfigNode extends Node {
   readonly meterName: string;
   register(user: Node): void;
   deregister(user: Node): void;
-  use<T>(task: (client: DlmsClient) => Promise<T>): Promise<T>;
+  /** Runs task with the meter's client in the medium's turn; rejects with LinkError 'aborted' once signal aborts. */
+  use<T>(task: (client: DlmsClient) => Promise<T>, signal?: AbortSignal): Promise<T>;
   reconnect(): void;
   /** Notifications the meter sends unasked on its associations (now and after reconnects); returns the unsubscribe. */
   onUnsolicited(listener: (apdu: Apdu) => void): () => void;
@@ -45,6 +46,8 @@ export function statusFor(s: MeterState): NodeStatus {
       return { fill: 'yellow', shape: 'ring', text: 'connecting' };
     case 'associated':
       return { fill: 'green', shape: 'dot', text: `associated${last}` };
+    case 'failed':
+      return { fill: 'red', shape: 'dot', text: `failed: ${shortText(s.error?.message ?? 'the request failed', 80)}${last}` };
     case 'retrying':
       return {
         fill: 'red',
@@ -65,15 +68,20 @@ export function meterConfig(RED: NodeAPI, id: unknown): MeterConfigNode | undefi
   return n && typeof n.use === 'function' ? n : undefined;
 }
 
+/** How long a closing flow node waits for its aborted messages to be reported (they settle at once). */
+const CLOSE_SETTLE_MS = 2000;
+
 /**
  * Wires a flow node: status from its meter, input handling through `handle` with done(err) on failure, and the
- * deregistration on close. `handle` sends its own messages.
+ * deregistration on close. `handle` sends its own messages and passes `signal` to meter.use: on close (a redeploy)
+ * the node aborts its messages in progress and reports each through done(err) before it finishes closing.
  */
 export function attachToMeter(
   node: Node,
   meter: MeterConfigNode | undefined,
-  handle: (meter: MeterConfigNode, msg: NodeMessage, send: SendFunction) => Promise<void>,
+  handle: (meter: MeterConfigNode, msg: NodeMessage, send: SendFunction, signal: AbortSignal) => Promise<void>,
 ): void {
+  const inFlight = new Map<AbortController, Promise<void>>();
   if (!meter) {
     node.status({ fill: 'red', shape: 'ring', text: 'no meter configured' });
   } else {
@@ -85,24 +93,41 @@ export function attachToMeter(
       return;
     }
     if (msg['reconnect'] === true) meter.reconnect();
+    const controller = new AbortController();
     let settled = false;
     const finish = (err?: Error): void => {
       if (settled) return;
       settled = true;
+      inFlight.delete(controller);
       if (err) done(err);
       else done();
     };
+    let handled: Promise<void>;
     try {
-      handle(meter, msg, send).then(
+      handled = handle(meter, msg, send, controller.signal);
+    } catch (e) {
+      handled = Promise.reject(e);
+    }
+    inFlight.set(
+      controller,
+      handled.then(
         () => finish(),
         (e: unknown) => finish(readableError(e)),
-      );
-    } catch (e) {
-      finish(readableError(e));
-    }
+      ),
+    );
   });
   node.on('close', (_removed: boolean, done: () => void) => {
     meter?.deregister(node);
-    done();
+    if (inFlight.size === 0) return done();
+    const pending = [...inFlight.values()];
+    for (const controller of inFlight.keys()) controller.abort(new Error(`${node.type} closed (redeploy or removal) before the meter answered`));
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_SETTLE_MS);
+    });
+    void Promise.race([Promise.all(pending), bound]).then(() => {
+      clearTimeout(timer);
+      done();
+    });
   });
 }

@@ -17,6 +17,7 @@ function fakeClient(log: string[], name: string): DlmsClient {
       log.push(`${name} released`);
     },
     onUnsolicited: () => () => undefined,
+    abort: () => undefined,
   } as unknown as DlmsClient;
 }
 
