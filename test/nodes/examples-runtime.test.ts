@@ -329,7 +329,7 @@ describe('examples/ in a real Node-RED', function () {
   });
 
   it('preset-sagemcom-t210d reads with suite 1 and a signed pass 3', async function () {
-    const sim = await simulator('sagemcom-t210d');
+    const sim = await simulator('sagemcom-t210d', 'hdlc');
     const from = red!.debug.length;
     await deploy('preset-sagemcom-t210d', { 'sag-meter': { ...keys, clientSigningKey: toHex(DEMO_CLIENT_SIGNING_KEY) } }, sim);
     const got = await red!.debugFrom('sag-debug', 3, from);
