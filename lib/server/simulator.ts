@@ -95,6 +95,8 @@ export interface Simulator {
    * associations notified.
    */
   notifyEvent(event?: { classId: number; obis: string; attribute: number }): Promise<number>;
+  /** Connections (TCP connections, UDP peers, the serial port) being served now: a closed one no longer counts. */
+  readonly activeConnections: number;
   close(): Promise<void>;
 }
 
@@ -117,8 +119,7 @@ class SimulatorImpl implements Simulator {
   readonly model: MeterModel;
   private readonly configs: ClientAssociationConfig[];
   private readonly runtimes = new Map<number, SecurityRuntime>();
-  private readonly channels = new Set<ServerChannel>();
-  /** Per link: its associations and the peer each client SAP called from (to send event notifications). */
+  /** Per connection served: its associations and the peer each client SAP called from (to send event notifications). */
   private readonly links = new Map<ServerChannel, { sessions: Map<number, Session>; peers: Map<number, ServerPeer> }>();
   private tcp?: TcpListener;
   private udp?: UdpListener;
@@ -224,6 +225,10 @@ class SimulatorImpl implements Simulator {
     return this.configs.map(describeClient);
   }
 
+  get activeConnections(): number {
+    return this.links.size;
+  }
+
   async start(): Promise<void> {
     const o = this.options;
     const transport = o.transport ?? 'tcp';
@@ -272,7 +277,6 @@ class SimulatorImpl implements Simulator {
       ...(this.modeE ? { modeE: this.modeE } : {}),
       ...(this.options.log ? { log: this.options.log } : {}),
     });
-    this.channels.add(channel);
     const sessions = new Map<number, Session>();
     this.links.set(channel, { sessions, peers: new Map() });
     const sessionFor = (peer: ServerPeer): Session | undefined => {
@@ -312,11 +316,13 @@ class SimulatorImpl implements Simulator {
     channel.onDisconnect((peer) => {
       end(peer);
       if (peer) peers.delete(peer.clientSap);
-      else {
-        peers.clear();
-        this.links.delete(channel);
-        this.channels.delete(channel);
-      }
+      else peers.clear();
+    });
+    // Whatever the disconnects said (a wrapper reports its peers one by one), a closed medium's state goes with it.
+    channel.onClose(() => {
+      end(undefined);
+      peers.clear();
+      this.links.delete(channel);
     });
     channel.onApdu((apdu, peer, reply) => {
       peers.set(peer.clientSap, peer);
@@ -403,7 +409,7 @@ class SimulatorImpl implements Simulator {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    await Promise.all([...this.channels].map((c) => c.close().catch(() => undefined)));
+    await Promise.all([...this.links.keys()].map((c) => c.close().catch(() => undefined)));
     await this.tcp?.close();
     await this.udp?.close();
   }

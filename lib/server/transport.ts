@@ -83,6 +83,7 @@ export interface ServerTransportOptions {
 type ApduListener = (apdu: Uint8Array, peer: ServerPeer, reply: (answer: Uint8Array) => Promise<void>) => void;
 type ConnectListener = (peer: ServerPeer) => void;
 type DisconnectListener = (peer: ServerPeer | undefined, error?: DlmsError) => void;
+type CloseListener = (error?: DlmsError) => void;
 
 export function serveMedium(medium: Medium, options: ServerTransportOptions): ServerChannel {
   if (options.modeE && options.framing !== 'hdlc') throw new UsageError('bad-option', 'mode E switches an optical port to HDLC: it needs the hdlc framing');
@@ -97,6 +98,7 @@ abstract class ServerChannelCore implements ServerChannel {
   private readonly apduListeners: ApduListener[] = [];
   private readonly connectListeners: ConnectListener[] = [];
   private readonly disconnectListeners: DisconnectListener[] = [];
+  private readonly closeListeners: CloseListener[] = [];
   private requests = 0;
   protected silent = false;
   protected closed = false;
@@ -130,6 +132,10 @@ abstract class ServerChannelCore implements ServerChannel {
     this.disconnectListeners.push(listener);
   }
 
+  onClose(listener: CloseListener): void {
+    this.closeListeners.push(listener);
+  }
+
   abstract push(apdu: Uint8Array, peer: ServerPeer): Promise<void>;
   protected abstract received(bytes: Uint8Array): void;
   /** Peers with a live link, told about a medium that closed. */
@@ -159,6 +165,7 @@ abstract class ServerChannelCore implements ServerChannel {
     this.medium.off('error', this.onMediumError);
     if (peers.length === 0) this.emitDisconnect(undefined, reason);
     for (const p of peers) this.emitDisconnect(p, reason);
+    for (const l of this.closeListeners) this.safely(() => l(reason));
   }
 
   protected emitConnect(peer: ServerPeer): void {
