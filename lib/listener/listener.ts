@@ -17,7 +17,15 @@ import { NotificationDecoder, type DecodedNotification, type DecoderCounters, ty
 import { ConnectionDecoder, type ListenFraming, type StreamEvent } from './stream';
 
 export type ListenSource =
-  | { kind: 'tcp'; port: number; host?: string }
+  | {
+      kind: 'tcp';
+      port: number;
+      host?: string;
+      /** Connections held at once; at the cap the one idle longest is evicted (5000, see TcpListenerOptions). */
+      maxConnections?: number;
+      /** Close a connection that sent no valid frame this long after connecting (10 000 ms; 0: never). */
+      firstFrameTimeoutMs?: number;
+    }
   | { kind: 'udp'; port: number; host?: string }
   | {
       kind: 'serial';
@@ -107,7 +115,10 @@ export class Listener extends EventEmitter {
     const s = this.options.source;
     switch (s.kind) {
       case 'tcp': {
-        const tcp = new TcpListener();
+        const tcp = new TcpListener({
+          ...(s.maxConnections !== undefined ? { maxConnections: s.maxConnections } : {}),
+          ...(s.firstFrameTimeoutMs !== undefined ? { firstFrameTimeoutMs: s.firstFrameTimeoutMs } : {}),
+        });
         tcp.on('error', (e) => this.emitError(e));
         tcp.on('connection', (m, r) => this.stream(m, { transport: 'tcp', remote: remoteText(r) }));
         await tcp.listen(s.port, s.host ?? '0.0.0.0');
@@ -179,7 +190,11 @@ export class Listener extends EventEmitter {
   private stream(m: MediumBase, sender: SenderInfo): void {
     const d = new ConnectionDecoder({ framing: this.options.framing ?? 'auto', sender });
     m.on('data', (b) => {
-      for (const e of d.feed(b)) {
+      const framesBefore = d.frames;
+      const events = d.feed(b);
+      // Only a valid frame proves a live meter to the TCP listener; junk bytes do not.
+      if (d.frames > framesBefore) m.frameReceived?.();
+      for (const e of events) {
         if (e.type === 'fatal') {
           this.streamEvent(e);
           m.close().catch(() => undefined);

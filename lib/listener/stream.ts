@@ -39,6 +39,7 @@ export class ConnectionDecoder {
   private readonly push: PushStreamDecoder;
   private readonly base: SenderInfo;
   private pending: Uint8Array | undefined;
+  private wrapperFrames = 0;
 
   constructor(options: ConnectionDecoderOptions = {}) {
     const framing = options.framing ?? 'auto';
@@ -55,6 +56,11 @@ export class ConnectionDecoder {
     return this.mode;
   }
 
+  /** Valid frames seen so far (wrapper frames, HDLC frames with a good FCS, M-Bus frames, raw APDUs): liveness. */
+  get frames(): number {
+    return this.wrapperFrames + this.push.counters.frames;
+  }
+
   /** Bytes of a stream. */
   feed(chunk: Uint8Array): StreamEvent[] {
     if (this.mode === 'undecided') {
@@ -69,7 +75,9 @@ export class ConnectionDecoder {
     }
     if (this.mode === 'wrapper') {
       try {
-        return this.wrapper.push(chunk).map((f) => ({ type: 'apdu', apdu: f.apdu, sender: { ...this.base, framing: 'wrapper', wrapper: { source: f.source, destination: f.destination } } }));
+        const frames = this.wrapper.push(chunk);
+        this.wrapperFrames += frames.length;
+        return frames.map((f) => ({ type: 'apdu', apdu: f.apdu, sender: { ...this.base, framing: 'wrapper', wrapper: { source: f.source, destination: f.destination } } }));
       } catch (e) {
         const err = toDlmsError(e);
         return [{ type: 'fatal', reason: err.code, message: err.message, sender: { ...this.base, framing: 'wrapper' } }];

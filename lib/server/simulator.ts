@@ -74,6 +74,13 @@ export interface SimulatorOptions {
   now?: () => Date;
   random?: (n: number) => Uint8Array;
   faults?: ServerFaults;
+  /**
+   * TCP: connections served at once (5000). A new one beyond that evicts the connection idle longest (one that has
+   * not sent a valid frame yet first), so silent sockets cannot lock clients out.
+   */
+  maxConnections?: number;
+  /** TCP: close a connection that sent no valid frame this long after connecting (10 000 ms; 0: never). */
+  firstFrameTimeoutMs?: number;
   push?: PushOptions;
   trace?: TraceSink;
   log?: (line: string) => void;
@@ -248,7 +255,10 @@ class SimulatorImpl implements Simulator {
       this.port = bound.port;
       this.address = bound.address;
     } else {
-      const tcp = new TcpListener();
+      const tcp = new TcpListener({
+        ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
+        ...(o.firstFrameTimeoutMs !== undefined ? { firstFrameTimeoutMs: o.firstFrameTimeoutMs } : {}),
+      });
       tcp.on('connection', (medium) => this.attach(medium));
       const bound = await tcp.listen(o.port ?? 4059, o.host ?? '127.0.0.1');
       this.tcp = tcp;

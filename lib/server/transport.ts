@@ -8,6 +8,8 @@
  * another SAP on the same medium. A polled frame to an address we do not serve is answered with DM.
  * Wrapper: one frame per datagram (UDP) or a WrapperScanner over the stream (TCP; a bad header closes the connection);
  * answers swap the wPorts. A peer (client SAP + logical device) "connects" with its first frame.
+ * Each valid frame (and a mode E sign-on request) is reported to the medium (Medium.frameReceived): a TCP listener
+ * tells a live peer from a silent or junk-sending socket by it.
  *
  * `reply(answer)` answers a request once; `reply(new Uint8Array(0))` acknowledges without an APDU (unconfirmed
  * services: HDLC returns the poll with RR, the wrapper sends nothing).
@@ -304,6 +306,7 @@ class HdlcServerChannel extends ServerChannelCore {
     }, this.options.interFrameTimeoutMs ?? 500);
     for (const { frame, bytes: body } of this.scanner.push(bytes)) {
       if (this.silent || this.closed) return;
+      this.medium.frameReceived?.();
       this.route(frame, body);
     }
   }
@@ -353,6 +356,7 @@ class HdlcServerChannel extends ServerChannelCore {
     switch (event.type) {
       case 'request': {
         if (this.signOnPhase === 'switching') return;
+        this.medium.frameReceived?.();
         const to = event.address === '' ? '' : ` for device address ${JSON.stringify(event.address)}`;
         this.enqueueSignOn(async () => {
           // A client that starts over without a DISC finds us at the HDLC rate: take it back to the sign-on.
@@ -607,6 +611,7 @@ class WrapperServerChannel extends ServerChannelCore {
     }
     for (const f of frames) {
       if (this.silent || this.closed) return;
+      this.medium.frameReceived?.();
       this.frame(f);
     }
   }
