@@ -71,7 +71,14 @@ function sourceOf(def: NodeDef): ListenSource {
   if (kind === 'meter') return { kind: 'none' };
   const port = Number(text(def['port']) || 4059);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`port ${JSON.stringify(def['port'])} is not 0..65535`);
-  return { kind: kind === 'udp' ? 'udp' : 'tcp', port, host: text(def['host']) || '0.0.0.0' };
+  const host = text(def['host']) || '0.0.0.0';
+  if (kind === 'udp') return { kind: 'udp', port, host };
+  const cap = text(def['maxConnections']);
+  const maxConnections = cap === '' ? undefined : Number(cap);
+  if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections >= 1 && maxConnections <= 1_000_000)) {
+    throw new Error(`max connections ${JSON.stringify(def['maxConnections'])} is not 1..1000000`);
+  }
+  return { kind: 'tcp', port, host, ...(maxConnections !== undefined ? { maxConnections } : {}) };
 }
 
 function listOf(v: unknown): string[] | undefined {

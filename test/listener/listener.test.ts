@@ -74,6 +74,54 @@ describe('listener/Listener', () => {
     }
   });
 
+  it('TCP: a meter that stays connected and pushes now and then keeps working; silent and junk-only sockets are closed', async () => {
+    const l = new Listener({ source: { kind: 'tcp', port: 0, host: '127.0.0.1', maxConnections: 3, firstFrameTimeoutMs: 200 } });
+    const got = record(l);
+    await l.start();
+    const port = l.address!.port;
+    const open = (): Promise<net.Socket> =>
+      new Promise((resolve, reject) => {
+        const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
+        s.once('error', reject);
+      });
+    const ended = (s: net.Socket): Promise<void> => new Promise((resolve) => (s.destroyed ? resolve() : s.once('close', () => resolve())));
+    const push = encodeWrapper({ source: 1, destination: 0x10, apdu: plainDn });
+    const sockets: net.Socket[] = [];
+    let trickle: NodeJS.Timeout | undefined;
+    try {
+      const meter = await open();
+      const silent = await open();
+      const junk = await open();
+      sockets.push(meter, silent, junk);
+      for (const s of sockets) s.on('error', () => undefined);
+      meter.write(push);
+      await waitFor(() => got.notes.length === 1, 'the first push');
+      // HDLC-looking junk that never makes a valid frame keeps coming, well past the first-frame timeout.
+      trickle = setInterval(() => junk.write(Uint8Array.of(0x7e, 0xa0, 0x07, 0x03)), 30);
+      await Promise.all([ended(silent), ended(junk)]);
+      clearInterval(trickle);
+      // Quiet for several timeouts, then the next push on the same connection.
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(meter.destroyed, false);
+      meter.write(push);
+      await waitFor(() => got.notes.length === 2, 'the second push on the same connection');
+      // Full of silent sockets: a new meter still gets in, at the expense of a silent one, not the quiet meter.
+      const fillers = [await open(), await open()];
+      sockets.push(...fillers);
+      for (const s of fillers) s.on('error', () => undefined);
+      const late = await open();
+      sockets.push(late);
+      late.write(push);
+      await waitFor(() => got.notes.length === 3, 'the push of a meter that came when the listener was full');
+      await Promise.race([ended(fillers[0]!), ended(fillers[1]!)]);
+      assert.equal(meter.destroyed, false);
+    } finally {
+      clearInterval(trickle);
+      for (const s of sockets) s.destroy();
+      await l.close();
+    }
+  });
+
   it('decodes UDP datagrams, wrapped or raw', async () => {
     const l = new Listener({ source: { kind: 'udp', port: 0, host: '127.0.0.1' } });
     const got = record(l);

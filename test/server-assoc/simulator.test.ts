@@ -27,6 +27,14 @@ function greet(port: number, bytes: Uint8Array): Promise<net.Socket> {
   });
 }
 
+function rawConnect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
+    s.on('error', () => undefined); // reset when the simulator drops it
+    s.once('error', reject);
+  });
+}
+
 async function until(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(cond(), `timed out waiting for: ${what}`);
@@ -194,4 +202,20 @@ describe('simulator over loopback', function () {
       assert.equal(await sim!.notifyEvent(), 0, 'no dead connection is notified');
     });
   }
+  it('silent sockets cannot lock clients out: at the cap the silent one goes, later silent ones time out, a quiet client stays', async () => {
+    await start({ maxConnections: 100, firstFrameTimeoutMs: 300 });
+    const silent = await Promise.all(Array.from({ length: 100 }, () => rawConnect(sim!.port)));
+    try {
+      await until(() => sim!.activeConnections === 100, 'the cap filled with silent sockets');
+      const c = client({ clientAddress: 16 });
+      await c.connect();
+      assert.ok('value' in (await c.read(['8/0.0.1.0.0.255:2']))[0]!);
+      await until(() => sim!.activeConnections === 1, 'the silent sockets closed by the first-frame timeout');
+      // Quiet for several timeouts, yet it sent valid frames: still served.
+      await new Promise((r) => setTimeout(r, 900));
+      assert.ok('value' in (await c.read(['8/0.0.1.0.0.255:2']))[0]!);
+    } finally {
+      for (const s of silent) s.destroy();
+    }
+  });
 });
