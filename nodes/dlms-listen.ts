@@ -24,6 +24,8 @@ interface ListenCredentials {
 
 /** How often the same warning reason may reach the Node-RED log. */
 const WARN_INTERVAL_MS = 60_000;
+/** How often the listener tells the node about a flood of one warning reason (the status follows it). */
+const STATUS_WARNING_INTERVAL_MS = 1000;
 
 function text(v: unknown): string {
   return typeof v === 'string' ? v.trim() : v === undefined || v === null ? '' : String(v).trim();
@@ -137,6 +139,9 @@ export = function register(RED: NodeAPI): void {
         ...(def['decryptWithoutVerify'] === true ? { decryptWithoutVerify: true } : {}),
         ...(pushObjectList ? { pushObjectList } : {}),
         replayGuard: replayGuardFor(node.id),
+        // The status shows the drop count: a flood is summarised each second, so it stays current without one status
+        // update per junk datagram (the log still gets one line per reason per minute).
+        warningIntervalMs: STATUS_WARNING_INTERVAL_MS,
       });
     } catch (e) {
       const message = `dlms-listen: ${toDlmsError(e).message}`;

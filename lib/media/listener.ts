@@ -240,7 +240,15 @@ export interface UdpListenerOptions {
    * (its medium closes), so clients that use a new source port per request are always served.
    */
   maxPeers?: number;
+  /**
+   * Socket receive buffer to ask the OS for (1 MiB; Linux caps it at net.core.rmem_max). Datagrams that arrive while
+   * the buffer is full are lost without a trace, so a burst (many meters at the quarter hour, a junk flood) must fit
+   * while the event loop is busy.
+   */
+  receiveBufferBytes?: number;
 }
+
+export const DEFAULT_UDP_RECEIVE_BUFFER = 1 << 20;
 
 export class UdpListener extends ListenerBase<UdpListenerEvents> {
   private socket: dgram.Socket | undefined;
@@ -273,6 +281,11 @@ export class UdpListener extends ListenerBase<UdpListenerEvents> {
       socket.once('error', onError);
       socket.bind(port, host, () => {
         socket.off('error', onError);
+        try {
+          socket.setRecvBufferSize(this.options.receiveBufferBytes ?? DEFAULT_UDP_RECEIVE_BUFFER);
+        } catch {
+          // The OS refused the size: its default buffer still works, only smaller bursts fit.
+        }
         socket.on('error', (e: Error) => this.emitError(udpError(e, `udp listener :${port}`)));
         socket.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => this.receive(asBytes(msg), { address: rinfo.address, port: rinfo.port }));
         resolve(this.address!);
