@@ -68,7 +68,8 @@ export interface TcpListenerOptions {
    * Close a connection that has sent no valid frame this long after it was accepted (10 000 ms; 0: never). Valid as
    * the framing layer above judges it (Medium.frameReceived), not any byte: a peer trickling junk is silent too. The
    * first frame of a real peer can wait behind a busy event loop, hence seconds. A connection that has sent a valid
-   * frame is never timed out here, however quiet it then stays.
+   * frame is never timed out here, however quiet it then stays. A user that never calls frameReceived (a plain byte
+   * relay) must pass 0.
    */
   firstFrameTimeoutMs?: number;
   keepAliveMs?: number | false;
