@@ -4,8 +4,8 @@
  * auto-detect; a silence ends a burst), and open associations (their unsolicited APDUs, already deciphered).
  *
  * Events: 'notification' (DecodedNotification), 'warning' (ListenerWarning: a dropped frame, a wrong key, a replay;
- * counted, the listener keeps going; a flood of one reason is told once, then summarised per interval), 'error' (MediaError, only while listened to: the port went away; serial ports
- * are reopened), 'close'.
+ * counted, the listener keeps going; a flood of one reason is told once, then summarised per interval), 'error'
+ * (MediaError, only while listened to: the port went away; serial ports are reopened), 'close'.
  */
 import { EventEmitter } from 'node:events';
 import type { Apdu } from '../apdu';
