@@ -24,6 +24,8 @@ interface ListenCredentials {
 
 /** How often the same warning reason may reach the Node-RED log. */
 const WARN_INTERVAL_MS = 60_000;
+/** How often the listener tells the node about a flood of one warning reason (the status follows it). */
+const STATUS_WARNING_INTERVAL_MS = 1000;
 
 function text(v: unknown): string {
   return typeof v === 'string' ? v.trim() : v === undefined || v === null ? '' : String(v).trim();
@@ -71,7 +73,14 @@ function sourceOf(def: NodeDef): ListenSource {
   if (kind === 'meter') return { kind: 'none' };
   const port = Number(text(def['port']) || 4059);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`port ${JSON.stringify(def['port'])} is not 0..65535`);
-  return { kind: kind === 'udp' ? 'udp' : 'tcp', port, host: text(def['host']) || '0.0.0.0' };
+  const host = text(def['host']) || '0.0.0.0';
+  if (kind === 'udp') return { kind: 'udp', port, host };
+  const cap = text(def['maxConnections']);
+  const maxConnections = cap === '' ? undefined : Number(cap);
+  if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections >= 1 && maxConnections <= 1_000_000)) {
+    throw new Error(`max connections ${JSON.stringify(def['maxConnections'])} is not 1..1000000`);
+  }
+  return { kind: 'tcp', port, host, ...(maxConnections !== undefined ? { maxConnections } : {}) };
 }
 
 function listOf(v: unknown): string[] | undefined {
@@ -130,6 +139,9 @@ export = function register(RED: NodeAPI): void {
         ...(def['decryptWithoutVerify'] === true ? { decryptWithoutVerify: true } : {}),
         ...(pushObjectList ? { pushObjectList } : {}),
         replayGuard: replayGuardFor(node.id),
+        // The status shows the drop count: a flood is summarised each second, so it stays current without one status
+        // update per junk datagram (the log still gets one line per reason per minute).
+        warningIntervalMs: STATUS_WARNING_INTERVAL_MS,
       });
     } catch (e) {
       const message = `dlms-listen: ${toDlmsError(e).message}`;

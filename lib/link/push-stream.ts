@@ -40,6 +40,8 @@ export interface PushStreamOptions {
 }
 
 export interface PushStreamCounters {
+  /** Link units accepted: HDLC frames with a good FCS, M-Bus frames, raw APDUs (whether or not they end an APDU). */
+  frames: number;
   apdus: number;
   droppedBytes: number;
   droppedEvents: number;
@@ -78,7 +80,7 @@ export class PushStreamDecoder {
   private scratch: Uint8Array | undefined;
   /** A raw APDU at `head` that cannot be complete before the buffer reaches `until` bytes: no need to decode it again. */
   private rawWait: { head: number; until: number } | undefined;
-  private readonly stats: PushStreamCounters = { apdus: 0, droppedBytes: 0, droppedEvents: 0 };
+  private readonly stats: PushStreamCounters = { frames: 0, apdus: 0, droppedBytes: 0, droppedEvents: 0 };
 
   constructor(options: PushStreamOptions = {}) {
     this.mode = options.framing ?? 'auto';
@@ -167,6 +169,7 @@ export class PushStreamDecoder {
         continue;
       }
       this.reportGarbage(out);
+      this.stats.frames++;
       const events = p.emit();
       this.head += p.length;
       for (const e of events) {

@@ -115,6 +115,8 @@ export interface ListenerWarning {
   reason: string;
   message: string;
   sender: SenderInfo;
+  /** A summary: this many more warnings of this reason came and were not told one by one (the sender is the last's). */
+  suppressed?: number;
 }
 
 export type DecoderEvent = { type: 'notification'; notification: DecodedNotification } | { type: 'warning'; warning: ListenerWarning };

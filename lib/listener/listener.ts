@@ -4,8 +4,8 @@
  * auto-detect; a silence ends a burst), and open associations (their unsolicited APDUs, already deciphered).
  *
  * Events: 'notification' (DecodedNotification), 'warning' (ListenerWarning: a dropped frame, a wrong key, a replay;
- * counted, the listener keeps going), 'error' (MediaError, only while listened to: the port went away; serial ports
- * are reopened), 'close'.
+ * counted, the listener keeps going; a flood of one reason is told once, then summarised per interval), 'error'
+ * (MediaError, only while listened to: the port went away; serial ports are reopened), 'close'.
  */
 import { EventEmitter } from 'node:events';
 import type { Apdu } from '../apdu';
@@ -15,9 +15,18 @@ import { SerialMedium, type SerialPortClass, type SerialPortLoader } from '../me
 import type { MediumBase, Parity } from '../media/types';
 import { NotificationDecoder, type DecodedNotification, type DecoderCounters, type DecoderEvent, type ListenerWarning, type NotificationDecoderOptions, type SenderInfo } from './decoder';
 import { ConnectionDecoder, type ListenFraming, type StreamEvent } from './stream';
+import { DEFAULT_WARNING_INTERVAL_MS, WarningLimiter } from './warning-limiter';
 
 export type ListenSource =
-  | { kind: 'tcp'; port: number; host?: string }
+  | {
+      kind: 'tcp';
+      port: number;
+      host?: string;
+      /** Connections held at once; at the cap the one idle longest is evicted (5000, see TcpListenerOptions). */
+      maxConnections?: number;
+      /** Close a connection that sent no valid frame this long after connecting (10 000 ms; 0: never). */
+      firstFrameTimeoutMs?: number;
+    }
   | { kind: 'udp'; port: number; host?: string }
   | {
       kind: 'serial';
@@ -40,6 +49,12 @@ export interface ListenerOptions extends NotificationDecoderOptions {
   gapMs?: number;
   /** Serial: wait this long before reopening a port that went away (5000). */
   reopenMs?: number;
+  /**
+   * Warnings of one reason are told at most once per this many ms: the first at once, then one summary per interval
+   * with the count (`suppressed`). A flood of junk (thousands of datagrams a second) then costs no event per datagram
+   * and the valid pushes among it are still read. Counters count every one. Default 10 000; 0 tells each warning.
+   */
+  warningIntervalMs?: number;
 }
 
 /** Anything that delivers the APDUs a meter sends unasked: ManagedMeter, DlmsClient, ClientAssociation. */
@@ -69,6 +84,9 @@ export class Listener extends EventEmitter {
   private gapTimer: NodeJS.Timeout | undefined;
   private reopenTimer: NodeJS.Timeout | undefined;
   private readonly detachers = new Set<() => void>();
+  private readonly warnings: WarningLimiter;
+  /** UDP: every datagram is decoded by this one decoder (a datagram is a whole frame: no state carries over). */
+  private datagrams: ConnectionDecoder | undefined;
   private closed = false;
   /** Where it listens, once started. */
   description = '';
@@ -78,6 +96,7 @@ export class Listener extends EventEmitter {
     super();
     this.options = options;
     this.decoder = new NotificationDecoder(options);
+    this.warnings = new WarningLimiter(options.warningIntervalMs ?? DEFAULT_WARNING_INTERVAL_MS, (w) => this.emitSafely('warning', w));
   }
 
   override on<E extends keyof ListenerEvents>(event: E, listener: (...args: ListenerEvents[E]) => void): this {
@@ -107,7 +126,10 @@ export class Listener extends EventEmitter {
     const s = this.options.source;
     switch (s.kind) {
       case 'tcp': {
-        const tcp = new TcpListener();
+        const tcp = new TcpListener({
+          ...(s.maxConnections !== undefined ? { maxConnections: s.maxConnections } : {}),
+          ...(s.firstFrameTimeoutMs !== undefined ? { firstFrameTimeoutMs: s.firstFrameTimeoutMs } : {}),
+        });
         tcp.on('error', (e) => this.emitError(e));
         tcp.on('connection', (m, r) => this.stream(m, { transport: 'tcp', remote: remoteText(r) }));
         await tcp.listen(s.port, s.host ?? '0.0.0.0');
@@ -179,7 +201,11 @@ export class Listener extends EventEmitter {
   private stream(m: MediumBase, sender: SenderInfo): void {
     const d = new ConnectionDecoder({ framing: this.options.framing ?? 'auto', sender });
     m.on('data', (b) => {
-      for (const e of d.feed(b)) {
+      const framesBefore = d.frames;
+      const events = d.feed(b);
+      // Only a valid frame proves a live meter to the TCP listener; junk bytes do not.
+      if (d.frames > framesBefore) m.frameReceived?.();
+      for (const e of events) {
         if (e.type === 'fatal') {
           this.streamEvent(e);
           m.close().catch(() => undefined);
@@ -194,10 +220,9 @@ export class Listener extends EventEmitter {
     });
   }
 
-  /** A datagram is a whole frame: nothing carries over to the next one, so each gets its own decoder. */
   private datagram(bytes: Uint8Array, sender: SenderInfo): void {
-    const d = new ConnectionDecoder({ framing: this.options.framing ?? 'auto', sender });
-    for (const e of d.feedDatagram(bytes)) this.streamEvent(e);
+    this.datagrams ??= new ConnectionDecoder({ framing: this.options.framing ?? 'auto' });
+    for (const e of this.datagrams.feedDatagram(bytes, sender)) this.streamEvent(e);
   }
 
   private serialData(bytes: Uint8Array): void {
@@ -234,7 +259,7 @@ export class Listener extends EventEmitter {
   }
 
   private emitWarning(w: ListenerWarning): void {
-    this.emitSafely('warning', w);
+    this.warnings.offer(w);
   }
 
   /** A listener's exception must not break the stream that is being decoded. */
@@ -258,6 +283,7 @@ export class Listener extends EventEmitter {
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
     for (const d of [...this.detachers]) d();
     await Promise.all([this.tcp?.close(), this.udp?.close(), this.serial?.close()]);
+    this.warnings.flush();
     this.emit('close');
   }
 }

@@ -39,6 +39,7 @@ export class ConnectionDecoder {
   private readonly push: PushStreamDecoder;
   private readonly base: SenderInfo;
   private pending: Uint8Array | undefined;
+  private wrapperFrames = 0;
 
   constructor(options: ConnectionDecoderOptions = {}) {
     const framing = options.framing ?? 'auto';
@@ -55,6 +56,11 @@ export class ConnectionDecoder {
     return this.mode;
   }
 
+  /** Valid frames seen so far (wrapper frames, HDLC frames with a good FCS, M-Bus frames, raw APDUs): liveness. */
+  get frames(): number {
+    return this.wrapperFrames + this.push.counters.frames;
+  }
+
   /** Bytes of a stream. */
   feed(chunk: Uint8Array): StreamEvent[] {
     if (this.mode === 'undecided') {
@@ -69,7 +75,9 @@ export class ConnectionDecoder {
     }
     if (this.mode === 'wrapper') {
       try {
-        return this.wrapper.push(chunk).map((f) => ({ type: 'apdu', apdu: f.apdu, sender: { ...this.base, framing: 'wrapper', wrapper: { source: f.source, destination: f.destination } } }));
+        const frames = this.wrapper.push(chunk);
+        this.wrapperFrames += frames.length;
+        return frames.map((f) => ({ type: 'apdu', apdu: f.apdu, sender: { ...this.base, framing: 'wrapper', wrapper: { source: f.source, destination: f.destination } } }));
       } catch (e) {
         const err = toDlmsError(e);
         return [{ type: 'fatal', reason: err.code, message: err.message, sender: { ...this.base, framing: 'wrapper' } }];
@@ -78,19 +86,22 @@ export class ConnectionDecoder {
     return this.push.push(chunk).map((e) => this.fromPush(e));
   }
 
-  /** One datagram: a whole wrapper frame, or bytes for the push stream decoder. */
-  feedDatagram(datagram: Uint8Array): StreamEvent[] {
+  /**
+   * One datagram: a whole wrapper frame, or bytes for the push stream decoder. Nothing carries over to the next
+   * datagram, so one decoder serves every datagram of a port, each with its own `sender` (default: the stream's).
+   */
+  feedDatagram(datagram: Uint8Array, sender: SenderInfo = this.base): StreamEvent[] {
     if (datagram.length >= 8 && datagram[0] === 0 && datagram[1] === WRAPPER_VERSION && this.mode !== 'push') {
       try {
         const f = decodeWrapper(datagram);
-        return [{ type: 'apdu', apdu: f.apdu, sender: { ...this.base, framing: 'wrapper', wrapper: { source: f.source, destination: f.destination } } }];
+        return [{ type: 'apdu', apdu: f.apdu, sender: { ...sender, framing: 'wrapper', wrapper: { source: f.source, destination: f.destination } } }];
       } catch (e) {
         const err = toDlmsError(e);
-        return [{ type: 'dropped', reason: err.code, message: err.message, bytes: datagram.length, sender: { ...this.base, framing: 'wrapper' } }];
+        return [{ type: 'dropped', reason: err.code, message: err.message, bytes: datagram.length, sender: { ...sender, framing: 'wrapper' } }];
       }
     }
     // A datagram is complete: whatever it leaves half-done is dropped now rather than joined to the next one.
-    return [...this.push.push(datagram), ...this.push.flush()].map((e) => this.fromPush(e));
+    return [...this.push.push(datagram), ...this.push.flush()].map((e) => this.fromPush(e, sender));
   }
 
   /** End of a burst (silence) or of the stream: incomplete frames are reported as dropped. */
@@ -110,11 +121,11 @@ export class ConnectionDecoder {
     return out;
   }
 
-  private fromPush(e: PushEvent): StreamEvent {
+  private fromPush(e: PushEvent, base: SenderInfo = this.base): StreamEvent {
     if (e.type === 'dropped') {
-      return { type: 'dropped', reason: e.reason, message: `${e.bytes} byte(s) dropped from the stream: ${e.reason}`, bytes: e.bytes, sender: this.base };
+      return { type: 'dropped', reason: e.reason, message: `${e.bytes} byte(s) dropped from the stream: ${e.reason}`, bytes: e.bytes, sender: base };
     }
-    const sender: SenderInfo = { ...this.base, framing: e.framing };
+    const sender: SenderInfo = { ...base, framing: e.framing };
     const a = e.address;
     if (a?.framing === 'hdlc') sender.hdlc = { source: formatAddress(a.src), destination: formatAddress(a.dest), control: a.control, segments: a.segments };
     else if (a?.framing === 'mbus') sender.mbus = { address: a.address, segments: a.segments };

@@ -57,17 +57,52 @@ abstract class ListenerBase<Ev extends { [K in keyof Ev]: unknown[] }> extends E
 }
 
 export interface TcpListenerOptions {
-  /** Refuse connections beyond this many at once (100). */
+  /**
+   * Connections held at once (5000). A new connection beyond that evicts the one idle longest rather than being
+   * refused: first those that have not sent a valid frame yet (oldest first), then the one whose last valid frame is
+   * oldest. So silent sockets cannot lock meters out, and a meter that pushes every 15 minutes keeps its connection
+   * while there is room.
+   */
   maxConnections?: number;
+  /**
+   * Close a connection that has sent no valid frame this long after it was accepted (10 000 ms; 0: never). Valid as
+   * the framing layer above judges it (Medium.frameReceived), not any byte: a peer trickling junk is silent too. The
+   * first frame of a real peer can wait behind a busy event loop, hence seconds. A connection that has sent a valid
+   * frame is never timed out here, however quiet it then stays. A user that never calls frameReceived (a plain byte
+   * relay) must pass 0.
+   */
+  firstFrameTimeoutMs?: number;
   keepAliveMs?: number | false;
+}
+
+export const DEFAULT_MAX_CONNECTIONS = 5000;
+export const DEFAULT_FIRST_FRAME_TIMEOUT_MS = 10_000;
+
+/** An accepted connection and what the eviction and first-frame rules need to know about it. */
+class Accepted {
+  readonly medium: TcpMedium;
+  /** Until the first valid frame: the timer that closes the connection if none comes. */
+  firstFrameTimer: NodeJS.Timeout | undefined;
+  proven = false;
+
+  constructor(socket: net.Socket, keepAliveMs: number | false | undefined, onFrame: (self: Accepted) => void) {
+    this.medium = TcpMedium.fromAccepted(socket, { keepAliveMs }, () => onFrame(this));
+  }
 }
 
 export class TcpListener extends ListenerBase<ListenerEvents> {
   private server: net.Server | undefined;
-  private readonly media = new Set<TcpMedium>();
+  /** Connections without a valid frame yet, oldest first. */
+  private readonly unproven = new Set<Accepted>();
+  /** Connections that sent a valid frame, the one whose last frame is oldest first. */
+  private readonly proven = new Set<Accepted>();
+  private readonly maxConnections: number;
+  private readonly firstFrameTimeoutMs: number;
 
   constructor(private readonly options: TcpListenerOptions = {}) {
     super();
+    this.maxConnections = Math.max(1, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+    this.firstFrameTimeoutMs = Math.max(0, options.firstFrameTimeoutMs ?? DEFAULT_FIRST_FRAME_TIMEOUT_MS);
   }
 
   /** The bound address once listening (port 0 picks an ephemeral port). */
@@ -77,13 +112,12 @@ export class TcpListener extends ListenerBase<ListenerEvents> {
   }
 
   get connections(): number {
-    return this.media.size;
+    return this.unproven.size + this.proven.size;
   }
 
   listen(port: number, host = '0.0.0.0'): Promise<RemoteAddress> {
     if (this.server) return Promise.reject(new MediaError('already-listening', `tcp listener already listens on ${this.address?.port}`));
     const server = net.createServer((socket) => this.accept(socket));
-    server.maxConnections = this.options.maxConnections ?? 100;
     this.server = server;
     return new Promise<RemoteAddress>((resolve, reject) => {
       const onError = (e: Error): void => {
@@ -104,19 +138,52 @@ export class TcpListener extends ListenerBase<ListenerEvents> {
       socket.destroy(); // arrived while we were closing
       return;
     }
-    const medium = TcpMedium.fromAccepted(socket, { keepAliveMs: this.options.keepAliveMs });
+    if (this.connections >= this.maxConnections) this.evictOne();
+    const entry = new Accepted(socket, this.options.keepAliveMs, (e) => this.frameArrived(e));
+    const medium = entry.medium;
     const remote = medium.remote ?? { address: 'unknown', port: 0 };
-    this.media.add(medium);
-    medium.once('close', () => this.media.delete(medium));
+    this.unproven.add(entry);
+    if (this.firstFrameTimeoutMs > 0) {
+      entry.firstFrameTimer = setTimeout(() => {
+        entry.firstFrameTimer = undefined;
+        void medium.drop(new MediaError('first-frame-timeout', `${medium.description}: no valid frame within ${this.firstFrameTimeoutMs} ms of connecting: closed`));
+      }, this.firstFrameTimeoutMs);
+    }
+    medium.once('close', () => this.forget(entry));
     this.emit('connection', medium, remote);
+  }
+
+  private frameArrived(entry: Accepted): void {
+    if (!this.unproven.delete(entry) && !this.proven.delete(entry)) return; // closed already
+    clearTimeout(entry.firstFrameTimer);
+    entry.firstFrameTimer = undefined;
+    entry.proven = true;
+    this.proven.add(entry); // to the end: the most recently active
+  }
+
+  /** Makes room for one more: the connection idle longest goes (see maxConnections). */
+  private evictOne(): void {
+    const victim = (this.unproven.values().next().value ?? this.proven.values().next().value) as Accepted | undefined;
+    if (!victim) return;
+    this.forget(victim);
+    const idle = victim.proven ? 'idle longest' : 'without a valid frame yet';
+    void victim.medium.drop(new MediaError('connection-evicted', `${victim.medium.description}: closed to make room for a new connection (at most ${this.maxConnections}; this one was ${idle})`));
+  }
+
+  private forget(entry: Accepted): void {
+    clearTimeout(entry.firstFrameTimer);
+    entry.firstFrameTimer = undefined;
+    this.unproven.delete(entry);
+    this.proven.delete(entry);
   }
 
   /** Stops listening and closes every accepted connection. */
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    await Promise.all([...this.media].map((m) => m.close()));
-    this.media.clear();
+    const all = [...this.unproven, ...this.proven];
+    for (const entry of all) this.forget(entry);
+    await Promise.all(all.map((e) => e.medium.close()));
     if (!server) return;
     await new Promise<void>((resolve) => server.close(() => resolve()));
     this.emit('close');
@@ -174,7 +241,15 @@ export interface UdpListenerOptions {
    * (its medium closes), so clients that use a new source port per request are always served.
    */
   maxPeers?: number;
+  /**
+   * Socket receive buffer to ask the OS for (1 MiB; Linux caps it at net.core.rmem_max). Datagrams that arrive while
+   * the buffer is full are lost without a trace, so a burst (many meters at the quarter hour, a junk flood) must fit
+   * while the event loop is busy.
+   */
+  receiveBufferBytes?: number;
 }
+
+export const DEFAULT_UDP_RECEIVE_BUFFER = 1 << 20;
 
 export class UdpListener extends ListenerBase<UdpListenerEvents> {
   private socket: dgram.Socket | undefined;
@@ -207,6 +282,11 @@ export class UdpListener extends ListenerBase<UdpListenerEvents> {
       socket.once('error', onError);
       socket.bind(port, host, () => {
         socket.off('error', onError);
+        try {
+          socket.setRecvBufferSize(this.options.receiveBufferBytes ?? DEFAULT_UDP_RECEIVE_BUFFER);
+        } catch {
+          // The OS refused the size: its default buffer still works, only smaller bursts fit.
+        }
         socket.on('error', (e: Error) => this.emitError(udpError(e, `udp listener :${port}`)));
         socket.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => this.receive(asBytes(msg), { address: rinfo.address, port: rinfo.port }));
         resolve(this.address!);

@@ -51,22 +51,32 @@ export class TcpMedium extends MediumBase {
   private closedByUs = false;
   private lastError: MediaError | undefined;
   private readonly accepted: boolean;
+  private readonly onFrame: (() => void) | undefined;
 
   constructor(
     private readonly options: TcpOptions,
     acceptedSocket?: net.Socket,
+    onFrame?: () => void,
   ) {
     super();
     const port = options.port ?? DEFAULT_DLMS_PORT;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     this.accepted = acceptedSocket !== undefined;
+    this.onFrame = onFrame;
     this.description = `tcp ${host}:${port}${this.accepted ? ' (accepted)' : ''}`;
     if (acceptedSocket) this.attach(acceptedSocket);
   }
 
-  /** Wraps a socket a listener accepted; it is open already and cannot be reopened once closed. */
-  static fromAccepted(socket: net.Socket, options: Omit<TcpOptions, 'host' | 'port'> = {}): TcpMedium {
-    return new TcpMedium({ ...options, host: socket.remoteAddress ?? 'unknown', port: socket.remotePort ?? 0 }, socket);
+  /**
+   * Wraps a socket a listener accepted; it is open already and cannot be reopened once closed. `onFrame` hears the
+   * framing layer's frameReceived() calls.
+   */
+  static fromAccepted(socket: net.Socket, options: Omit<TcpOptions, 'host' | 'port'> = {}, onFrame?: () => void): TcpMedium {
+    return new TcpMedium({ ...options, host: socket.remoteAddress ?? 'unknown', port: socket.remotePort ?? 0 }, socket, onFrame);
+  }
+
+  override frameReceived(): void {
+    this.onFrame?.();
   }
 
   get isOpen(): boolean {
@@ -142,9 +152,19 @@ export class TcpMedium extends MediumBase {
 
   close(): Promise<void> {
     this.abortOpening?.(new MediaError('connect-aborted', `${this.description}: closed while connecting`));
+    return this.destroy(undefined);
+  }
+
+  /** Closes the connection and reports `reason` in the 'close' event (a listener dropping a silent or evicted peer). */
+  drop(reason: MediaError): Promise<void> {
+    return this.destroy(reason);
+  }
+
+  private destroy(reason: MediaError | undefined): Promise<void> {
     const socket = this.socket;
     if (!socket || socket.destroyed) return Promise.resolve();
-    this.closedByUs = true;
+    if (reason) this.lastError = reason;
+    else this.closedByUs = true;
     return new Promise<void>((resolve) => {
       socket.once('close', () => resolve());
       // Writes resolved only after the kernel took the bytes, so nothing of ours is lost by destroying.

@@ -31,6 +31,12 @@ export interface Medium {
   write(bytes: Uint8Array): Promise<void>;
   /** Closes; idempotent, never rejects. */
   close(): Promise<void>;
+  /**
+   * The framing layer above found a valid frame in what this medium delivered (a wrapper frame, an HDLC frame with a
+   * good FCS, a decoded push): the peer speaks DLMS. A listener uses it to close connections that never send one and
+   * to choose which connection to evict when full; bytes alone do not count, or trickled junk would keep a peer alive.
+   */
+  frameReceived?(): void;
   on<E extends MediumEventName>(event: E, listener: (...args: MediumEvents[E]) => void): this;
   once<E extends MediumEventName>(event: E, listener: (...args: MediumEvents[E]) => void): this;
   off<E extends MediumEventName>(event: E, listener: (...args: MediumEvents[E]) => void): this;
@@ -69,6 +75,8 @@ export abstract class MediumBase extends EventEmitter implements Medium {
   abstract open(): Promise<void>;
   abstract write(bytes: Uint8Array): Promise<void>;
   abstract close(): Promise<void>;
+  /** Only media a listener accepted care (see Medium.frameReceived). */
+  frameReceived?(): void;
 
   override on<E extends MediumEventName>(event: E, listener: (...args: MediumEvents[E]) => void): this {
     return super.on(event, listener as (...args: unknown[]) => void);

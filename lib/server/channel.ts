@@ -23,6 +23,8 @@ export interface ServerChannel {
   onConnect(listener: (peer: ServerPeer) => void): void;
   /** The client ended the link (DISC) or the medium closed. */
   onDisconnect(listener: (peer: ServerPeer | undefined, error?: DlmsError) => void): void;
+  /** The medium closed (after the disconnects it caused): the channel serves nothing more, whatever state it held. */
+  onClose(listener: (error?: DlmsError) => void): void;
   /** Sends an APDU unasked (push / event notification): an HDLC UI frame or a wrapper frame to `peer`. */
   push(apdu: Uint8Array, peer: ServerPeer): Promise<void>;
   close(): Promise<void>;

@@ -74,6 +74,13 @@ export interface SimulatorOptions {
   now?: () => Date;
   random?: (n: number) => Uint8Array;
   faults?: ServerFaults;
+  /**
+   * TCP: connections served at once (5000). A new one beyond that evicts the connection idle longest (one that has
+   * not sent a valid frame yet first), so silent sockets cannot lock clients out.
+   */
+  maxConnections?: number;
+  /** TCP: close a connection that sent no valid frame this long after connecting (10 000 ms; 0: never). */
+  firstFrameTimeoutMs?: number;
   push?: PushOptions;
   trace?: TraceSink;
   log?: (line: string) => void;
@@ -95,6 +102,8 @@ export interface Simulator {
    * associations notified.
    */
   notifyEvent(event?: { classId: number; obis: string; attribute: number }): Promise<number>;
+  /** Connections (TCP connections, UDP peers, the serial port) being served now: a closed one no longer counts. */
+  readonly activeConnections: number;
   close(): Promise<void>;
 }
 
@@ -117,8 +126,7 @@ class SimulatorImpl implements Simulator {
   readonly model: MeterModel;
   private readonly configs: ClientAssociationConfig[];
   private readonly runtimes = new Map<number, SecurityRuntime>();
-  private readonly channels = new Set<ServerChannel>();
-  /** Per link: its associations and the peer each client SAP called from (to send event notifications). */
+  /** Per connection served: its associations and the peer each client SAP called from (to send event notifications). */
   private readonly links = new Map<ServerChannel, { sessions: Map<number, Session>; peers: Map<number, ServerPeer> }>();
   private tcp?: TcpListener;
   private udp?: UdpListener;
@@ -233,6 +241,10 @@ class SimulatorImpl implements Simulator {
     return this.configs.map(describeClient);
   }
 
+  get activeConnections(): number {
+    return this.links.size;
+  }
+
   async start(): Promise<void> {
     const o = this.options;
     const transport = o.transport ?? 'tcp';
@@ -252,7 +264,10 @@ class SimulatorImpl implements Simulator {
       this.port = bound.port;
       this.address = bound.address;
     } else {
-      const tcp = new TcpListener();
+      const tcp = new TcpListener({
+        ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
+        ...(o.firstFrameTimeoutMs !== undefined ? { firstFrameTimeoutMs: o.firstFrameTimeoutMs } : {}),
+      });
       tcp.on('connection', (medium) => this.attach(medium));
       const bound = await tcp.listen(o.port ?? 4059, o.host ?? '127.0.0.1');
       this.tcp = tcp;
@@ -281,7 +296,6 @@ class SimulatorImpl implements Simulator {
       ...(this.modeE ? { modeE: this.modeE } : {}),
       ...(this.options.log ? { log: this.options.log } : {}),
     });
-    this.channels.add(channel);
     const sessions = new Map<number, Session>();
     this.links.set(channel, { sessions, peers: new Map() });
     const sessionFor = (peer: ServerPeer): Session | undefined => {
@@ -321,11 +335,13 @@ class SimulatorImpl implements Simulator {
     channel.onDisconnect((peer) => {
       end(peer);
       if (peer) peers.delete(peer.clientSap);
-      else {
-        peers.clear();
-        this.links.delete(channel);
-        this.channels.delete(channel);
-      }
+      else peers.clear();
+    });
+    // Whatever the disconnects said (a wrapper reports its peers one by one), a closed medium's state goes with it.
+    channel.onClose(() => {
+      end(undefined);
+      peers.clear();
+      this.links.delete(channel);
     });
     channel.onApdu((apdu, peer, reply) => {
       peers.set(peer.clientSap, peer);
@@ -412,7 +428,7 @@ class SimulatorImpl implements Simulator {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    await Promise.all([...this.channels].map((c) => c.close().catch(() => undefined)));
+    await Promise.all([...this.links.keys()].map((c) => c.close().catch(() => undefined)));
     await this.tcp?.close();
     await this.udp?.close();
   }

@@ -8,6 +8,8 @@
  * another SAP on the same medium. A polled frame to an address we do not serve is answered with DM.
  * Wrapper: one frame per datagram (UDP) or a WrapperScanner over the stream (TCP; a bad header closes the connection);
  * answers swap the wPorts. A peer (client SAP + logical device) "connects" with its first frame.
+ * Each valid frame (and a mode E sign-on request) is reported to the medium (Medium.frameReceived): a TCP listener
+ * tells a live peer from a silent or junk-sending socket by it.
  *
  * `reply(answer)` answers a request once; `reply(new Uint8Array(0))` acknowledges without an APDU (unconfirmed
  * services: HDLC returns the poll with RR, the wrapper sends nothing).
@@ -83,6 +85,7 @@ export interface ServerTransportOptions {
 type ApduListener = (apdu: Uint8Array, peer: ServerPeer, reply: (answer: Uint8Array) => Promise<void>) => void;
 type ConnectListener = (peer: ServerPeer) => void;
 type DisconnectListener = (peer: ServerPeer | undefined, error?: DlmsError) => void;
+type CloseListener = (error?: DlmsError) => void;
 
 export function serveMedium(medium: Medium, options: ServerTransportOptions): ServerChannel {
   if (options.modeE && options.framing !== 'hdlc') throw new UsageError('bad-option', 'mode E switches an optical port to HDLC: it needs the hdlc framing');
@@ -97,6 +100,7 @@ abstract class ServerChannelCore implements ServerChannel {
   private readonly apduListeners: ApduListener[] = [];
   private readonly connectListeners: ConnectListener[] = [];
   private readonly disconnectListeners: DisconnectListener[] = [];
+  private readonly closeListeners: CloseListener[] = [];
   private requests = 0;
   protected silent = false;
   protected closed = false;
@@ -130,6 +134,10 @@ abstract class ServerChannelCore implements ServerChannel {
     this.disconnectListeners.push(listener);
   }
 
+  onClose(listener: CloseListener): void {
+    this.closeListeners.push(listener);
+  }
+
   abstract push(apdu: Uint8Array, peer: ServerPeer): Promise<void>;
   protected abstract received(bytes: Uint8Array): void;
   /** Peers with a live link, told about a medium that closed. */
@@ -159,6 +167,7 @@ abstract class ServerChannelCore implements ServerChannel {
     this.medium.off('error', this.onMediumError);
     if (peers.length === 0) this.emitDisconnect(undefined, reason);
     for (const p of peers) this.emitDisconnect(p, reason);
+    for (const l of this.closeListeners) this.safely(() => l(reason));
   }
 
   protected emitConnect(peer: ServerPeer): void {
@@ -297,6 +306,7 @@ class HdlcServerChannel extends ServerChannelCore {
     }, this.options.interFrameTimeoutMs ?? 500);
     for (const { frame, bytes: body } of this.scanner.push(bytes)) {
       if (this.silent || this.closed) return;
+      this.medium.frameReceived?.();
       this.route(frame, body);
     }
   }
@@ -346,6 +356,7 @@ class HdlcServerChannel extends ServerChannelCore {
     switch (event.type) {
       case 'request': {
         if (this.signOnPhase === 'switching') return;
+        this.medium.frameReceived?.();
         const to = event.address === '' ? '' : ` for device address ${JSON.stringify(event.address)}`;
         this.enqueueSignOn(async () => {
           // A client that starts over without a DISC finds us at the HDLC rate: take it back to the sign-on.
@@ -600,6 +611,7 @@ class WrapperServerChannel extends ServerChannelCore {
     }
     for (const f of frames) {
       if (this.silent || this.closed) return;
+      this.medium.frameReceived?.();
       this.frame(f);
     }
   }

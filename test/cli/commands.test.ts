@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { dlms } from '../helpers/cli';
 import { startSimulator, Simulator } from '../../lib/server/simulator';
@@ -101,6 +102,31 @@ describe('dlms CLI against the simulator', function () {
     const info = JSON.parse(r.out);
     assert.equal(info.referencing, 'ln');
     assert.ok(info.conformanceNames.includes('get'));
+  });
+
+  it('simulate --first-frame-timeout closes a silent connection; bad values are refused', async () => {
+    const bin = path.resolve(__dirname, '..', '..', 'lib', 'cli', 'main.js');
+    const child = spawn(process.execPath, [bin, 'simulate', '--port', '0', '--json', '--first-frame-timeout', '150', '--max-connections', '10'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const started = await new Promise<{ listening: string }>((resolve, reject) => {
+        let buf = '';
+        child.stdout.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const nl = buf.indexOf('\n');
+          if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)) as { listening: string });
+        });
+        child.on('exit', (c) => reject(new Error(`simulate exited with ${c}`)));
+      });
+      const silent = net.connect({ host: '127.0.0.1', port: Number(/:(\d+)$/.exec(started.listening)![1]) });
+      silent.on('error', () => undefined);
+      await new Promise<void>((resolve) => silent.once('close', () => resolve()));
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    const zero = await dlms(['simulate', '--port', '0', '--max-connections', '0']);
+    assert.equal(zero.code, 2);
+    assert.match(zero.err, /--max-connections: expected an integer 1\.\.1000000/);
   });
 
   it('simulate runs as a process and answers the CLI', async () => {

@@ -73,7 +73,8 @@ describe('e2e: several HDLC meters on one shared medium', function () {
       bus.drops.push(drop);
       sims.push(await startSimulator({ framing: 'hdlc', transport: 'serial', medium: drop, physicalAddress: physical, now: () => new Date(Date.UTC(year, 0, 15, 12)) }));
     }
-    listener = new TcpListener();
+    // The line only relays bytes to the drops; nothing reports frames to it, so no first-frame timeout.
+    listener = new TcpListener({ firstFrameTimeoutMs: 0 });
     listener.on('connection', (line) => bus.attach(line));
     const { port } = await listener.listen(0, '127.0.0.1');
 

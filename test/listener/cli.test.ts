@@ -62,6 +62,23 @@ describe('cli: dlms listen', () => {
     assert.ok(!io.out.includes(tirolKey) && !io.err.includes(tirolKey), 'the key is never echoed');
   });
 
+  it('--first-frame-timeout closes a connection that sends nothing; the TCP-only flags are refused elsewhere', async () => {
+    const io = captured();
+    const stop = new AbortController();
+    const running = runListen(['--listen-port', '0', '--listen', '127.0.0.1', '--first-frame-timeout', '100', '--max-connections', '10'], io, stop.signal);
+    await waitFor(() => portFrom(io.err) > 0, 'the listening line');
+    const silent = net.connect({ host: '127.0.0.1', port: portFrom(io.err) });
+    silent.on('error', () => undefined);
+    await new Promise<void>((resolve) => silent.once('close', () => resolve()));
+    stop.abort();
+    assert.equal(await running, 0);
+    for (const bad of [['--max-connections', '0'], ['--first-frame-timeout', 'soon'], ['--udp', '--max-connections', '5'], ['--serial', '/dev/null', '--first-frame-timeout', '5']]) {
+      const e = captured();
+      assert.equal(await main(['listen', ...bad], e), 2, bad.join(' '));
+      assert.match(e.err, /--max-connections|--first-frame-timeout/);
+    }
+  });
+
   it('refuses bad flags with exit code 2 and shows help', async () => {
     const io = captured();
     assert.equal(await main(['listen', '--framing', 'smoke-signals'], io), 2);

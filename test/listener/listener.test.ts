@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import type { Apdu } from '../../lib/apdu';
@@ -7,7 +8,7 @@ import { encodeWrapper } from '../../lib/link/wrapper';
 import type { DecodedNotification, ListenerWarning } from '../../lib/listener/decoder';
 import { Listener, type UnsolicitedSource } from '../../lib/listener/listener';
 import { concatBytes } from '../../lib/util/bytes';
-import { fromHex } from '../../lib/util/hex';
+import { fromHex, toHex } from '../../lib/util/hex';
 import { vector } from '../helpers/fixtures';
 import { useSerialMock } from '../helpers/serial-mock';
 
@@ -16,6 +17,31 @@ const tirolDb = fromHex(tirol.apdu as string);
 const tirolKey = fromHex(tirol.key as string);
 const iskraFrames = (vector('hdlc-ui-segmented-push-iskra').frames as string[]).map((f) => fromHex(f));
 const plainDn = fromHex(vector('data-notification-dlms-cosem').apdu as string);
+
+/**
+ * A child process's script: argv PORT VALID_HEX JUNK VALID RATE. Sends JUNK 10-byte junk datagrams at RATE a second
+ * to 127.0.0.1:PORT, with VALID copies of the valid datagram spread among them, then exits.
+ */
+const FLOOD = `
+const dgram = require('node:dgram');
+const [port, validHex, junkCount, validCount, rate] = process.argv.slice(1).map((a, i) => (i === 1 ? a : Number(a)));
+const junk = Buffer.alloc(10, 0x01);
+const valid = Buffer.from(validHex, 'hex');
+const every = Math.floor(junkCount / validCount);
+const s = dgram.createSocket('udp4');
+let sent = 0;
+const t0 = Date.now();
+const tick = () => {
+  const due = Math.min(junkCount, Math.floor(((Date.now() - t0) * rate) / 1000));
+  for (; sent < due; sent++) {
+    s.send(junk, port, '127.0.0.1');
+    if (sent % every === every - 1) s.send(valid, port, '127.0.0.1');
+  }
+  if (sent < junkCount) setTimeout(tick, 2);
+  else setTimeout(() => s.close(), 20);
+};
+s.bind(0, '127.0.0.1', tick);
+`;
 
 async function waitFor(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 2000; i++) {
@@ -72,6 +98,86 @@ describe('listener/Listener', () => {
     } finally {
       await l.close();
     }
+  });
+
+  it('TCP: a meter that stays connected and pushes now and then keeps working; silent and junk-only sockets are closed', async () => {
+    const l = new Listener({ source: { kind: 'tcp', port: 0, host: '127.0.0.1', maxConnections: 3, firstFrameTimeoutMs: 200 } });
+    const got = record(l);
+    await l.start();
+    const port = l.address!.port;
+    const open = (): Promise<net.Socket> =>
+      new Promise((resolve, reject) => {
+        const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
+        s.once('error', reject);
+      });
+    const ended = (s: net.Socket): Promise<void> => new Promise((resolve) => (s.destroyed ? resolve() : s.once('close', () => resolve())));
+    const push = encodeWrapper({ source: 1, destination: 0x10, apdu: plainDn });
+    const sockets: net.Socket[] = [];
+    let trickle: NodeJS.Timeout | undefined;
+    try {
+      const meter = await open();
+      const silent = await open();
+      const junk = await open();
+      sockets.push(meter, silent, junk);
+      for (const s of sockets) s.on('error', () => undefined);
+      meter.write(push);
+      await waitFor(() => got.notes.length === 1, 'the first push');
+      // HDLC-looking junk that never makes a valid frame keeps coming, well past the first-frame timeout.
+      trickle = setInterval(() => junk.write(Uint8Array.of(0x7e, 0xa0, 0x07, 0x03)), 30);
+      await Promise.all([ended(silent), ended(junk)]);
+      clearInterval(trickle);
+      // Quiet for several timeouts, then the next push on the same connection.
+      await new Promise((r) => setTimeout(r, 600));
+      assert.equal(meter.destroyed, false);
+      meter.write(push);
+      await waitFor(() => got.notes.length === 2, 'the second push on the same connection');
+      // Full of silent sockets: a new meter still gets in, at the expense of a silent one, not the quiet meter.
+      const fillers = [await open(), await open()];
+      sockets.push(...fillers);
+      for (const s of fillers) s.on('error', () => undefined);
+      const late = await open();
+      sockets.push(late);
+      late.write(push);
+      await waitFor(() => got.notes.length === 3, 'the push of a meter that came when the listener was full');
+      await Promise.race([ended(fillers[0]!), ended(fillers[1]!)]);
+      assert.equal(meter.destroyed, false);
+    } finally {
+      clearInterval(trickle);
+      for (const s of sockets) s.destroy();
+      await l.close();
+    }
+  });
+
+  it('UDP: valid pushes survive a flood of junk datagrams from one peer, told as one warning and a summary', async function () {
+    this.timeout(20000);
+    const l = new Listener({ source: { kind: 'udp', port: 0, host: '127.0.0.1' } });
+    let decoded = 0;
+    const told: ListenerWarning[] = [];
+    l.on('notification', () => decoded++);
+    l.on('warning', (w) => {
+      told.push(w);
+      // A log sink that costs 1 ms per line (a terminal, a remote syslog, a Node-RED status update).
+      const until = Date.now() + 1;
+      while (Date.now() < until);
+    });
+    await l.start();
+    try {
+      // Another process sends, so the burst keeps its pace (about 6000 junk datagrams a second) whatever this one does.
+      const sender = spawn(process.execPath, ['-e', FLOOD, String(l.address!.port), toHex(plainDn), '6000', '40', '6000'], { stdio: 'ignore' });
+      await new Promise((resolve) => sender.once('exit', resolve));
+      await waitFor(() => decoded === 40, 'all 40 pushes').catch(() => undefined);
+      assert.equal(decoded, 40, `${40 - decoded} of 40 valid pushes lost among the junk`);
+      assert.ok(l.counters.dropped > 1000, `junk counted: ${l.counters.dropped}`);
+      assert.ok(told.length <= 2, `${told.length} warnings told one by one`);
+      assert.equal(told[0]!.reason, 'garbage');
+    } finally {
+      await l.close();
+    }
+    // Closing tells what was held back.
+    const summary = told[told.length - 1]!;
+    assert.equal(summary.reason, 'garbage');
+    assert.ok((summary.suppressed ?? 0) > 1000, JSON.stringify(summary));
+    assert.match(summary.message, /^\d+ more like this within 10 s, the last: /);
   });
 
   it('decodes UDP datagrams, wrapped or raw', async () => {
@@ -171,7 +277,9 @@ describe('listener/Listener', () => {
         // A trailing half frame is dropped after the silence.
         b.emitData(Buffer.from(iskraFrames[0]!.subarray(0, 40)));
         await waitFor(() => got.warnings.some((w) => w.reason === 'incomplete'), 'the incomplete-frame warning');
-        assert.ok(got.warnings.filter((w) => w.reason === 'garbage').length >= 2);
+        // Three runs of garbage, all counted; told once (the rest would follow in a summary).
+        assert.equal(got.warnings.filter((w) => w.reason === 'garbage').length, 1);
+        assert.equal(l.counters.dropped, 4);
         assert.equal(l.counters.received, 2);
       } finally {
         await l.close();

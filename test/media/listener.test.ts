@@ -79,6 +79,89 @@ describe('media/listener', () => {
     });
   });
 
+  describe('tcp: silent sockets and the connection cap', () => {
+    /** A listener whose 'connection' handler plays the framing layer: byte 0x7E counts as a valid frame, others are junk. */
+    async function framedListener(options: ConstructorParameters<typeof TcpListener>[0]): Promise<{ listener: TcpListener; port: number; accepted: Medium[] }> {
+      const listener = new TcpListener(options);
+      const accepted: Medium[] = [];
+      listener.on('connection', (m) => {
+        accepted.push(m);
+        m.on('data', (b) => {
+          if (b.includes(0x7e)) m.frameReceived?.();
+        });
+      });
+      const { port } = await listener.listen(0, '127.0.0.1');
+      return { listener, port, accepted };
+    }
+
+    async function connect(port: number): Promise<TcpMedium> {
+      const m = new TcpMedium({ host: '127.0.0.1', port });
+      await m.open();
+      return m;
+    }
+
+    async function until(cond: () => boolean, what: string): Promise<void> {
+      for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(cond(), `timed out waiting for: ${what}`);
+    }
+
+    it('closes a connection that sends no valid frame in time, junk or nothing, and keeps a quiet one that did', async () => {
+      const { listener, port, accepted } = await framedListener({ firstFrameTimeoutMs: 150 });
+      const silent = await connect(port);
+      const junk = await connect(port);
+      const meter = await connect(port);
+      await until(() => accepted.length === 3, 'three accepted');
+      const [silentSide, junkSide] = [nextClose(accepted[0]!), nextClose(accepted[1]!)];
+      const silentClosed = nextClose(silent);
+      await meter.write(Uint8Array.of(0x7e));
+      // Junk keeps arriving past the timeout: bytes alone do not keep a connection.
+      const trickle = setInterval(() => void junk.write(Uint8Array.of(0x00)).catch(() => undefined), 30);
+      try {
+        assert.equal((await silentSide)?.code, 'first-frame-timeout');
+        assert.equal((await junkSide)?.code, 'first-frame-timeout');
+      } finally {
+        clearInterval(trickle);
+      }
+      assert.ok(await silentClosed, 'the silent client saw its connection end');
+      // The meter that sent a frame stays, however quiet, well past the timeout.
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(accepted[2]!.isOpen, true);
+      assert.equal(listener.connections, 1);
+      await Promise.all([silent.close(), junk.close(), meter.close()]);
+      await listener.close();
+    });
+
+    it('at the cap, a new connection evicts the one idle longest (those without a frame first) instead of being refused', async () => {
+      const { listener, port, accepted } = await framedListener({ maxConnections: 3, firstFrameTimeoutMs: 0 });
+      const a = await connect(port);
+      const b = await connect(port);
+      const silent = await connect(port);
+      await until(() => accepted.length === 3, 'three accepted');
+      const [aSide, bSide, silentSide] = accepted as [Medium, Medium, Medium];
+      await a.write(Uint8Array.of(0x7e));
+      await b.write(Uint8Array.of(0x7e));
+      await new Promise((r) => setTimeout(r, 50));
+      // Full: the fourth takes the place of the silent one, although the silent one came later than a and b.
+      const silentEvicted = nextClose(silentSide);
+      const d = await connect(port);
+      assert.equal((await silentEvicted)?.code, 'connection-evicted');
+      await until(() => accepted.length === 4, 'the fourth accepted');
+      await accepted[3]!.write(Uint8Array.of(0x42));
+      assert.equal(toHex(await collect(d, 1)), '42');
+      await d.write(Uint8Array.of(0x7e));
+      await a.write(Uint8Array.of(0x7e));
+      await new Promise((r) => setTimeout(r, 50));
+      // Full again, every one proven: b's last frame is the oldest.
+      const bEvicted = nextClose(bSide);
+      const e = await connect(port);
+      assert.equal((await bEvicted)?.code, 'connection-evicted');
+      assert.equal(aSide.isOpen, true);
+      await until(() => listener.connections === 3, 'three held');
+      await Promise.all([a.close(), b.close(), silent.close(), d.close(), e.close()]);
+      await listener.close();
+    });
+  });
+
   describe('udp', () => {
     it('emits datagrams with their sender and a medium per peer that answers back', async () => {
       const listener = new UdpListener();

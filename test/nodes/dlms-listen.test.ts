@@ -179,6 +179,35 @@ describe('dlms-listen node', function () {
     assert.ok(await canListen(port), 'redeploy closed the listener');
   });
 
+  it('Max conn.: a push still gets in when silent sockets hold every connection; a bad value shows in the status', async function () {
+    const port = await freePort();
+    await helper.load([listenNode], [tab, listenDef(port, { maxConnections: '1' }), { id: 'out', z: 'f1', type: 'helper' }], {
+      l1: { blockCipherKey: DEMO_BLOCK_CIPHER_KEY, authenticationKey: DEMO_AUTHENTICATION_KEY },
+    });
+    const statuses = recordStatus(helper.getNode('l1'));
+    await waitFor(() => statuses.length > 0, 5000, 'a status');
+    const silent = net.connect({ host: '127.0.0.1', port });
+    silent.on('error', () => undefined);
+    const silentClosed = new Promise<void>((resolve) => silent.once('close', () => resolve()));
+    await new Promise<void>((resolve) => silent.once('connect', () => resolve()));
+    try {
+      const message = nextMessage(helper.getNode('out'));
+      sim = await startSimulator({ port: 0, host: '127.0.0.1', framing: 'wrapper', push: { destination: `127.0.0.1:${port}`, ciphered: true } });
+      await sim.push();
+      assert.ok((await message).payload, 'the push was decoded');
+      // Evicted by the push's connection, long before the 10 s first-frame timeout could close it.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((_, reject) => (timer = setTimeout(() => reject(new Error('the silent socket was not evicted')), 3000)));
+      await Promise.race([silentClosed, late]).finally(() => clearTimeout(timer));
+    } finally {
+      silent.destroy();
+    }
+    await helper.unload();
+    await helper.load([listenNode], [tab, listenDef(0, { maxConnections: 'lots' }), { id: 'out', z: 'f1', type: 'helper' }]);
+    const bad = listenStatusSpy() as { args: { fill?: string; text?: string }[][] };
+    assert.ok(bad.args.some((a) => a[0]?.fill === 'red' && /max connections "lots" is not 1\.\.1000000/.test(a[0]?.text ?? '')), JSON.stringify(bad.args));
+  });
+
   it('frees its port when redeployed while it is still opening it', async function () {
     for (const source of ['tcp', 'udp']) {
       const port = await freePort();

@@ -7,7 +7,9 @@ import * as net from 'node:net';
 import { decodeApdu } from '../../lib/apdu/index';
 import { DlmsClient } from '../../lib/client/client';
 import { DEFAULT_OPTIONS, type MeterOptions } from '../../lib/client/options';
-import { decodeWrapper } from '../../lib/link/wrapper';
+import { clientAddress, serverAddress } from '../../lib/link/hdlc/address';
+import { encodeFrame } from '../../lib/link/hdlc/frame';
+import { decodeWrapper, encodeWrapper } from '../../lib/link/wrapper';
 import { MemoryCounterStore } from '../../lib/security/counter-store';
 import { unwrapGeneralGlo } from '../../lib/security/cipher';
 import { DEMO_AUTHENTICATION_KEY, DEMO_BLOCK_CIPHER_KEY, DEMO_CLIENT_SIGNING_KEY } from '../../lib/server/profiles';
@@ -15,6 +17,28 @@ import { type Simulator, type SimulatorOptions, startSimulator } from '../../lib
 import { fromHex, toHex } from '../../lib/util/hex';
 
 const NOW = new Date(Date.UTC(2024, 4, 6, 10, 15, 0));
+
+/** Connects, sends `bytes`, and resolves with the socket once the simulator answered. */
+function greet(port: number, bytes: Uint8Array): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => s.write(bytes));
+    s.once('data', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+function rawConnect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
+    s.on('error', () => undefined); // reset when the simulator drops it
+    s.once('error', reject);
+  });
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(cond(), `timed out waiting for: ${what}`);
+}
 
 describe('simulator over loopback', function () {
   this.timeout(20000);
@@ -156,6 +180,42 @@ describe('simulator over loopback', function () {
       assert.ok(n.kind === 'data-notification' && n.body.type === 'structure' && n.body.value.length === 4);
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+  for (const framing of ['wrapper', 'hdlc'] as const) {
+    it(`forgets every ${framing} connection once it closes (associated, or dropped without a word)`, async () => {
+      await start({ framing });
+      const n = 4;
+      const open = Array.from({ length: n }, () => client({ clientAddress: 16, framing }));
+      for (const c of open) await c.connect();
+      // Peers that vanish without a word once the simulator knows them (wrapper: a frame; HDLC: a connected link).
+      const hello =
+        framing === 'wrapper'
+          ? encodeWrapper({ source: 16, destination: 1, apdu: Uint8Array.of(0xc0, 0x01, 0xc1, 0x00, 0x08, 0, 0, 1, 0, 0, 0xff, 0x02, 0x00) })
+          : encodeFrame({ type: 'SNRM', dest: serverAddress({ logical: 1 }), src: clientAddress(16), pf: true });
+      const vanishing = await Promise.all(Array.from({ length: n }, () => greet(sim!.port, hello)));
+      assert.equal(sim!.activeConnections, 2 * n);
+      assert.equal(await sim!.notifyEvent(), n, 'every association hears the event');
+      for (const c of open) await c.close();
+      for (const s of vanishing) s.destroy();
+      await until(() => sim!.activeConnections === 0, 'every connection forgotten');
+      assert.equal(await sim!.notifyEvent(), 0, 'no dead connection is notified');
+    });
+  }
+  it('silent sockets cannot lock clients out: at the cap the silent one goes, later silent ones time out, a quiet client stays', async () => {
+    await start({ maxConnections: 100, firstFrameTimeoutMs: 300 });
+    const silent = await Promise.all(Array.from({ length: 100 }, () => rawConnect(sim!.port)));
+    try {
+      await until(() => sim!.activeConnections === 100, 'the cap filled with silent sockets');
+      const c = client({ clientAddress: 16 });
+      await c.connect();
+      assert.ok('value' in (await c.read(['8/0.0.1.0.0.255:2']))[0]!);
+      await until(() => sim!.activeConnections === 1, 'the silent sockets closed by the first-frame timeout');
+      // Quiet for several timeouts, yet it sent valid frames: still served.
+      await new Promise((r) => setTimeout(r, 900));
+      assert.ok('value' in (await c.read(['8/0.0.1.0.0.255:2']))[0]!);
+    } finally {
+      for (const s of silent) s.destroy();
     }
   });
 });

@@ -21,6 +21,8 @@ const FLAGS: readonly CommandFlag[] = [
   { flag: 'serial', takesValue: true, help: 'Read a serial HAN/P1 port instead (e.g. /dev/ttyUSB0).' },
   { flag: 'baud', takesValue: true, help: 'Serial baud rate (2400; P1 ports often 115200).' },
   { flag: 'parity', takesValue: true, help: 'Serial parity: none, even, odd (none).' },
+  { flag: 'max-connections', takesValue: true, help: 'TCP connections held at once (5000); a new one beyond evicts the one idle longest.' },
+  { flag: 'first-frame-timeout', takesValue: true, help: 'Close a TCP connection that sent no valid frame within N ms of connecting (10000; 0: never).' },
   { flag: 'framing', takesValue: true, help: `Link framing: ${LISTEN_FRAMINGS.join(', ')} (auto).` },
   { flag: 'ek', takesValue: true, secret: true, help: 'Block cipher key (GUEK), 16 bytes hex (32 for suite 2).' },
   { flag: 'ak', takesValue: true, secret: true, help: 'Authentication key (GAK), to verify the tag of authenticated pushes.' },
@@ -80,13 +82,21 @@ export function listenerFromArgs(argv: readonly string[]): { listener: Listener;
   if (!(LISTEN_FRAMINGS as readonly string[]).includes(framing)) throw new UsageError('bad-option', `--framing: expected one of ${LISTEN_FRAMINGS.join(', ')}, got ${JSON.stringify(framing)}`);
   let source: ListenSource;
   if (flags.serial !== undefined) {
-    if (flags.udp || flags['listen-port'] !== undefined) throw new UsageError('bad-option', '--serial cannot be combined with --udp or --listen-port');
+    if (flags.udp || flags['listen-port'] !== undefined || flags['max-connections'] !== undefined || flags['first-frame-timeout'] !== undefined) {
+      throw new UsageError('bad-option', '--serial cannot be combined with --udp, --listen-port, --max-connections or --first-frame-timeout');
+    }
     const parity = String(flags.parity ?? 'none');
     if (parity !== 'none' && parity !== 'even' && parity !== 'odd') throw new UsageError('bad-option', `--parity: expected none, even or odd, got ${JSON.stringify(parity)}`);
     source = { kind: 'serial', path: String(flags.serial), baudRate: integer(flags.baud, '--baud', 300, 4_000_000) ?? 2400, parity };
   } else {
     const port = integer(flags['listen-port'], '--listen-port', 0, 65535) ?? 4059;
-    source = { kind: flags.udp ? 'udp' : 'tcp', port, host: String(flags.listen ?? '0.0.0.0') };
+    const host = String(flags.listen ?? '0.0.0.0');
+    const maxConnections = integer(flags['max-connections'], '--max-connections', 1, 1_000_000);
+    const firstFrameTimeoutMs = integer(flags['first-frame-timeout'], '--first-frame-timeout', 0, 3_600_000);
+    if (flags.udp && (maxConnections !== undefined || firstFrameTimeoutMs !== undefined)) throw new UsageError('bad-option', '--max-connections and --first-frame-timeout apply to TCP, not --udp');
+    source = flags.udp
+      ? { kind: 'udp', port, host }
+      : { kind: 'tcp', port, host, ...(maxConnections !== undefined ? { maxConnections } : {}), ...(firstFrameTimeoutMs !== undefined ? { firstFrameTimeoutMs } : {}) };
   }
   const ek = key(flags.ek, '--ek', [16, 32]);
   const ak = key(flags.ak, '--ak', [16, 32]);

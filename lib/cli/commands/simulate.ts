@@ -29,9 +29,18 @@ const FLAGS: readonly CommandFlag[] = [
   { flag: 'server-signing-key', takesValue: true, secret: true, help: "The simulator's own private signing key (HLS-ECDSA pass 4, signed answers): hex, PEM or a file with it; its public key is printed at start." },
   { flag: 'push-to', takesValue: true, help: 'Send DataNotifications to HOST:PORT.' },
   { flag: 'push-interval', takesValue: true, help: 'Push every N milliseconds (default: only on demand).' },
+  { flag: 'max-connections', takesValue: true, help: 'TCP connections served at once (5000); a new one beyond evicts the one idle longest.' },
+  { flag: 'first-frame-timeout', takesValue: true, help: 'Close a TCP connection that sent no valid frame within N ms of connecting (10000; 0: never).' },
   { flag: 'json', takesValue: false, help: 'Print where it listens and the clients as JSON.' },
   { flag: 'trace', takesValue: false, help: 'Frames and APDUs on stderr.' },
 ];
+
+function integerFlag(value: string | boolean | undefined, what: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError('bad-option', `${what}: expected an integer ${min}..${max}, got ${JSON.stringify(value)}`);
+  return n;
+}
 
 /** Options that describe a client the simulator must accept; given any, the configured client is added. */
 const CLIENT_OPTIONS: (keyof MeterOptions)[] = ['authentication', 'password', 'passwordHex', 'security', 'systemTitle', 'blockCipherKey', 'authenticationKey', 'clientSigningKey', 'signPass3', 'preset'];
@@ -92,6 +101,10 @@ export const simulateCommand: Command = {
     const signingKey = args.flags['server-signing-key'];
     if (typeof signingKey === 'string') sim.serverSigningKey = parsePrivateKey(keyText(signingKey, '--server-signing-key', true)).privateKey;
     if (typeof args.flags.model === 'string') sim.objects = loadModelFile(args.flags.model);
+    const maxConnections = integerFlag(args.flags['max-connections'], '--max-connections', 1, 1_000_000);
+    if (maxConnections !== undefined) sim.maxConnections = maxConnections;
+    const firstFrame = integerFlag(args.flags['first-frame-timeout'], '--first-frame-timeout', 0, 3_600_000);
+    if (firstFrame !== undefined) sim.firstFrameTimeoutMs = firstFrame;
     if (typeof args.flags['push-to'] === 'string') {
       const interval = args.flags['push-interval'] === undefined ? undefined : Number(args.flags['push-interval']);
       if (interval !== undefined && !(Number.isInteger(interval) && interval >= 100)) throw new UsageError('bad-option', '--push-interval: expected milliseconds ≥ 100');
