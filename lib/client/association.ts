@@ -19,6 +19,7 @@ import { parsePublicKey } from '../security/keys';
 import { ReplayGuard } from '../security/replay-guard';
 import { type AarqMaterial, buildAarq, buildInitiateRequest, checkInitiateResponse, isCiphered, isHls, proposedConformance, readAare } from './aarq';
 import type { ApduChannel, TraceSink } from './channel';
+import { withoutInnerLlc } from './hdlc-answer';
 import { runHls } from './hls';
 import { type Authentication, type MeterOptions, type SecurityLevel, secretBytes } from './options';
 import { certificatePem, ClientProtection, counterAllocatorFor, decipheringHint, protectionConfigFrom } from './protection';
@@ -168,7 +169,8 @@ export class ClientAssociation {
     const plain = encodeApdu(request);
     const wire = await this.protection.protectRequest(plain, { sign });
     this.trace('tx', plain, `${request.kind} sent as ${wire.envelope}${wire.invocationCounter !== undefined ? ` IC ${wire.invocationCounter}` : ''}`, wire.envelope);
-    const answer = await this.channel.request(wire.bytes);
+    const received = await this.channel.request(wire.bytes);
+    const answer = this.channel.framing === 'hdlc' ? withoutInnerLlc(received) : received;
     const u = this.protection.unprotectAnswer(answer);
     this.trace('rx', u.apdu, `answer from ${u.envelope}${u.invocationCounter !== undefined ? ` IC ${u.invocationCounter}` : ''}`, u.envelope);
     return u;
