@@ -110,7 +110,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'hls2Algorithm', flag: 'hls2', type: 'enum', values: HLS2_ALGORITHMS, group: 'security', help: 'Algorithm of mechanism 2 (high): aes, or lgz for the Landis+Gyr "coded password".' },
   { name: 'password', flag: 'password', type: 'string', secret: true, group: 'security', help: 'LLS password or HLS secret as text.' },
   { name: 'passwordHex', flag: 'password-hex', type: 'hex', secret: true, group: 'security', help: 'LLS password or HLS secret as hex bytes.' },
-  { name: 'challengeLength', flag: 'challenge-length', type: 'integer', min: 8, max: 64, group: 'security', help: 'Length of the HLS client challenge in bytes.' },
+  { name: 'challengeLength', flag: 'challenge-length', type: 'integer', min: 8, max: 64, group: 'security', help: 'Length of the HLS client challenge in bytes (default 16; 32 for high-ecdsa, which wants 32 to 64).' },
   { name: 'security', flag: 'security', type: 'enum', values: SECURITY_LEVELS, group: 'security', help: 'APDU protection: none, auth, enc or auth-enc.' },
   { name: 'suite', flag: 'suite', type: 'integer', min: 0, max: 2, group: 'security', help: 'Security suite 0, 1 or 2.' },
   { name: 'systemTitle', flag: 'system-title', type: 'hex', byteLengths: [8], group: 'security', help: 'Client system title, 8 bytes hex.' },
@@ -155,6 +155,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'hdlcMaxInfo', flag: 'hdlc-max-info', type: 'integer', min: 32, max: 2030, group: 'advanced', help: 'HDLC maximum information field length we propose.' },
   { name: 'hdlcWindow', flag: 'hdlc-window', type: 'integer', min: 1, max: 7, group: 'advanced', help: 'HDLC window size we propose.' },
 ];
+
+/** The client challenge for high-ecdsa when none is given (mechanism 7 wants 32 to 64 bytes). */
+export const HLS_ECDSA_CHALLENGE_LENGTH = 32;
 
 export const DEFAULT_OPTIONS: Readonly<MeterOptions> = {
   medium: 'tcp',
@@ -265,7 +268,7 @@ export function coerceOption(spec: OptionSpec, raw: unknown, style: 'flag' | 'na
 
 /**
  * Completes partial options: preset values for what was not given, then defaults, then the derived defaults
- * (framing by medium), then consistency checks that name the option and the fix.
+ * (framing by medium, challenge length by mechanism), then consistency checks that name the option and the fix.
  */
 export function resolveOptions(given: Partial<MeterOptions>, style: 'flag' | 'name' = 'name'): MeterOptions {
   const typed: Partial<MeterOptions> = {};
@@ -277,7 +280,12 @@ export function resolveOptions(given: Partial<MeterOptions>, style: 'flag' | 'na
   }
   const preset = PRESET_OPTIONS[typed.preset ?? 'generic'];
   const medium = typed.medium ?? DEFAULT_OPTIONS.medium;
-  const derived: Partial<MeterOptions> = { framing: medium === 'serial' ? 'hdlc' : 'wrapper' };
+  const authentication = typed.authentication ?? preset.authentication ?? DEFAULT_OPTIONS.authentication;
+  const derived: Partial<MeterOptions> = {
+    framing: medium === 'serial' ? 'hdlc' : 'wrapper',
+    // Mechanism 7 (HLS-ECDSA) takes challenges of 32 to 64 bytes; 16 would be refused by a strict meter.
+    challengeLength: authentication === 'high-ecdsa' ? HLS_ECDSA_CHALLENGE_LENGTH : DEFAULT_OPTIONS.challengeLength,
+  };
   const o: MeterOptions = { ...DEFAULT_OPTIONS, ...derived, ...preset, ...typed };
   checkConsistency(o, (n) => label(specFor(n)!, style));
   return o;
