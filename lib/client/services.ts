@@ -75,6 +75,8 @@ export interface ServicesOptions {
   maxListItems?: number;
   /** Largest reassembled block-transfer response accepted (default 16 MiB). */
   maxResponseBytes?: number;
+  /** The general-block-transfer window we announce: blocks the meter may send before we acknowledge (default 1). */
+  gbtWindow?: number;
 }
 
 export interface ActionOptions {
@@ -86,7 +88,8 @@ const DEFAULT_MAX_LIST_ITEMS = 10;
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** A peer that keeps sending empty non-last blocks must not keep us looping for ever. */
 const MAX_BLOCKS = 65535;
-const GBT_WINDOW = 1;
+/** A GBT block asked for again this many times in a row without arriving ends the transfer. */
+const MAX_GBT_RETRIES = 3;
 
 const OBIS_TEXT = (ln: Uint8Array): string => Array.from(ln).join('.');
 
@@ -186,6 +189,7 @@ export class CosemServices {
   private readonly roll: boolean;
   private maxListItems: number;
   private readonly maxResponseBytes: number;
+  private readonly gbtWindow: number;
 
   constructor(
     private readonly session: ServiceSession,
@@ -194,6 +198,7 @@ export class CosemServices {
     this.roll = options.rollInvokeIds ?? true;
     this.maxListItems = Math.max(1, options.maxListItems ?? DEFAULT_MAX_LIST_ITEMS);
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.gbtWindow = options.gbtWindow ?? 1;
   }
 
   get referencing(): 'ln' | 'sn' {
@@ -230,48 +235,58 @@ export class CosemServices {
     return response;
   }
 
-  private async sendGbt(bytes: Uint8Array, what: string): Promise<Apdu> {
-    const empty = encodeApdu({ kind: 'general-block-transfer', lastBlock: false, streaming: false, window: GBT_WINDOW, blockNumber: 1, blockNumberAck: 0, blockData: new Uint8Array(0) });
-    const size = chunkSize(this.session.maxRequestApdu, empty.length, `${what} general-block-transfer`);
-    const blocks = splitBytes(bytes, size);
-    let response: Apdu | undefined;
-    for (let i = 0; i < blocks.length; i++) {
-      const last = i === blocks.length - 1;
-      response = await this.session.exchange({
-        kind: 'general-block-transfer',
-        lastBlock: last,
-        streaming: false,
-        window: GBT_WINDOW,
-        blockNumber: i + 1,
-        blockNumberAck: 0,
-        blockData: blocks[i]!,
-      });
-      if (!last && (response.kind !== 'general-block-transfer' || response.blockData.length > 0)) {
-        if (response.kind === 'general-block-transfer') break; // the meter answered early: treat as the response
-        if (response.kind === 'exception-response' || response.kind === 'confirmed-service-error') return response;
-        throw protocolError('unexpected-response', `${what}: expected a general-block-transfer acknowledgement, got ${response.kind}`);
-      }
-    }
-    return response!;
+  private gbtBlock(lastBlock: boolean, blockNumber: number, blockNumberAck: number, blockData: Uint8Array): Apdu {
+    return { kind: 'general-block-transfer', lastBlock, streaming: false, window: this.gbtWindow, blockNumber, blockNumberAck, blockData };
   }
 
+  /**
+   * Sends a long request in GBT blocks. The meter acknowledges each block with the number of the last block it holds;
+   * an acknowledgement that lags behind makes us send again from the block after it (a block it lost).
+   */
+  private async sendGbt(bytes: Uint8Array, what: string): Promise<Apdu> {
+    const empty = encodeApdu(this.gbtBlock(false, 1, 0, new Uint8Array(0)));
+    const size = chunkSize(this.session.maxRequestApdu, empty.length, `${what} general-block-transfer`);
+    const blocks = splitBytes(bytes, size);
+    let next = 1;
+    let retries = 0;
+    for (;;) {
+      const last = next === blocks.length;
+      const response = await this.session.exchange(this.gbtBlock(last, next, 0, blocks[next - 1]!));
+      if (last) return response;
+      if (response.kind === 'exception-response' || response.kind === 'confirmed-service-error') return response;
+      if (response.kind !== 'general-block-transfer') throw protocolError('unexpected-response', `${what}: expected a general-block-transfer acknowledgement, got ${response.kind}`);
+      if (response.blockData.length > 0) return response; // the meter answered early: its answer starts here
+      const ack = response.blockNumberAck;
+      if (ack > next) throw protocolError('block-number-mismatch', `${what}: sent general-block-transfer block ${next}, the meter acknowledged ${ack}`);
+      if (ack < next) {
+        if (++retries > MAX_GBT_RETRIES) throw protocolError('gbt-block-lost', `${what}: the meter kept missing general-block-transfer block ${ack + 1}`);
+      } else retries = 0;
+      next = ack + 1;
+    }
+  }
+
+  /**
+   * Receives a GBT answer. Blocks are taken in order; a block that comes after a gap (a block lost on the way) is
+   * dropped and the last block held is acknowledged again, so the meter sends again from the missing one.
+   */
   private async receiveGbt(first: Apdu, what: string): Promise<Apdu> {
     if (first.kind !== 'general-block-transfer') return first;
     const collector = new BlockCollector(`${what} general-block-transfer`, this.maxResponseBytes);
     let block = first;
-    let ours = 1;
+    let held = 0;
+    let ours = 0;
+    let retries = 0;
     for (;;) {
-      collector.add(block.blockNumber, block.blockData);
-      if (block.lastBlock) break;
-      const next = await this.session.exchange({
-        kind: 'general-block-transfer',
-        lastBlock: true,
-        streaming: false,
-        window: GBT_WINDOW,
-        blockNumber: ++ours,
-        blockNumberAck: block.blockNumber,
-        blockData: new Uint8Array(0),
-      });
+      if (block.blockNumber === held + 1) {
+        collector.add(block.blockNumber, block.blockData);
+        held = block.blockNumber;
+        retries = 0;
+        if (block.lastBlock) break;
+      } else if (++retries > MAX_GBT_RETRIES) {
+        throw protocolError('gbt-block-lost', `${what}: general-block-transfer block ${held + 1} did not come after asking ${MAX_GBT_RETRIES} times (got block ${block.blockNumber})`);
+      }
+      const next = await this.session.exchange(this.gbtBlock(true, ++ours, held, new Uint8Array(0)));
+      if (next.kind === 'exception-response' || next.kind === 'confirmed-service-error') return next;
       if (next.kind !== 'general-block-transfer') throw protocolError('unexpected-response', `${what}: expected the next general-block-transfer block, got ${next.kind}`);
       block = next;
     }
@@ -465,7 +480,8 @@ export class CosemServices {
     const iid = this.invokeIdAndPriority();
     const attribute = { classId: ref.classId, instance: ref.ln, attributeId: ref.attribute };
     const normal: Apdu = { kind: 'set-request', variant: 'normal', invokeIdAndPriority: iid, attribute, value };
-    if (encodeApdu(normal).length <= this.session.maxRequestApdu) {
+    // Under general block transfer a long request travels whole, in GBT blocks (send()).
+    if (this.has('general-block-transfer') || encodeApdu(normal).length <= this.session.maxRequestApdu) {
       const r = await this.call(normal, 'set-response', what);
       if (r.variant !== 'normal') throw protocolError('unexpected-response', `${what}: expected set-response-normal, got set-response-${r.variant}`);
       if (r.dar !== 0) throw darError(r.dar, what);
@@ -553,7 +569,7 @@ export class CosemServices {
     const method = { classId: ref.classId, instance: ref.ln, methodId: ref.method };
     const normal: Apdu = { kind: 'action-request', variant: 'normal', invokeIdAndPriority: iid, method, parameters: params };
     let response;
-    if (encodeApdu(normal).length <= this.session.maxRequestApdu) {
+    if (this.has('general-block-transfer') || encodeApdu(normal).length <= this.session.maxRequestApdu) {
       response = await this.call(normal, 'action-response', what);
     } else {
       const raw = encodeDataBytes(params);
