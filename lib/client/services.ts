@@ -371,32 +371,36 @@ export class CosemServices {
       for (const it of items) out.push(await this.getItem(it.ref, it.access));
       return out;
     }
-    const out: ItemResult[] = [];
-    for (const chunk of this.listChunks(items)) {
-      if (chunk.length === 1) {
-        out.push(await this.getItem(chunk[0]!.ref, chunk[0]!.access));
-        continue;
-      }
-      let results: ItemResult[];
-      try {
-        results = await this.getList(chunk);
-      } catch (e) {
-        if (!(e instanceof ServiceError) || (e.code !== 'exception-response' && e.code !== 'confirmed-service-error')) throw e;
-        // The meter refuses lists (or lists this long): read one by one from now on.
-        this.maxListItems = 1;
-        results = [];
-        for (const it of chunk) results.push(await this.getItem(it.ref, it.access));
-      }
-      out.push(...results);
+    const out: ItemResult[] = new Array<ItemResult>(items.length);
+    const listed = items.map((item, index) => ({ item, index })).filter(({ item }) => !readAlone(item));
+    for (const chunk of this.listChunks(listed)) {
+      const results = chunk.length === 1 ? [await this.getItem(chunk[0]!.item.ref, chunk[0]!.item.access)] : await this.getListOrEach(chunk.map((c) => c.item));
+      chunk.forEach((c, i) => (out[c.index] = results[i]!));
     }
+    for (let i = 0; i < items.length; i++) if (readAlone(items[i]!)) out[i] = await this.getItem(items[i]!.ref, items[i]!.access);
     return out;
   }
 
-  private listChunks(items: readonly GetItem[]): GetItem[][] {
-    const chunks: GetItem[][] = [];
-    let current: GetItem[] = [];
-    const fits = (list: GetItem[]): boolean =>
-      encodeApdu({ kind: 'get-request', variant: 'with-list', invokeIdAndPriority: 0xc1, items: list.map(toSelection) }).length <= this.session.maxRequestApdu;
+  private async getListOrEach(chunk: GetItem[]): Promise<ItemResult[]> {
+    try {
+      return await this.getList(chunk);
+    } catch (e) {
+      const refused = e instanceof ServiceError && (e.code === 'exception-response' || e.code === 'confirmed-service-error');
+      const misencoded = e instanceof DecodeError && e.code === 'with-list-block-fields';
+      if (!refused && !misencoded) throw e;
+      // The meter refuses lists (or lists this long), or cannot encode a long one: read one by one from now on.
+      this.maxListItems = 1;
+      const results: ItemResult[] = [];
+      for (const it of chunk) results.push(await this.getItem(it.ref, it.access));
+      return results;
+    }
+  }
+
+  private listChunks<T extends { item: GetItem }>(items: readonly T[]): T[][] {
+    const chunks: T[][] = [];
+    let current: T[] = [];
+    const fits = (list: T[]): boolean =>
+      encodeApdu({ kind: 'get-request', variant: 'with-list', invokeIdAndPriority: 0xc1, items: list.map((l) => toSelection(l.item)) }).length <= this.session.maxRequestApdu;
     for (const it of items) {
       const candidate = [...current, it];
       if (current.length > 0 && (candidate.length > this.maxListItems || !fits(candidate))) {
@@ -622,6 +626,17 @@ export class CosemServices {
   async readSnObjectList(base = 0xfa00): Promise<DataValue> {
     return this.readVariable({ access: 'variable-name', name: snAttributeAddress(base, 2) }, `read object list of the Association SN at 0x${base.toString(16).toUpperCase()}`);
   }
+}
+
+const PROFILE_GENERIC = 7;
+const PROFILE_BUFFER = 2;
+
+/**
+ * A profile-generic buffer is read with its own get, never inside a with-list: it is long, so a with-list answer would
+ * need block transfer, which some servers encode wrongly (misencodedWithListBlock in lib/apdu/get.ts).
+ */
+function readAlone(it: GetItem): boolean {
+  return it.ref.classId === PROFILE_GENERIC && it.ref.attribute === PROFILE_BUFFER;
 }
 
 function toSelection(it: GetItem): AttributeWithSelection {
