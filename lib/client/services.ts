@@ -42,6 +42,8 @@ export interface ServiceSessionInfo {
 /** Anything that sends one (plain) APDU and returns the (plain) answer: ClientAssociation, or a test fake. */
 export interface ServiceSession {
   exchange(request: Apdu): Promise<Apdu>;
+  /** The next general-block-transfer block the meter streams unasked; undefined when none comes in time. */
+  nextStreamed?(): Promise<Apdu | undefined>;
   readonly info: ServiceSessionInfo;
   readonly maxRequestApdu: number;
 }
@@ -266,8 +268,10 @@ export class CosemServices {
   }
 
   /**
-   * Receives a GBT answer. Blocks are taken in order; a block that comes after a gap (a block lost on the way) is
-   * dropped and the last block held is acknowledged again, so the meter sends again from the missing one.
+   * Receives a GBT answer. Blocks are taken in order; while the meter streams (its window lets it send several before
+   * our acknowledgement) the next ones are awaited, otherwise the last block held is acknowledged. A block that comes
+   * after a gap (one lost on the way) is dropped, and acknowledging the last block held again makes the meter send
+   * again from the missing one.
    */
   private async receiveGbt(first: Apdu, what: string): Promise<Apdu> {
     if (first.kind !== 'general-block-transfer') return first;
@@ -275,16 +279,26 @@ export class CosemServices {
     let block = first;
     let held = 0;
     let ours = 0;
+    let acked = -1;
     let retries = 0;
     for (;;) {
       if (block.blockNumber === held + 1) {
         collector.add(block.blockNumber, block.blockData);
         held = block.blockNumber;
-        retries = 0;
         if (block.lastBlock) break;
-      } else if (++retries > MAX_GBT_RETRIES) {
+      }
+      if (block.streaming && this.session.nextStreamed) {
+        const more = await this.session.nextStreamed();
+        if (more?.kind === 'general-block-transfer') {
+          block = more;
+          continue;
+        }
+      }
+      retries = held === acked ? retries + 1 : 0;
+      if (retries > MAX_GBT_RETRIES) {
         throw protocolError('gbt-block-lost', `${what}: general-block-transfer block ${held + 1} did not come after asking ${MAX_GBT_RETRIES} times (got block ${block.blockNumber})`);
       }
+      acked = held;
       const next = await this.session.exchange(this.gbtBlock(true, ++ours, held, new Uint8Array(0)));
       if (next.kind === 'exception-response' || next.kind === 'confirmed-service-error') return next;
       if (next.kind !== 'general-block-transfer') throw protocolError('unexpected-response', `${what}: expected the next general-block-transfer block, got ${next.kind}`);

@@ -65,3 +65,61 @@ describe('client-services: general block transfer of requests', () => {
     await assert.rejects(new CosemServices(meter).set(CLOCK, value), (e: unknown) => e instanceof ServiceError && e.code === 'gbt-block-lost');
   });
 });
+
+/** A meter that streams its answer: up to the window blocks per acknowledgement, `lose` is lost once on the way. */
+class StreamingMeter implements ServiceSession {
+  readonly info = { referencing: 'ln' as const, conformance: LN_CONFORMANCE | conformanceBit('general-block-transfer'), serverMaxPduSize: 1024, clientMaxPduSize: 1024 };
+  readonly maxRequestApdu = 1024;
+  readonly acks: { ack: number; window: number }[] = [];
+  private readonly queue: Apdu[] = [];
+  private readonly count: number;
+
+  constructor(
+    private readonly answer: Uint8Array,
+    private lose?: number,
+  ) {
+    this.count = Math.ceil(answer.length / 50);
+  }
+
+  private window(from: number, size: number): Apdu {
+    const numbers: number[] = [];
+    for (let n = from; n < from + size && n <= this.count; n++) numbers.push(n);
+    const blocks = numbers.map((n, i) => ({ ...gbt(n === this.count, n, 0, this.answer.slice((n - 1) * 50, n * 50)), streaming: i < numbers.length - 1 }));
+    const sent = blocks.filter((b) => b.blockNumber !== this.lose);
+    if (sent.length < blocks.length) this.lose = undefined;
+    this.queue.push(...sent.slice(1));
+    return sent[0]!;
+  }
+
+  async exchange(request: Apdu): Promise<Apdu> {
+    if (request.kind === 'get-request') return this.window(1, 3);
+    assert.equal(request.kind, 'general-block-transfer');
+    const ack = request as GeneralBlockTransfer;
+    this.acks.push({ ack: ack.blockNumberAck, window: ack.window });
+    this.queue.length = 0;
+    return this.window(ack.blockNumberAck + 1, ack.window);
+  }
+
+  async nextStreamed(): Promise<Apdu | undefined> {
+    return this.queue.shift();
+  }
+}
+
+describe('client-services: general block transfer, streamed answers', () => {
+  const value = new Uint8Array(500).map((_, i) => i & 0xff);
+  const answer = (): Uint8Array => Uint8Array.from(encodeApdu({ kind: 'get-response', variant: 'normal', invokeIdAndPriority: 0xc1, result: { data: { type: 'octet-string', value } } }));
+
+  it('takes the blocks the meter streams and acknowledges once per window', async () => {
+    const meter = new StreamingMeter(answer());
+    const got = await new CosemServices(meter, { gbtWindow: 3 }).get(CLOCK);
+    assert.deepEqual(got, { type: 'octet-string', value });
+    assert.deepEqual(meter.acks, [{ ack: 3, window: 3 }, { ack: 6, window: 3 }, { ack: 9, window: 3 }]);
+  });
+
+  it('a block lost from a stream is asked for again by acknowledging the last block held', async () => {
+    const meter = new StreamingMeter(answer(), 5);
+    const got = await new CosemServices(meter, { gbtWindow: 3 }).get(CLOCK);
+    assert.deepEqual(got, { type: 'octet-string', value });
+    assert.deepEqual(meter.acks.map((a) => a.ack), [3, 4, 7, 10]);
+  });
+});
