@@ -77,14 +77,17 @@ class StreamingMeter implements ServiceSession {
   constructor(
     private readonly answer: Uint8Array,
     private lose?: number,
+    private readonly blockSize = 50,
+    private readonly firstWindow = 3,
   ) {
-    this.count = Math.ceil(answer.length / 50);
+    this.count = Math.ceil(answer.length / blockSize);
   }
 
   private window(from: number, size: number): Apdu {
     const numbers: number[] = [];
     for (let n = from; n < from + size && n <= this.count; n++) numbers.push(n);
-    const blocks = numbers.map((n, i) => ({ ...gbt(n === this.count, n, 0, this.answer.slice((n - 1) * 50, n * 50)), streaming: i < numbers.length - 1 }));
+    const bytes = this.blockSize;
+    const blocks = numbers.map((n, i) => ({ ...gbt(n === this.count, n, 0, this.answer.slice((n - 1) * bytes, n * bytes)), streaming: i < numbers.length - 1 }));
     const sent = blocks.filter((b) => b.blockNumber !== this.lose);
     if (sent.length < blocks.length) this.lose = undefined;
     this.queue.push(...sent.slice(1));
@@ -92,7 +95,7 @@ class StreamingMeter implements ServiceSession {
   }
 
   async exchange(request: Apdu): Promise<Apdu> {
-    if (request.kind === 'get-request') return this.window(1, 3);
+    if (request.kind === 'get-request') return this.window(1, this.firstWindow);
     assert.equal(request.kind, 'general-block-transfer');
     const ack = request as GeneralBlockTransfer;
     this.acks.push({ ack: ack.blockNumberAck, window: ack.window });
@@ -121,5 +124,24 @@ describe('client-services: general block transfer, streamed answers', () => {
     const got = await new CosemServices(meter, { gbtWindow: 3 }).get(CLOCK);
     assert.deepEqual(got, { type: 'octet-string', value });
     assert.deepEqual(meter.acks.map((a) => a.ack), [3, 4, 7, 10]);
+  });
+
+  it('reads a 10,000-row profile in 211 blocks (as an outside server sent it) with the default window of 1', async () => {
+    const row = (i: number) => ({
+      type: 'structure' as const,
+      value: [
+        { type: 'octet-string' as const, value: new Uint8Array(12).fill(i & 0xff) },
+        { type: 'unsigned' as const, value: i & 0x7f },
+        { type: 'double-long-unsigned' as const, value: i * 10 },
+        { type: 'double-long-unsigned' as const, value: i },
+      ],
+    });
+    const rows = { type: 'array' as const, value: Array.from({ length: 10_000 }, (_, i) => row(i)) };
+    const bytes = Uint8Array.from(encodeApdu({ kind: 'get-response', variant: 'normal', invokeIdAndPriority: 0xc1, result: { data: rows } }));
+    const meter = new StreamingMeter(bytes, undefined, Math.ceil(bytes.length / 211), 1);
+    const got = await new CosemServices(meter).get({ classId: 7, ln: fromHex('0100630100FF'), attribute: 2 });
+    assert.deepEqual(got, rows);
+    assert.equal(meter.acks.length, 210, 'one acknowledgement per block after the first');
+    assert.ok(meter.acks.every((a) => a.window === 1));
   });
 });
