@@ -2,7 +2,7 @@
  * GET (LN referencing): get-request C0 and get-response C4 in all their variants (protocol.md §f.1).
  * Block transfer is modelled per APDU; reassembling the blocks is the association's job.
  */
-import type { ByteReader, ByteWriter } from '../util/bytes';
+import { ByteReader, type ByteWriter } from '../util/bytes';
 import {
   ATTRIBUTE_WITH_SELECTION_MIN_BYTES,
   type AttributeDescriptor,
@@ -144,6 +144,31 @@ function decodeGetResponse(r: ByteReader): GetResponse {
     }
     default:
       return r.fail('bad-choice', `get-response: unknown choice ${choice}`);
+  }
+}
+
+/**
+ * Names a misencoding seen in the field: a with-list answer that needed block transfer, sent as
+ * get-response-with-list (choice 03) followed by the with-datablock fields (last-block, block-number, raw data) without
+ * the raw-data choice. Read as a with-list answer it yields a wrong result count and stray bytes, so decoding fails
+ * somewhere unrelated ("unknown APDU tag 0x00"). Returns the explanation when `bytes` has exactly that layout.
+ */
+export function misencodedWithListBlock(bytes: Uint8Array): string | undefined {
+  if (bytes[0] !== GET_RESPONSE_TAG || bytes[1] !== GET_RESPONSE_CHOICE['with-list']) return undefined;
+  const r = new ByteReader(bytes, 3, bytes.length, 'get-response-with-list');
+  try {
+    const lastBlock = r.u8('last-block');
+    if (lastBlock > 1) return undefined;
+    const blockNumber = r.u32('block-number');
+    const n = r.axdrLength('raw-data length');
+    r.skip(n, 'raw-data');
+    if (!r.atEnd) return undefined;
+    return (
+      `with-list answer carries block-transfer fields (last-block ${lastBlock}, block-number ${blockNumber}, ${n} bytes of raw data) ` +
+      'without the raw-data choice: the meter encoded a with-list answer that needs block transfer wrongly; read these attributes one at a time'
+    );
+  } catch {
+    return undefined;
   }
 }
 

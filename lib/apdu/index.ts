@@ -8,7 +8,7 @@ import { AcseApdu, ACSE_TAGS, decodeAcse, encodeAcse } from './acse';
 import { ActionApdu, ACTION_TAGS, decodeAction, encodeAction } from './action';
 import { decodeErrorApdu, encodeErrorApdu, ErrorApdu, ERROR_APDU_TAGS } from './errors-apdu';
 import { decodeGbt, encodeGbt, GbtApdu, GBT_TAGS } from './gbt';
-import { decodeGet, encodeGet, GetApdu, GET_TAGS } from './get';
+import { decodeGet, encodeGet, GetApdu, GET_TAGS, misencodedWithListBlock } from './get';
 import { decodeInitiate, encodeInitiate, InitiateApdu, INITIATE_TAGS } from './initiate';
 import { decodeNotification, encodeNotification, NotificationApdu, NOTIFICATION_TAGS } from './notification';
 import { decodeProtected, encodeProtected, ProtectedApdu, PROTECTED_TAGS } from './protected';
@@ -77,8 +77,15 @@ export function decodeApdu(bytes: Uint8Array, context = 'APDU'): Apdu {
 export function decodeApdus(bytes: Uint8Array, context = 'APDU'): Apdu[] {
   const r = new ByteReader(bytes, 0, bytes.length, context);
   const out: Apdu[] = [];
-  do out.push(decodeApduAt(r));
-  while (!r.atEnd);
+  try {
+    do out.push(decodeApduAt(r));
+    while (!r.atEnd);
+  } catch (e) {
+    // A known misencoding fails at a byte far from its cause: name the cause instead.
+    const why = misencodedWithListBlock(bytes);
+    if (why) throw new DecodeError('with-list-block-fields', `${context}: ${why}`, { cause: e });
+    throw e;
+  }
   return out;
 }
 

@@ -46,9 +46,10 @@ export function needsCallingApTitle(o: Pick<MeterOptions, 'security' | 'authenti
 }
 
 /** The conformance block we propose: a full LN or SN client, plus general-protection when ciphering or signing. */
-export function proposedConformance(o: Pick<MeterOptions, 'referencing' | 'security' | 'signing' | 'signPass3' | 'authentication'>): number {
+export function proposedConformance(o: Pick<MeterOptions, 'referencing' | 'security' | 'signing' | 'signPass3' | 'authentication' | 'generalBlockTransfer'>): number {
   let bits = o.referencing === 'ln' ? CONFORMANCE_LN_CLIENT : CONFORMANCE_SN_CLIENT;
   if (isCiphered(o) || o.signing === 'general-signing' || o.signPass3) bits |= conformanceBit('general-protection');
+  if (o.generalBlockTransfer) bits |= conformanceBit('general-block-transfer');
   return bits;
 }
 

@@ -19,6 +19,7 @@ import { parsePublicKey } from '../security/keys';
 import { ReplayGuard } from '../security/replay-guard';
 import { type AarqMaterial, buildAarq, buildInitiateRequest, checkInitiateResponse, isCiphered, isHls, proposedConformance, readAare } from './aarq';
 import type { ApduChannel, TraceSink } from './channel';
+import { withoutInnerLlc } from './hdlc-answer';
 import { runHls } from './hls';
 import { type Authentication, type MeterOptions, type SecurityLevel, secretBytes } from './options';
 import { certificatePem, ClientProtection, counterAllocatorFor, decipheringHint, protectionConfigFrom } from './protection';
@@ -68,6 +69,9 @@ function keyInfoOverhead(o: MeterOptions): number {
   return 3;
 }
 
+/** GBT blocks kept while nobody waits for them: the largest window a meter may stream (63). */
+const MAX_STREAMED_BLOCKS = 63;
+
 function hlsMechanism(a: Authentication): HlsMechanism {
   return a as HlsMechanism;
 }
@@ -85,6 +89,9 @@ export class ClientAssociation {
   private abortError?: DlmsError;
   private readonly listeners: ((apdu: Apdu) => void)[] = [];
   private readonly pushGuard = new ReplayGuard();
+  /** General-block-transfer blocks the meter streamed (sent without waiting for our acknowledgement), oldest first. */
+  private readonly streamed: Apdu[] = [];
+  private streamWaiter: ((block: Apdu | undefined) => void) | undefined;
 
   private constructor(
     private readonly channel: ApduChannel,
@@ -176,7 +183,8 @@ export class ClientAssociation {
     const plain = encodeApdu(request);
     const wire = await this.protection.protectRequest(plain, { sign });
     this.trace('tx', plain, `${request.kind} sent as ${wire.envelope}${wire.invocationCounter !== undefined ? ` IC ${wire.invocationCounter}` : ''}`, wire.envelope);
-    const answer = await this.channel.request(wire.bytes);
+    const received = await this.channel.request(wire.bytes);
+    const answer = this.channel.framing === 'hdlc' ? withoutInnerLlc(received) : received;
     const u = this.protection.unprotectAnswer(answer);
     this.trace('rx', u.apdu, `answer from ${u.envelope}${u.invocationCounter !== undefined ? ` IC ${u.invocationCounter}` : ''}`, u.envelope);
     return u;
@@ -207,6 +215,8 @@ export class ClientAssociation {
    * confirmed-service-error rejects with ServiceError; data-access-results inside a normal answer do not.
    */
   async exchange(request: Apdu): Promise<Apdu> {
+    // Blocks streamed for an earlier transfer are no answer to a new request.
+    if (request.kind !== 'general-block-transfer') this.streamed.length = 0;
     const u = await this.roundTrip(request);
     const apdus = decodeApdus(u.apdu, `answer to ${request.kind}`);
     if (apdus.length > 1) this.deps.trace?.({ direction: 'info', layer: 'note', text: `the meter sent ${apdus.length} APDUs in one answer; using the first (${apdus[0]!.kind})` });
@@ -236,6 +246,35 @@ export class ClientAssociation {
     await this.channel.send(wire.bytes);
   }
 
+  /**
+   * The next general-block-transfer block the meter streams after its answer (the window we announced lets it send
+   * several before we acknowledge). Resolves undefined when none comes within the response timeout: a lost block.
+   */
+  nextStreamed(): Promise<Apdu | undefined> {
+    const ready = this.streamed.shift();
+    if (ready || this.released || this.lostError || this.endedError) return Promise.resolve(ready);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.streamWaiter = undefined;
+        resolve(undefined);
+      }, this.options.responseTimeout);
+      this.streamWaiter = (block) => {
+        clearTimeout(timer);
+        this.streamWaiter = undefined;
+        resolve(block);
+      };
+    });
+  }
+
+  private streamedBlock(block: Apdu): void {
+    if (this.streamWaiter) return this.streamWaiter(block);
+    if (this.streamed.length >= MAX_STREAMED_BLOCKS) {
+      this.deps.trace?.({ direction: 'info', layer: 'note', text: `dropped a streamed general-block-transfer block: ${MAX_STREAMED_BLOCKS} are already waiting` });
+      return;
+    }
+    this.streamed.push(block);
+  }
+
   onUnsolicited(listener: (apdu: Apdu) => void): void {
     this.listeners.push(listener);
   }
@@ -248,6 +287,7 @@ export class ClientAssociation {
       this.deps.trace?.({ direction: 'info', layer: 'note', text: `dropped an unsolicited APDU: ${toDlmsError(e).message}` });
       return;
     }
+    if (apdu.kind === 'general-block-transfer') return this.streamedBlock(apdu);
     for (const l of this.listeners) l(apdu);
   }
 
@@ -255,6 +295,7 @@ export class ClientAssociation {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    this.streamWaiter?.(undefined);
     if (!this.deps.preEstablished && !this.lostError && !this.endedError) {
       try {
         const rlrq: Rlrq = { kind: 'rlrq', reason: 0 };

@@ -32,6 +32,7 @@ export const AUTHENTICATIONS = ['none', 'low', 'high', 'high-md5', 'high-sha1', 
 export const HLS2_ALGORITHMS = ['aes', 'lgz'] as const;
 export const SECURITY_LEVELS = ['none', 'auth', 'enc', 'auth-enc'] as const;
 export const SIGNING = ['none', 'general-signing'] as const;
+export const SIGNING_ORDERS = ['sign-outer', 'cipher-outer'] as const;
 export const PRESETS = ['generic', 'lgz-e650', 'sagemcom-t210d'] as const;
 export const PROTECTION_ENVELOPES = ['service', 'general-glo', 'general-ciphering'] as const;
 export const KEY_TRANSPORTS = ['identified', 'wrapped', 'agreed'] as const;
@@ -43,6 +44,7 @@ export type Authentication = (typeof AUTHENTICATIONS)[number];
 export type Hls2Algorithm = (typeof HLS2_ALGORITHMS)[number];
 export type SecurityLevel = (typeof SECURITY_LEVELS)[number];
 export type Signing = (typeof SIGNING)[number];
+export type SigningOrder = (typeof SIGNING_ORDERS)[number];
 export type PresetName = (typeof PRESETS)[number];
 export type ProtectionEnvelope = (typeof PROTECTION_ENVELOPES)[number];
 export type KeyTransport = (typeof KEY_TRANSPORTS)[number];
@@ -79,6 +81,7 @@ export interface MeterOptions {
   serverSigningKey: string;
   signing: Signing;
   signPass3: boolean;
+  signingOrder: SigningOrder;
   protectionEnvelope: ProtectionEnvelope;
   keyTransport: KeyTransport;
   masterKey: string;
@@ -90,6 +93,8 @@ export interface MeterOptions {
   maxPduSize: number;
   hdlcMaxInfo: number;
   hdlcWindow: number;
+  generalBlockTransfer: boolean;
+  gbtWindow: number;
 }
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
@@ -110,7 +115,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'hls2Algorithm', flag: 'hls2', type: 'enum', values: HLS2_ALGORITHMS, group: 'security', help: 'Algorithm of mechanism 2 (high): aes, or lgz for the Landis+Gyr "coded password".' },
   { name: 'password', flag: 'password', type: 'string', secret: true, group: 'security', help: 'LLS password or HLS secret as text.' },
   { name: 'passwordHex', flag: 'password-hex', type: 'hex', secret: true, group: 'security', help: 'LLS password or HLS secret as hex bytes.' },
-  { name: 'challengeLength', flag: 'challenge-length', type: 'integer', min: 8, max: 64, group: 'security', help: 'Length of the HLS client challenge in bytes.' },
+  { name: 'challengeLength', flag: 'challenge-length', type: 'integer', min: 8, max: 64, group: 'security', help: 'Length of the HLS client challenge in bytes (default 16; 32 for high-ecdsa, which wants 32 to 64).' },
   { name: 'security', flag: 'security', type: 'enum', values: SECURITY_LEVELS, group: 'security', help: 'APDU protection: none, auth, enc or auth-enc.' },
   { name: 'suite', flag: 'suite', type: 'integer', min: 0, max: 2, group: 'security', help: 'Security suite 0, 1 or 2.' },
   { name: 'systemTitle', flag: 'system-title', type: 'hex', byteLengths: [8], group: 'security', help: 'Client system title, 8 bytes hex.' },
@@ -123,6 +128,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'serverSigningKey', flag: 'server-key', type: 'string', group: 'security', help: "Server public signing key (PEM or hex, or a file with it) to verify the meter's signatures." },
   { name: 'signing', flag: 'signing', type: 'enum', values: SIGNING, group: 'security', help: 'none or general-signing of every APDU.' },
   { name: 'signPass3', flag: 'sign-pass3', type: 'boolean', group: 'security', help: 'Wrap HLS pass 3 in general-signing (vendor option for the Sagemcom T-210D).' },
+  {
+    name: 'signingOrder',
+    flag: 'signing-order',
+    type: 'enum',
+    values: SIGNING_ORDERS,
+    group: 'security',
+    help: 'When a request is both signed and ciphered: sign-outer (cipher, then sign: general-signing outside, the standard order) or cipher-outer (sign, then cipher, as the Sagemcom T-210D).',
+  },
   {
     name: 'protectionEnvelope',
     flag: 'envelope',
@@ -154,7 +167,18 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'maxPduSize', flag: 'max-pdu', type: 'integer', min: 64, max: 0xffff, group: 'advanced', help: 'Largest APDU we offer to receive.' },
   { name: 'hdlcMaxInfo', flag: 'hdlc-max-info', type: 'integer', min: 32, max: 2030, group: 'advanced', help: 'HDLC maximum information field length we propose.' },
   { name: 'hdlcWindow', flag: 'hdlc-window', type: 'integer', min: 1, max: 7, group: 'advanced', help: 'HDLC window size we propose.' },
+  {
+    name: 'generalBlockTransfer',
+    flag: 'gbt',
+    type: 'boolean',
+    group: 'advanced',
+    help: 'Propose general block transfer (GBT); when the meter grants it, long requests and answers travel in GBT blocks, lost blocks are asked for again.',
+  },
+  { name: 'gbtWindow', flag: 'gbt-window', type: 'integer', min: 1, max: 63, group: 'advanced', help: 'GBT window we propose: how many blocks the meter may send before we acknowledge (1 = no streaming).' },
 ];
+
+/** The client challenge for high-ecdsa when none is given (mechanism 7 wants 32 to 64 bytes). */
+export const HLS_ECDSA_CHALLENGE_LENGTH = 32;
 
 export const DEFAULT_OPTIONS: Readonly<MeterOptions> = {
   medium: 'tcp',
@@ -187,6 +211,7 @@ export const DEFAULT_OPTIONS: Readonly<MeterOptions> = {
   serverSigningKey: '',
   signing: 'none',
   signPass3: false,
+  signingOrder: 'sign-outer',
   protectionEnvelope: 'service',
   keyTransport: 'identified',
   masterKey: '',
@@ -198,13 +223,15 @@ export const DEFAULT_OPTIONS: Readonly<MeterOptions> = {
   maxPduSize: 0xffff,
   hdlcMaxInfo: 128,
   hdlcWindow: 1,
+  generalBlockTransfer: false,
+  gbtWindow: 1,
 };
 
 /** Vendor presets: they fill only the options the user did not give (explicit values win). */
 export const PRESET_OPTIONS: Readonly<Record<PresetName, Partial<MeterOptions>>> = {
   generic: {},
   'lgz-e650': { framing: 'hdlc', referencing: 'sn', clientAddress: 48, serverAddress: 1, addressSize: 4, authentication: 'high', hls2Algorithm: 'lgz' },
-  'sagemcom-t210d': { framing: 'hdlc', suite: 1, authentication: 'high-gmac', security: 'auth-enc', signPass3: true },
+  'sagemcom-t210d': { framing: 'hdlc', suite: 1, authentication: 'high-gmac', security: 'auth-enc', signPass3: true, signingOrder: 'cipher-outer' },
 };
 
 export function specFor(name: string): OptionSpec | undefined {
@@ -265,7 +292,7 @@ export function coerceOption(spec: OptionSpec, raw: unknown, style: 'flag' | 'na
 
 /**
  * Completes partial options: preset values for what was not given, then defaults, then the derived defaults
- * (framing by medium), then consistency checks that name the option and the fix.
+ * (framing by medium, challenge length by mechanism), then consistency checks that name the option and the fix.
  */
 /**
  * `side` 'meter': the options describe a client a meter (the simulator) accepts rather than the client we are; such
@@ -281,7 +308,12 @@ export function resolveOptions(given: Partial<MeterOptions>, style: 'flag' | 'na
   }
   const preset = PRESET_OPTIONS[typed.preset ?? 'generic'];
   const medium = typed.medium ?? DEFAULT_OPTIONS.medium;
-  const derived: Partial<MeterOptions> = { framing: medium === 'serial' ? 'hdlc' : 'wrapper' };
+  const authentication = typed.authentication ?? preset.authentication ?? DEFAULT_OPTIONS.authentication;
+  const derived: Partial<MeterOptions> = {
+    framing: medium === 'serial' ? 'hdlc' : 'wrapper',
+    // Mechanism 7 (HLS-ECDSA) takes challenges of 32 to 64 bytes; 16 would be refused by a strict meter.
+    challengeLength: authentication === 'high-ecdsa' ? HLS_ECDSA_CHALLENGE_LENGTH : DEFAULT_OPTIONS.challengeLength,
+  };
   const o: MeterOptions = { ...DEFAULT_OPTIONS, ...derived, ...preset, ...typed };
   checkConsistency(o, (n) => label(specFor(n)!, style), side);
   return o;

@@ -10,7 +10,9 @@
  *   general-ciphering: every APDU in DD (protocol.md §e.5), its content key per options.keyTransport:
  *                      identified (key-id 0: the GUEK), wrapped (a fresh key per APDU, AES-key-wrapped with the
  *                      KEK) or agreed (One-Pass Diffie-Hellman C(1e,1s) with the meter's key-agreement key).
- * Signing wraps the plain APDU first, ciphering wraps the DF (sign-then-encrypt, as the Sagemcom T-210D wants).
+ * When a request is both signed and ciphered, options.signingOrder says which envelope is outside: sign-outer
+ * (cipher, then sign: DF(ciphered APDU), the standard's order) or cipher-outer (sign, then cipher: DB(DF(plain)), as
+ * the Sagemcom T-210D wants); docs/security.md#signing-order has the evidence. Answers are accepted in either order.
  * The AARQ/RLRQ InitiateRequest stays glo-initiate-request in every envelope: DD before the AARE would have no
  * recipient system title, and the xDLMS context (and with it general-protection) is only agreed by the AARE.
  *
@@ -34,7 +36,7 @@ import { cipheredTagFor, GENERAL_CIPHERING, GENERAL_DED_CIPHERING, GENERAL_GLO_C
 import { decodeApduAt } from '../apdu';
 import { ByteReader, bytesEqual, concatBytes } from '../util/bytes';
 import { fromHex, toHex } from '../util/hex';
-import type { KeyTransport, MeterOptions, ProtectionEnvelope } from './options';
+import type { KeyTransport, MeterOptions, ProtectionEnvelope, SigningOrder } from './options';
 
 export interface ProtectionConfig {
   security: SecurityPolicy;
@@ -50,6 +52,8 @@ export interface ProtectionConfig {
   serverSigningKey?: ParsedPublicKey;
   /** Sign every request (options.signing = general-signing). */
   signAll: boolean;
+  /** Which envelope is outside when a request is both signed and ciphered (default sign-outer). */
+  signingOrder?: SigningOrder;
   /** How requests are wrapped (default service: glo-/ded- APDUs). */
   envelope?: ProtectionEnvelope;
   /** The content key of general-ciphering requests (default identified: the GUEK). */
@@ -100,6 +104,7 @@ export function protectionConfigFrom(o: MeterOptions): ProtectionConfig {
     suite,
     clientSystemTitle: o.systemTitle ? fromHex(o.systemTitle, 'system-title') : new Uint8Array(0),
     signAll: o.signing === 'general-signing',
+    signingOrder: o.signingOrder ?? 'sign-outer',
     envelope: o.protectionEnvelope ?? 'service',
     keyTransport: o.keyTransport ?? 'identified',
   };
@@ -175,12 +180,16 @@ export class ClientProtection {
    * not every request is signed.
    */
   async protectRequest(plain: Uint8Array, options: { sign?: boolean } = {}): Promise<ProtectedRequest> {
-    let content = plain;
-    let signed = false;
-    if (this.config.signAll || options.sign) {
-      content = this.sign(plain);
-      signed = true;
+    const sign = this.config.signAll || options.sign === true;
+    if (sign && this.ciphered && (this.config.signingOrder ?? 'sign-outer') === 'sign-outer') {
+      const ciphered = await this.cipherRequest(plain, false);
+      return { ...ciphered, bytes: this.sign(ciphered.bytes), envelope: `general-signing(${ciphered.envelope})` };
     }
+    return this.cipherRequest(sign ? this.sign(plain) : plain, sign);
+  }
+
+  /** Ciphers `content` (a plain APDU, or a DF when `signed`) in the configured envelope; as is when not ciphered. */
+  private async cipherRequest(content: Uint8Array, signed: boolean): Promise<ProtectedRequest> {
     if (!this.ciphered) return { bytes: content, envelope: signed ? 'general-signing' : 'plain' };
     const ic = await this.nextCounter();
     const choice = this.config.envelope ?? 'service';

@@ -42,6 +42,8 @@ export interface ServiceSessionInfo {
 /** Anything that sends one (plain) APDU and returns the (plain) answer: ClientAssociation, or a test fake. */
 export interface ServiceSession {
   exchange(request: Apdu): Promise<Apdu>;
+  /** The next general-block-transfer block the meter streams unasked; undefined when none comes in time. */
+  nextStreamed?(): Promise<Apdu | undefined>;
   readonly info: ServiceSessionInfo;
   readonly maxRequestApdu: number;
 }
@@ -75,6 +77,8 @@ export interface ServicesOptions {
   maxListItems?: number;
   /** Largest reassembled block-transfer response accepted (default 16 MiB). */
   maxResponseBytes?: number;
+  /** The general-block-transfer window we announce: blocks the meter may send before we acknowledge (default 1). */
+  gbtWindow?: number;
 }
 
 export interface ActionOptions {
@@ -86,7 +90,8 @@ const DEFAULT_MAX_LIST_ITEMS = 10;
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** A peer that keeps sending empty non-last blocks must not keep us looping for ever. */
 const MAX_BLOCKS = 65535;
-const GBT_WINDOW = 1;
+/** A GBT block asked for again this many times in a row without arriving ends the transfer. */
+const MAX_GBT_RETRIES = 3;
 
 const OBIS_TEXT = (ln: Uint8Array): string => Array.from(ln).join('.');
 
@@ -186,6 +191,7 @@ export class CosemServices {
   private readonly roll: boolean;
   private maxListItems: number;
   private readonly maxResponseBytes: number;
+  private readonly gbtWindow: number;
 
   constructor(
     private readonly session: ServiceSession,
@@ -194,6 +200,7 @@ export class CosemServices {
     this.roll = options.rollInvokeIds ?? true;
     this.maxListItems = Math.max(1, options.maxListItems ?? DEFAULT_MAX_LIST_ITEMS);
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.gbtWindow = options.gbtWindow ?? 1;
   }
 
   get referencing(): 'ln' | 'sn' {
@@ -230,48 +237,70 @@ export class CosemServices {
     return response;
   }
 
-  private async sendGbt(bytes: Uint8Array, what: string): Promise<Apdu> {
-    const empty = encodeApdu({ kind: 'general-block-transfer', lastBlock: false, streaming: false, window: GBT_WINDOW, blockNumber: 1, blockNumberAck: 0, blockData: new Uint8Array(0) });
-    const size = chunkSize(this.session.maxRequestApdu, empty.length, `${what} general-block-transfer`);
-    const blocks = splitBytes(bytes, size);
-    let response: Apdu | undefined;
-    for (let i = 0; i < blocks.length; i++) {
-      const last = i === blocks.length - 1;
-      response = await this.session.exchange({
-        kind: 'general-block-transfer',
-        lastBlock: last,
-        streaming: false,
-        window: GBT_WINDOW,
-        blockNumber: i + 1,
-        blockNumberAck: 0,
-        blockData: blocks[i]!,
-      });
-      if (!last && (response.kind !== 'general-block-transfer' || response.blockData.length > 0)) {
-        if (response.kind === 'general-block-transfer') break; // the meter answered early: treat as the response
-        if (response.kind === 'exception-response' || response.kind === 'confirmed-service-error') return response;
-        throw protocolError('unexpected-response', `${what}: expected a general-block-transfer acknowledgement, got ${response.kind}`);
-      }
-    }
-    return response!;
+  private gbtBlock(lastBlock: boolean, blockNumber: number, blockNumberAck: number, blockData: Uint8Array): Apdu {
+    return { kind: 'general-block-transfer', lastBlock, streaming: false, window: this.gbtWindow, blockNumber, blockNumberAck, blockData };
   }
 
+  /**
+   * Sends a long request in GBT blocks. The meter acknowledges each block with the number of the last block it holds;
+   * an acknowledgement that lags behind makes us send again from the block after it (a block it lost).
+   */
+  private async sendGbt(bytes: Uint8Array, what: string): Promise<Apdu> {
+    const empty = encodeApdu(this.gbtBlock(false, 1, 0, new Uint8Array(0)));
+    const size = chunkSize(this.session.maxRequestApdu, empty.length, `${what} general-block-transfer`);
+    const blocks = splitBytes(bytes, size);
+    let next = 1;
+    let retries = 0;
+    for (;;) {
+      const last = next === blocks.length;
+      const response = await this.session.exchange(this.gbtBlock(last, next, 0, blocks[next - 1]!));
+      if (last) return response;
+      if (response.kind === 'exception-response' || response.kind === 'confirmed-service-error') return response;
+      if (response.kind !== 'general-block-transfer') throw protocolError('unexpected-response', `${what}: expected a general-block-transfer acknowledgement, got ${response.kind}`);
+      if (response.blockData.length > 0) return response; // the meter answered early: its answer starts here
+      const ack = response.blockNumberAck;
+      if (ack > next) throw protocolError('block-number-mismatch', `${what}: sent general-block-transfer block ${next}, the meter acknowledged ${ack}`);
+      if (ack < next) {
+        if (++retries > MAX_GBT_RETRIES) throw protocolError('gbt-block-lost', `${what}: the meter kept missing general-block-transfer block ${ack + 1}`);
+      } else retries = 0;
+      next = ack + 1;
+    }
+  }
+
+  /**
+   * Receives a GBT answer. Blocks are taken in order; while the meter streams (its window lets it send several before
+   * our acknowledgement) the next ones are awaited, otherwise the last block held is acknowledged. A block that comes
+   * after a gap (one lost on the way) is dropped, and acknowledging the last block held again makes the meter send
+   * again from the missing one.
+   */
   private async receiveGbt(first: Apdu, what: string): Promise<Apdu> {
     if (first.kind !== 'general-block-transfer') return first;
     const collector = new BlockCollector(`${what} general-block-transfer`, this.maxResponseBytes);
     let block = first;
-    let ours = 1;
+    let held = 0;
+    let ours = 0;
+    let acked = -1;
+    let retries = 0;
     for (;;) {
-      collector.add(block.blockNumber, block.blockData);
-      if (block.lastBlock) break;
-      const next = await this.session.exchange({
-        kind: 'general-block-transfer',
-        lastBlock: true,
-        streaming: false,
-        window: GBT_WINDOW,
-        blockNumber: ++ours,
-        blockNumberAck: block.blockNumber,
-        blockData: new Uint8Array(0),
-      });
+      if (block.blockNumber === held + 1) {
+        collector.add(block.blockNumber, block.blockData);
+        held = block.blockNumber;
+        if (block.lastBlock) break;
+      }
+      if (block.streaming && this.session.nextStreamed) {
+        const more = await this.session.nextStreamed();
+        if (more?.kind === 'general-block-transfer') {
+          block = more;
+          continue;
+        }
+      }
+      retries = held === acked ? retries + 1 : 0;
+      if (retries > MAX_GBT_RETRIES) {
+        throw protocolError('gbt-block-lost', `${what}: general-block-transfer block ${held + 1} did not come after asking ${MAX_GBT_RETRIES} times (got block ${block.blockNumber})`);
+      }
+      acked = held;
+      const next = await this.session.exchange(this.gbtBlock(true, ++ours, held, new Uint8Array(0)));
+      if (next.kind === 'exception-response' || next.kind === 'confirmed-service-error') return next;
       if (next.kind !== 'general-block-transfer') throw protocolError('unexpected-response', `${what}: expected the next general-block-transfer block, got ${next.kind}`);
       block = next;
     }
@@ -356,32 +385,36 @@ export class CosemServices {
       for (const it of items) out.push(await this.getItem(it.ref, it.access));
       return out;
     }
-    const out: ItemResult[] = [];
-    for (const chunk of this.listChunks(items)) {
-      if (chunk.length === 1) {
-        out.push(await this.getItem(chunk[0]!.ref, chunk[0]!.access));
-        continue;
-      }
-      let results: ItemResult[];
-      try {
-        results = await this.getList(chunk);
-      } catch (e) {
-        if (!(e instanceof ServiceError) || (e.code !== 'exception-response' && e.code !== 'confirmed-service-error')) throw e;
-        // The meter refuses lists (or lists this long): read one by one from now on.
-        this.maxListItems = 1;
-        results = [];
-        for (const it of chunk) results.push(await this.getItem(it.ref, it.access));
-      }
-      out.push(...results);
+    const out: ItemResult[] = new Array<ItemResult>(items.length);
+    const listed = items.map((item, index) => ({ item, index })).filter(({ item }) => !readAlone(item));
+    for (const chunk of this.listChunks(listed)) {
+      const results = chunk.length === 1 ? [await this.getItem(chunk[0]!.item.ref, chunk[0]!.item.access)] : await this.getListOrEach(chunk.map((c) => c.item));
+      chunk.forEach((c, i) => (out[c.index] = results[i]!));
     }
+    for (let i = 0; i < items.length; i++) if (readAlone(items[i]!)) out[i] = await this.getItem(items[i]!.ref, items[i]!.access);
     return out;
   }
 
-  private listChunks(items: readonly GetItem[]): GetItem[][] {
-    const chunks: GetItem[][] = [];
-    let current: GetItem[] = [];
-    const fits = (list: GetItem[]): boolean =>
-      encodeApdu({ kind: 'get-request', variant: 'with-list', invokeIdAndPriority: 0xc1, items: list.map(toSelection) }).length <= this.session.maxRequestApdu;
+  private async getListOrEach(chunk: GetItem[]): Promise<ItemResult[]> {
+    try {
+      return await this.getList(chunk);
+    } catch (e) {
+      const refused = e instanceof ServiceError && (e.code === 'exception-response' || e.code === 'confirmed-service-error');
+      const misencoded = e instanceof DecodeError && e.code === 'with-list-block-fields';
+      if (!refused && !misencoded) throw e;
+      // The meter refuses lists (or lists this long), or cannot encode a long one: read one by one from now on.
+      this.maxListItems = 1;
+      const results: ItemResult[] = [];
+      for (const it of chunk) results.push(await this.getItem(it.ref, it.access));
+      return results;
+    }
+  }
+
+  private listChunks<T extends { item: GetItem }>(items: readonly T[]): T[][] {
+    const chunks: T[][] = [];
+    let current: T[] = [];
+    const fits = (list: T[]): boolean =>
+      encodeApdu({ kind: 'get-request', variant: 'with-list', invokeIdAndPriority: 0xc1, items: list.map((l) => toSelection(l.item)) }).length <= this.session.maxRequestApdu;
     for (const it of items) {
       const candidate = [...current, it];
       if (current.length > 0 && (candidate.length > this.maxListItems || !fits(candidate))) {
@@ -465,7 +498,8 @@ export class CosemServices {
     const iid = this.invokeIdAndPriority();
     const attribute = { classId: ref.classId, instance: ref.ln, attributeId: ref.attribute };
     const normal: Apdu = { kind: 'set-request', variant: 'normal', invokeIdAndPriority: iid, attribute, value };
-    if (encodeApdu(normal).length <= this.session.maxRequestApdu) {
+    // Under general block transfer a long request travels whole, in GBT blocks (send()).
+    if (this.has('general-block-transfer') || encodeApdu(normal).length <= this.session.maxRequestApdu) {
       const r = await this.call(normal, 'set-response', what);
       if (r.variant !== 'normal') throw protocolError('unexpected-response', `${what}: expected set-response-normal, got set-response-${r.variant}`);
       if (r.dar !== 0) throw darError(r.dar, what);
@@ -553,7 +587,7 @@ export class CosemServices {
     const method = { classId: ref.classId, instance: ref.ln, methodId: ref.method };
     const normal: Apdu = { kind: 'action-request', variant: 'normal', invokeIdAndPriority: iid, method, parameters: params };
     let response;
-    if (encodeApdu(normal).length <= this.session.maxRequestApdu) {
+    if (this.has('general-block-transfer') || encodeApdu(normal).length <= this.session.maxRequestApdu) {
       response = await this.call(normal, 'action-response', what);
     } else {
       const raw = encodeDataBytes(params);
@@ -606,6 +640,17 @@ export class CosemServices {
   async readSnObjectList(base = 0xfa00): Promise<DataValue> {
     return this.readVariable({ access: 'variable-name', name: snAttributeAddress(base, 2) }, `read object list of the Association SN at 0x${base.toString(16).toUpperCase()}`);
   }
+}
+
+const PROFILE_GENERIC = 7;
+const PROFILE_BUFFER = 2;
+
+/**
+ * A profile-generic buffer is read with its own get, never inside a with-list: it is long, so a with-list answer would
+ * need block transfer, which some servers encode wrongly (misencodedWithListBlock in lib/apdu/get.ts).
+ */
+function readAlone(it: GetItem): boolean {
+  return it.ref.classId === PROFILE_GENERIC && it.ref.attribute === PROFILE_BUFFER;
 }
 
 function toSelection(it: GetItem): AttributeWithSelection {

@@ -47,6 +47,7 @@ export const SERVER_CONFORMANCE_LN = conformanceFromNames([
   'block-transfer-with-get-or-read',
   'block-transfer-with-set-or-write',
   'block-transfer-with-action',
+  'general-block-transfer',
   'multiple-references',
   'data-notification',
   'get',

@@ -303,7 +303,7 @@ class SimulatorImpl implements Simulator {
       if (s) return s;
       const config = this.configs.find((c) => c.clientSap === peer.clientSap);
       if (!config) return undefined;
-      const services = new ServerServices();
+      const services = new ServerServices(this.options.faults?.gbtLoseBlock !== undefined ? { gbtLoseBlock: this.options.faults.gbtLoseBlock } : {});
       const identity = {
         systemTitle: this.profile.serverSystemTitle,
         ...(this.profile.serverSigningKey ? { signingKey: this.profile.serverSigningKey } : {}),

@@ -20,6 +20,7 @@
  *  - silenceAfterRequests N: requests after the Nth get no answer, and HDLC stops answering any frame;
  *  - dropAfterRequests N: request N+1 closes the connection instead of being answered;
  *  - corruptFcsEvery N: every Nth HDLC frame sent has a wrong FCS (the client's scanner drops it).
+ *  - gbtLoseBlock N: block N of a long general-block-transfer answer is lost once (applied by the services).
  *
  * IEC 62056-21 mode E (HDLC only, option modeE): until an HDLC link is connected, received bytes are also offered to
  * the sign-on parser (lib/server/mode-e.ts). A request is answered with the identification, the HDLC ACK switches a
@@ -49,6 +50,8 @@ export interface ServerFaults {
   dropAfterRequests?: number;
   corruptFcsEvery?: number;
   ignoreRequests?: readonly number[];
+  /** General block transfer: block N of a long answer is lost once (the services send block N + 1 in its place). */
+  gbtLoseBlock?: number;
 }
 
 export interface ServerTransportOptions {

@@ -6,6 +6,7 @@
 import { Apdu, decodeApduAt } from '../apdu';
 import { DecodeError, DlmsError, toDlmsError } from '../errors';
 import { decodeFrame } from '../link/hdlc/frame';
+import { LLC_LENGTH, llcKind } from '../link/hdlc/llc';
 import { ByteReader } from '../util/bytes';
 import { toHex } from '../util/hex';
 import { Decipherer, TranslateKeys } from './decipher';
@@ -43,11 +44,15 @@ export function detectFraming(bytes: Uint8Array): InputFraming {
   return 'apdu';
 }
 
-/** Every APDU in a buffer, each with its raw bytes; a tail that does not decode becomes an error entry. */
-function decodeAll(bytes: Uint8Array): { apdu?: Apdu; raw: Uint8Array; error?: DlmsError }[] {
+/**
+ * Every APDU in a buffer, each with its raw bytes; a tail that does not decode becomes an error entry. With `llc`
+ * (an HDLC message) an LLC header between APDUs is skipped: some meters open each APDU of one frame with its own.
+ */
+function decodeAll(bytes: Uint8Array, llc = false): { apdu?: Apdu; raw: Uint8Array; error?: DlmsError }[] {
   const out: { apdu?: Apdu; raw: Uint8Array; error?: DlmsError }[] = [];
   const r = new ByteReader(bytes, 0, bytes.length, 'APDU');
   while (!r.atEnd) {
+    if (llc && out.length > 0 && llcKind(bytes.subarray(r.offset))) r.skip(LLC_LENGTH, 'LLC header');
     const start = r.offset;
     try {
       const apdu = decodeApduAt(r);
@@ -66,7 +71,7 @@ function apduEntries(carried: CarriedApdu, decipherer: Decipherer, depth = 0): T
     const why = carried.incomplete === 'end' ? 'the input ends before the last segment' : 'the input starts after the first segment (no LLC header)';
     return [{ frames: carried.frames, incomplete: `${why}: ${carried.bytes.length} bytes seen`, raw: toHex(carried.bytes) }];
   }
-  return decodeAll(carried.bytes).map(({ apdu, raw, error }) => {
+  return decodeAll(carried.bytes, carried.direction !== undefined).map(({ apdu, raw, error }) => {
     const entry: { [k: string]: Tree } = {};
     if (carried.frames.length > 0) entry.frames = carried.frames;
     if (error) {

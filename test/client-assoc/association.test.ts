@@ -206,7 +206,7 @@ class SagemcomLikeMeter {
   serverIc = 5;
   readonly stoc = fromHex('0102030405060708090A0B0C0D0E0F10');
   clientChallenge?: Uint8Array;
-  pass3?: { outerIc: number; innerIc: number; signed: boolean };
+  pass3?: { outerIc: number; innerIc: number; signed: boolean; signOuter?: boolean };
   readonly client = generateKeyPair('P-256');
   nextAnswers: Uint8Array[] = [];
 
@@ -240,6 +240,19 @@ class SagemcomLikeMeter {
         respondingAuthenticationValue: { choice: 'charstring', value: this.stoc },
         userInformation: decodeApdu(initiate) as never,
       });
+    }
+    if (i === 1 && req[0] === 0xdf) {
+      // general-signing outside: DF(glo-action-request)
+      const signed = verifyGeneralSigning(req, this.client.publicKey, 1);
+      const inner = unwrapGlo(signed.content, { blockCipherKey: GB_EK, authenticationKey: GB_AK, systemTitle: CLIENT_ST });
+      const action = decodeApdu(inner.apdu);
+      assert.ok(action.kind === 'action-request' && action.variant === 'normal' && action.parameters?.type === 'octet-string');
+      const ctx: HlsContext = { clientChallenge: this.clientChallenge!, serverChallenge: this.stoc, suite: 1, blockCipherKey: GB_EK, authenticationKey: GB_AK, clientSystemTitle: CLIENT_ST, serverSystemTitle: SERVER_ST };
+      const check = verifyClientGmacResponse(ctx, action.parameters.value);
+      assert.ok(check.valid, 'f(StoC) verifies');
+      this.pass3 = { outerIc: inner.invocationCounter, innerIc: check.invocationCounter, signed: true, signOuter: true };
+      const fCtoS = hlsServerResponse('high-gmac', { ...ctx, serverInvocationCounter: this.serverIc++ })!;
+      return this.cipher(encodeApdu({ kind: 'action-response', variant: 'normal', invokeIdAndPriority: 0xc1, response: { result: 0, returnParameters: { data: { type: 'octet-string', value: fCtoS } } } }), 0xcf);
     }
     if (i === 1) {
       if (req[0] !== 0xdb) {
@@ -413,6 +426,34 @@ describe('client-assoc: signatures', () => {
     const signed = verifyGeneralSigning(sent.apdu, meter.client.publicKey, 1);
     assert.equal(decodeApdu(signed.content).kind, 'get-request');
     await rejects(a.exchange(GET_CLOCK), SecurityError, 'bad-signature');
+  });
+
+  it('signing order sign-outer: requests go as DF(ciphered APDU); signed answers are read in both orders', async () => {
+    const meter = new SagemcomLikeMeter();
+    const server = generateKeyPair('P-256');
+    const ch = new FakeChannel(meter.answer);
+    const o = meter.options({ signing: 'general-signing', signingOrder: 'sign-outer', serverSigningKey: toHex(server.publicKey) });
+    const a = await ClientAssociation.open(ch, o, { counterStore: new MemoryCounterStore() });
+    assert.equal(meter.pass3?.signOuter, true, 'pass 3 went as DF(glo-action-request)');
+    const content = encodeApdu({ kind: 'get-response', variant: 'normal', invokeIdAndPriority: 0xc1, result: { data: { type: 'unsigned', value: 9 } } });
+    const sign = (c: Uint8Array): Uint8Array => buildGeneralSigning({ transactionId: new Uint8Array(0), originator: SERVER_ST, recipient: CLIENT_ST, content: c, privateKey: server.privateKey, suite: 1 });
+    const cipher = { securityControl: 0x31, systemTitle: SERVER_ST, blockCipherKey: GB_EK, authenticationKey: GB_AK };
+    meter.nextAnswers.push(
+      sign(wrapGlo(0xcc, { ...cipher, plaintextApdu: content, invocationCounter: meter.serverIc++ })),
+      wrapGeneralGlo({ ...cipher, plaintextApdu: sign(content), invocationCounter: meter.serverIc++ }),
+    );
+    for (let n = 0; n < 2; n++) {
+      const answer = await a.exchange(GET_CLOCK);
+      assert.ok(answer.kind === 'get-response' && answer.variant === 'normal' && 'data' in answer.result);
+    }
+    const signed = verifyGeneralSigning(ch.sent[2]!, meter.client.publicKey, 1);
+    const inner = unwrapGlo(signed.content, { blockCipherKey: GB_EK, authenticationKey: GB_AK, systemTitle: CLIENT_ST });
+    assert.equal(decodeApdu(inner.apdu).kind, 'get-request');
+  });
+
+  it('signing order defaults to sign-outer; the sagemcom-t210d preset picks cipher-outer (its trace: DB(DF(…)))', () => {
+    assert.equal(resolveOptions({ host: 'm' }).signingOrder, 'sign-outer');
+    assert.equal(new SagemcomLikeMeter().options().signingOrder, 'cipher-outer');
   });
 
   describe('HLS-ECDSA (suite 1, LN, no ciphering)', () => {

@@ -12,7 +12,8 @@ export type Responder = (request: Uint8Array, index: number) => Uint8Array | und
 
 /** An ApduChannel whose peer is a function (or a list of answers); records what was sent. */
 export class FakeChannel implements ApduChannel {
-  readonly framing = 'wrapper' as const;
+  /** 'hdlc' where the answers are HDLC messages (the client then removes LLC headers between APDUs). */
+  framing: 'hdlc' | 'wrapper' = 'wrapper';
   readonly description = 'fake channel';
   readonly sent: Uint8Array[] = [];
   readonly unconfirmed: Uint8Array[] = [];

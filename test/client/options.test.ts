@@ -24,6 +24,13 @@ describe('client/options', () => {
     assert.equal(resolveOptions({ host: 'm', framing: 'hdlc' }).framing, 'hdlc');
   });
 
+  it('derives the challenge length from the mechanism: 32 bytes for high-ecdsa, 16 otherwise, a given length wins', () => {
+    const ecdsa = { host: 'm', authentication: 'high-ecdsa', suite: 1, clientSigningKey: '11'.repeat(32) } as const;
+    assert.equal(resolveOptions(ecdsa).challengeLength, 32);
+    assert.equal(resolveOptions({ ...ecdsa, challengeLength: 48 }).challengeLength, 48);
+    assert.equal(resolveOptions({ host: 'm', authentication: 'high-sha256', password: 'x' }).challengeLength, 16);
+  });
+
   it('fills only what the user did not give from a preset', () => {
     const o = resolveOptions({ host: 'gw', preset: 'lgz-e650', physicalAddress: 5481, password: '1234567' });
     assert.equal(o.referencing, 'sn');

@@ -9,6 +9,7 @@
  * level silently negotiated down, or plaintext leaking under `enc`, fails the case.
  */
 import * as assert from 'node:assert/strict';
+import { decodeApdu, type GeneralSigning } from '../../lib/apdu';
 import type { Authentication, MeterOptions, Referencing, SecurityLevel } from '../../lib/client/options';
 import { generateKeyPair, type EcKeyPair } from '../../lib/security/crypto';
 import { AK16, AK32, CLIENT_SAP, CLIENT_SYSTEM_TITLE, EK16, EK32, expectedSecurityControl, Harness, hex, indexOfBytes, invocationCounterOf, MECHANISM_ID, modelValue, NOW, SECRET, securityControlOf, success, type WireLog } from './helpers';
@@ -116,14 +117,17 @@ function checkWire(c: Case, log: WireLog): void {
   const service = rest.filter((e) => !ACSE.has(e.tx[0]!));
   assert.ok(service.length >= 2, `at least the two reads went out (${service.length} service APDUs)`);
   const sc = expectedSecurityControl(c.security, c.suite);
-  for (const { tx, rx } of service) {
-    assert.ok(rx, `request ${hex(tx)} unanswered`);
+  for (const { tx: wire, rx } of service) {
+    assert.ok(rx, `request ${hex(wire)} unanswered`);
+    // Signed and ciphered requests carry general-signing outside (--signing-order sign-outer, the default).
+    if (c.signing && c.security !== 'none') assert.equal(wire[0], 0xdf, `signed request: general-signing outside, got ${hex(wire.subarray(0, 8))}`);
+    const tx = c.signing && wire[0] === 0xdf && c.security !== 'none' ? (decodeApdu(wire) as GeneralSigning).content : wire;
     if (c.security === 'none') {
       assert.ok(PLAIN_REQUESTS.has(tx[0]!) || (c.signing && tx[0] === 0xdf), `plain request expected, got tag ${tx[0]!.toString(16)}`);
       assert.ok(PLAIN_RESPONSES.has(rx[0]!), `plain response expected, got ${hex(rx.subarray(0, 16))}`);
       continue;
     }
-    const expectedRequestTags = c.signing ? [0xdb, 0xdc] : c.dedicatedKey ? [0xd0, 0xd3, 0xc8, 0xcb] : [0xc8, 0xcb, 0x25, 0x26];
+    const expectedRequestTags = c.dedicatedKey ? [0xd0, 0xd3, 0xc8, 0xcb] : [0xc8, 0xcb, 0x25, 0x26];
     assert.ok(expectedRequestTags.includes(tx[0]!), `${c.security}: request tag ${tx[0]!.toString(16)} not one of ${expectedRequestTags.map((t) => t.toString(16))}`);
     assert.equal(securityControlOf(tx), sc, `request SC of ${hex(tx.subarray(0, 16))}`);
     assert.equal(securityControlOf(rx), sc, `response SC of ${hex(rx.subarray(0, 16))}`);

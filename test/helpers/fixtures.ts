@@ -70,11 +70,22 @@ export interface GuruxExchange {
   text: string;
 }
 
-export function guruxFiles(): string[] {
+function recordingFiles(): string[] {
   return fs.readdirSync(path.join(FIXTURES, 'gurux')).filter((f) => f.endsWith('.txt')).sort();
 }
 
-/** Parses a recorded exchange: `TX: hh:mm:ss<TAB>hex…` / `RX: …` lines are the wire bytes. */
+/** Traces of our own client against Gurux's server (the --trace format, opening with "# Our client"). */
+export function clientTraceFiles(): string[] {
+  return recordingFiles().filter((f) => fs.readFileSync(path.join(FIXTURES, 'gurux', f), 'utf8').startsWith('# Our client'));
+}
+
+/** Exchanges between Gurux's own client and server. */
+export function guruxFiles(): string[] {
+  const ours = new Set(clientTraceFiles());
+  return recordingFiles().filter((f) => !ours.has(f));
+}
+
+/** Parses a recorded exchange: `TX: hh:mm:ss<TAB>hex…` / `RX: …` lines (or `TX frame … | hex`) are the wire bytes. */
 export function guruxExchange(name: string): GuruxExchange {
   const text = fs.readFileSync(path.join(FIXTURES, 'gurux', name), 'utf8');
   const header: Record<string, string> = {};
@@ -85,6 +96,13 @@ export function guruxExchange(name: string): GuruxExchange {
       const body = m[2]!;
       const isHex = /^[0-9A-Fa-f]{2}( [0-9A-Fa-f]{2})*\s*$/.test(body);
       lines.push({ dir: m[1] as 'TX' | 'RX', bytes: isHex ? fromHex(body) : textBytes(body), line: i + 1, text: !isHex });
+      return;
+    }
+    // Our client's --trace format: `TX frame … | hex` is an HDLC frame without its flags (`TX apdu` lines only
+    // repeat what the frames carry).
+    const f = /^(TX|RX) frame [^|]*\| ([0-9A-Fa-f]{2}(?: [0-9A-Fa-f]{2})*)\s*$/.exec(raw);
+    if (f) {
+      lines.push({ dir: f[1] as 'TX' | 'RX', bytes: Uint8Array.from([0x7e, ...fromHex(f[2]!), 0x7e]), line: i + 1, text: false });
       return;
     }
     const h = /^([A-Za-z][A-Za-z ]+): (.*)$/.exec(raw);

@@ -37,8 +37,8 @@ describe('Node-RED editor files', function () {
     for (const spec of OPTION_SPECS) {
       assert.equal(types[spec.name], spec.type, `type of ${spec.name}`);
       if (spec.secret) assert.ok(!(spec.name in defaults), `secret ${spec.name} has a default in the editor`);
-      // framing is derived from the medium when left empty.
-      else if (spec.name !== 'framing') assert.equal(defaults[spec.name], DEFAULT_OPTIONS[spec.name], `default of ${spec.name}`);
+      // framing is derived from the medium and the challenge length from the mechanism when left empty.
+      else if (spec.name !== 'framing' && spec.name !== 'challengeLength') assert.equal(defaults[spec.name], DEFAULT_OPTIONS[spec.name], `default of ${spec.name}`);
     }
   });
 

@@ -7,7 +7,7 @@ import { scanWrapper } from '../../lib/translate/wrapper';
 import { segmentForMbus } from '../../lib/link/mbus';
 import { concatBytes } from '../../lib/util/bytes';
 import { fromHex, toHex } from '../../lib/util/hex';
-import { guruxExchange, guruxFiles, vector } from '../helpers/fixtures';
+import { clientTraceFiles, guruxExchange, guruxFiles, vector } from '../helpers/fixtures';
 
 type Obj = Record<string, unknown>;
 
@@ -61,6 +61,16 @@ describe('translate', () => {
         assert.ok(count >= carried.length, file);
       });
     }
+  });
+
+  it("our client's trace sn-hdlc-hls2-two-llc-apdus.txt: every frame translates; the pass-4 frame holds two APDUs, each after its LLC header", () => {
+    const [file] = clientTraceFiles();
+    assert.equal(file, 'sn-hdlc-hls2-two-llc-apdus.txt');
+    const frames = guruxExchange(file!).lines.filter((l) => !l.text);
+    for (const line of frames) assert.deepEqual(errorsIn(translate(line.bytes)), [], `${file}:${line.line}`);
+    const pass4 = frames.find((l) => toHex(l.bytes).includes('E6E7000C0100'))!;
+    const kinds = (translate(pass4.bytes).apdus as Obj[]).map((a) => Object.keys(a).find((k) => k !== 'frames' && k !== 'raw'));
+    assert.deepEqual(kinds, ['read-response', 'write-response']);
   });
 
   it('recognises the IEC 62056-21 mode E sign-on messages', () => {
