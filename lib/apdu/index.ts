@@ -73,12 +73,25 @@ export function decodeApdu(bytes: Uint8Array, context = 'APDU'): Apdu {
   return apdu;
 }
 
-/** Every APDU in a buffer that holds one or more back to back. */
+/**
+ * Every APDU in a buffer that holds one or more back to back. Bytes after a complete APDU that do not decode as
+ * another are junk after that APDU: the error names the APDU that ended, not the structure the junk resembled.
+ */
 export function decodeApdus(bytes: Uint8Array, context = 'APDU'): Apdu[] {
   const r = new ByteReader(bytes, 0, bytes.length, context);
-  const out: Apdu[] = [];
-  do out.push(decodeApduAt(r));
-  while (!r.atEnd);
+  const out: Apdu[] = [decodeApduAt(r)];
+  while (!r.atEnd) {
+    const offset = r.offset;
+    try {
+      out.push(decodeApduAt(r));
+    } catch (e) {
+      const n = bytes.length - offset;
+      throw new DecodeError('trailing-bytes', `${context}: ${n} byte${n === 1 ? '' : 's'} after the end of the ${out[out.length - 1]!.kind}`, {
+        cause: e,
+        details: { offset },
+      });
+    }
+  }
   return out;
 }
 
