@@ -11,7 +11,9 @@ import { resolveOptions, type MeterOptions } from '../../lib/client/options';
 import { CosemServices, type AttributeRef } from '../../lib/client/services';
 import { openChannel, type DlmsChannel } from '../../lib/client/transport';
 import { DecodeError, type DlmsError, LinkError, TimeoutError } from '../../lib/errors';
-import { fromHex } from '../../lib/util/hex';
+import { MemoryCounterStore } from '../../lib/security/counter-store';
+import { unwrapGlo, wrapGlo } from '../../lib/security/cipher';
+import { fromHex, toHex } from '../../lib/util/hex';
 import { recorder } from './helpers';
 import { type ScriptedPeer, hdlcMeter, iFrame, scriptedPeer, sendFrame, within, wrapperMeter } from './hostile-peer';
 
@@ -177,6 +179,43 @@ describe('client against hostile meters (loopback)', function () {
       const services = await servicesOver(o);
       await assert.rejects(services.get(REGISTER), (e: unknown) => e instanceof TimeoutError && e.code === 'no-response');
       assert.deepEqual(await within(bound(o), services.get(REGISTER), 'the second get'), { type: 'double-long-unsigned', value: 222 });
+    });
+
+    it('ciphered wrapper: a late answer (fresh counter, earlier invoke id) and a repeated one (counter seen already) are both dropped', async () => {
+      const EK = fromHex('000102030405060708090A0B0C0D0E0F');
+      const AK = fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF');
+      const CLIENT_ST = fromHex('4D4D4D0000BC614E');
+      const SERVER_ST = fromHex('4D4D4D0000000001');
+      let ic = 100;
+      const cipher = (plain: Uint8Array): Uint8Array => wrapGlo(0xcc, { plaintextApdu: plain, securityControl: 0x30, invocationCounter: ic++, systemTitle: SERVER_ST, blockCipherKey: EK, authenticationKey: AK });
+      let held: Uint8Array | undefined;
+      let previous: Uint8Array | undefined;
+      peer = await scriptedPeer(
+        wrapperMeter((apdu, n, answer) => {
+          const plain = unwrapGlo(apdu, { blockCipherKey: EK, authenticationKey: AK, systemTitle: CLIENT_ST }).apdu;
+          if (n === 1) {
+            held = cipher(answerTo(plain, 1)); // sent only with request 2, after the client gave up on request 1
+            return;
+          }
+          if (held) answer(held);
+          held = undefined;
+          if (n === 3) answer(previous!); // request 2's answer again, byte for byte: its counter was accepted already
+          previous = cipher(answerTo(plain, n));
+          answer(previous);
+        }),
+      );
+      const trace = recorder();
+      const o = options(peer.port, { framing: 'wrapper', responseTimeout: 300, security: 'auth-enc', systemTitle: toHex(CLIENT_ST), blockCipherKey: toHex(EK), authenticationKey: toHex(AK) });
+      channel = await openChannel(o, { trace: trace.sink });
+      const association = await ClientAssociation.open(channel, o, { preEstablished: true, serverSystemTitle: SERVER_ST, counterStore: new MemoryCounterStore() });
+      const services = new CosemServices(association);
+      await assert.rejects(services.get(REGISTER), (e: unknown) => e instanceof TimeoutError);
+      assert.deepEqual(await within(bound(o), services.get(REGISTER), 'the second get'), { type: 'double-long-unsigned', value: 2 });
+      assert.deepEqual(await within(bound(o), services.get(REGISTER), 'the third get'), { type: 'double-long-unsigned', value: 3 });
+      const notes = trace.events.map((e) => e.text ?? '').filter((t) => t.startsWith('dropped an answer to an earlier request'));
+      assert.equal(notes.length, 2, notes.join('\n'));
+      assert.match(notes[0]!, /invoke id 1, which belongs to an earlier request/);
+      assert.match(notes[1]!, /a repeated answer: invocation counter 101 .* is not above the last accepted 101/);
     });
 
     it('wrapper: a request without an invoke id that times out closes the connection instead of leaving a late answer to the next', async () => {
