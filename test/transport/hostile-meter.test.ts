@@ -90,6 +90,23 @@ describe('client against hostile meters (loopback)', function () {
       assert.equal(lost.length, 1);
     });
 
+    it('HDLC: a meter that acknowledges the request and answers every poll with RR but never with data gives up after the retries', async () => {
+      // Its RRs acknowledge nothing new: not progress, so the retries are not started afresh by them.
+      peer = await scriptedPeer(
+        hdlcMeter((f, socket) => {
+          if (f.type === 'I') sendFrame(socket, { type: 'RR', nr: (f.ns + 1) & 7, pf: true });
+          else if (f.type === 'RR') sendFrame(socket, { type: 'RR', nr: 1, pf: true });
+        }),
+      );
+      const o = options(peer.port, { framing: 'hdlc', responseTimeout: 300, retries: 2 });
+      channel = await openChannel(o);
+      await within(
+        bound(o),
+        assert.rejects(channel.request(GET_CLOCK), (e: unknown) => e instanceof TimeoutError && e.code === 'no-response' && /after 2 retries/.test(e.message)),
+        'the request to a meter that only says RR',
+      );
+    });
+
     it('HDLC: a meter that keeps sending segments of an answer that never ends hits the request deadline', async () => {
       // Each segment is progress (in sequence), so recoveries never run out and the response timer restarts.
       let ns = 0;

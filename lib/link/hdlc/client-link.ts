@@ -305,7 +305,9 @@ export class HdlcClientLink extends HdlcStation {
       this.ignore();
       return;
     }
-    if (this.unacked.length < before || (before === 0 && !this.hasNewSegments)) this.retries = 0;
+    // Only an acknowledgement of our I-frames is progress: an RR that acknowledges nothing (a meter polled while it
+    // prepares its answer) must not restart the count, or such a meter would be polled for ever.
+    if (this.unacked.length < before) this.retries = 0;
     if (!f.pf) return;
     if (this.unacked.length > 0) {
       if (this.recovery(`the meter keeps asking for I-frame ${this.unacked[0]!.ns} again`)) this.retransmitUnacked();
