@@ -32,7 +32,8 @@
  * Stale answers: a meter may send an answer twice, or answer a request after it timed out, while the next request
  * waits. The channel cannot read invoke ids (they may be inside a ciphertext), so `request(apdu, { stale })` takes the
  * caller's judgement: an answer for which `stale` gives a reason is dropped (trace note) and the request keeps waiting
- * within its timers. Over HDLC a timed-out request loses the link, so no late I-frame can reach a later request. The
+ * within its timers (over HDLC the meter, having returned the poll with the stale answer, is polled again at once).
+ * Over HDLC a timed-out request loses the link, so no late I-frame can reach a later request. The
  * wrapper has no sequence numbers: a request sent without a `stale` check (SN services, AARQ, RLRQ carry no invoke
  * id) that times out closes the connection, since its late answer could not be told from the next request's.
  */
@@ -406,6 +407,8 @@ class HdlcChannel extends ChannelCore {
   private discWaiter: (() => void) | undefined;
   /** Mask the information fields of the I-frames we send (they carry an APDU with redacted ranges). */
   private redactTx = false;
+  /** An answer was just dropped as stale: poll the meter for the real one once the link call is done. */
+  private pollAfterStale = false;
 
   constructor(medium: Medium, options: MeterOptions, deps: TransportDeps, server: HdlcAddress) {
     super(medium, options, deps);
@@ -519,6 +522,11 @@ class HdlcChannel extends ChannelCore {
     for (const o of outputs) this.act(o);
     this.armResponseTimer(this.frameCount() !== before);
     if (this.pending?.kind === 'send' && this.link.state === 'connected' && !this.link.waiting) this.settle(undefined);
+    if (this.pollAfterStale) {
+      // The meter answered an earlier request and returned the poll: ask for this request's answer at once.
+      this.pollAfterStale = false;
+      if (this.pending) this.step(() => this.link.poll());
+    }
   }
 
   private frameCount(): number {
@@ -550,7 +558,8 @@ class HdlcChannel extends ChannelCore {
       case 'apdu':
         this.traceApdu('rx', o.apdu);
         if (this.pending?.kind === 'request' && !isUnsolicitedApdu(o.apdu)) {
-          if (!this.isStale(o.apdu)) this.settle(o.apdu);
+          if (this.isStale(o.apdu)) this.pollAfterStale = true;
+          else this.settle(o.apdu);
         } else this.deliverUnsolicited(o.apdu);
         return;
       case 'ui':

@@ -46,6 +46,8 @@ export class HdlcClientLink extends HdlcStation {
   private retries = 0;
   private busyPolls = 0;
   private peerBusy = false;
+  /** The meter's last frame carried F: it has returned the poll, and may be polled again. */
+  private pollReturned = false;
 
   constructor(options: ClientLinkOptions) {
     super(options);
@@ -175,6 +177,19 @@ export class HdlcClientLink extends HdlcStation {
     });
   }
 
+  /**
+   * Polls the meter (RR with P) for what it has still to send, when it has returned the poll and no transfer is in
+   * progress: for the driver that dropped the answer just received as stale while its request still waits, so that
+   * the real answer need not wait for a response timeout.
+   */
+  poll(): LinkOutput[] {
+    return this.run(() => {
+      if (this.linkState !== 'connected' || this.busy || this.peerBusy || !this.pollReturned) return;
+      this.pollReturned = false;
+      this.sendSupervisory('RR', true);
+    });
+  }
+
   /** Forgets the link without sending anything (medium closed, mode switched). */
   abort(): void {
     this.linkState = 'disconnected';
@@ -212,6 +227,7 @@ export class HdlcClientLink extends HdlcStation {
       this.ignore();
       return;
     }
+    this.pollReturned = f.pf;
     switch (this.linkState) {
       case 'connecting':
         if (f.type === 'UA') this.onUa(f);
