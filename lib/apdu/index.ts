@@ -78,15 +78,20 @@ export function decodeApdu(bytes: Uint8Array, context = 'APDU'): Apdu {
  * another are junk after that APDU: the error names the APDU that ended, not the structure the junk resembled.
  */
 export function decodeApdus(bytes: Uint8Array, context = 'APDU'): Apdu[] {
+  return decodeApduSpans(bytes, context).map((s) => s.apdu);
+}
+
+/** decodeApdus with the bytes each APDU spans (subarrays of `bytes`). */
+export function decodeApduSpans(bytes: Uint8Array, context = 'APDU'): { apdu: Apdu; bytes: Uint8Array }[] {
   const r = new ByteReader(bytes, 0, bytes.length, context);
-  const out: Apdu[] = [decodeApduAt(r)];
+  const out = [{ apdu: decodeApduAt(r), bytes: bytes.subarray(0, r.offset) }];
   while (!r.atEnd) {
     const offset = r.offset;
     try {
-      out.push(decodeApduAt(r));
+      out.push({ apdu: decodeApduAt(r), bytes: bytes.subarray(offset, r.offset) });
     } catch (e) {
       const n = bytes.length - offset;
-      throw new DecodeError('trailing-bytes', `${context}: ${n} byte${n === 1 ? '' : 's'} after the end of the ${out[out.length - 1]!.kind}`, {
+      throw new DecodeError('trailing-bytes', `${context}: ${n} byte${n === 1 ? '' : 's'} after the end of the ${out[out.length - 1]!.apdu.kind}`, {
         cause: e,
         details: { offset },
       });

@@ -19,6 +19,11 @@ import { type ScriptedPeer, hdlcMeter, iFrame, scriptedPeer, sendFrame, within, 
 
 const GET_CLOCK = fromHex('C001C100080000010000FF0200');
 const REGISTER: AttributeRef = { classId: 3, ln: Uint8Array.of(1, 0, 1, 8, 0, 255), attribute: 2 };
+const EK = fromHex('000102030405060708090A0B0C0D0E0F');
+const AK = fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF');
+const CLIENT_ST = fromHex('4D4D4D0000BC614E');
+const SERVER_ST = fromHex('4D4D4D0000000001');
+const CIPHERED: Partial<MeterOptions> = { security: 'auth-enc', systemTitle: toHex(CLIENT_ST), blockCipherKey: toHex(EK), authenticationKey: toHex(AK) };
 
 function options(port: number, given: Partial<MeterOptions>): MeterOptions {
   return resolveOptions({ medium: 'tcp', host: '127.0.0.1', port, ...given });
@@ -199,10 +204,6 @@ describe('client against hostile meters (loopback)', function () {
     });
 
     it('ciphered wrapper: a late answer (fresh counter, earlier invoke id) and a repeated one (counter seen already) are both dropped', async () => {
-      const EK = fromHex('000102030405060708090A0B0C0D0E0F');
-      const AK = fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF');
-      const CLIENT_ST = fromHex('4D4D4D0000BC614E');
-      const SERVER_ST = fromHex('4D4D4D0000000001');
       let ic = 100;
       const cipher = (plain: Uint8Array): Uint8Array => wrapGlo(0xcc, { plaintextApdu: plain, securityControl: 0x30, invocationCounter: ic++, systemTitle: SERVER_ST, blockCipherKey: EK, authenticationKey: AK });
       let held: Uint8Array | undefined;
@@ -222,7 +223,7 @@ describe('client against hostile meters (loopback)', function () {
         }),
       );
       const trace = recorder();
-      const o = options(peer.port, { framing: 'wrapper', responseTimeout: 300, security: 'auth-enc', systemTitle: toHex(CLIENT_ST), blockCipherKey: toHex(EK), authenticationKey: toHex(AK) });
+      const o = options(peer.port, { framing: 'wrapper', responseTimeout: 300, ...CIPHERED });
       channel = await openChannel(o, { trace: trace.sink });
       const association = await ClientAssociation.open(channel, o, { preEstablished: true, serverSystemTitle: SERVER_ST, counterStore: new MemoryCounterStore() });
       const services = new CosemServices(association);
@@ -315,7 +316,26 @@ describe('client against hostile meters (loopback)', function () {
       await assert.rejects(services.get(REGISTER), (e: unknown) => {
         assert.ok(e instanceof DecodeError, String(e));
         assert.equal(e.code, 'trailing-bytes');
-        assert.match(e.message, /answer to get-request: 3 bytes after the end of the get-response/);
+        assert.match(e.message, /answer: 3 bytes after the end of the get-response/);
+        return true;
+      });
+    });
+
+    it('junk after a complete ciphered answer is not ignored: bytes after the end of the glo-get-response', async () => {
+      peer = await scriptedPeer(
+        wrapperMeter((apdu, _n, answer) => {
+          const plain = unwrapGlo(apdu, { blockCipherKey: EK, authenticationKey: AK, systemTitle: CLIENT_ST }).apdu;
+          const ciphered = wrapGlo(0xcc, { plaintextApdu: answerTo(plain, 5), securityControl: 0x30, invocationCounter: 7, systemTitle: SERVER_ST, blockCipherKey: EK, authenticationKey: AK });
+          answer(Uint8Array.of(...ciphered, 0xff, 0x00));
+        }),
+      );
+      const o = options(peer.port, { framing: 'wrapper', responseTimeout: 2000, ...CIPHERED });
+      channel = await openChannel(o);
+      const association = await ClientAssociation.open(channel, o, { preEstablished: true, serverSystemTitle: SERVER_ST, counterStore: new MemoryCounterStore() });
+      await assert.rejects(new CosemServices(association).get(REGISTER), (e: unknown) => {
+        assert.ok(e instanceof DecodeError, String(e));
+        assert.equal(e.code, 'trailing-bytes');
+        assert.match(e.message, /answer: 2 bytes after the end of the glo-get-response/);
         return true;
       });
     });
