@@ -10,8 +10,8 @@
  * was seen already is a repeat, which the replay guard says before the invoke id is readable):
  *  - the invoke id: one that belongs to a request already finished is stale. Another unknown one is not judged
  *    here: it reaches the services, whose invoke-id check names the meter's mistake.
- *  - the block number: a get-response or action-response block (or a general-block-transfer block) not above the
- *    one the request acknowledges is a repeat of a block already received.
+ *  - the block number: a block of the answer (get, action, general-block-transfer) not above the one the request
+ *    acknowledges, or an acknowledgement (set, action) of a block before the one the request carries, is a repeat.
  */
 import { type Apdu, invokeId } from '../apdu';
 
@@ -21,17 +21,38 @@ function invokeIdOf(apdu: Apdu): number | undefined {
   return 'invokeIdAndPriority' in apdu && typeof apdu.invokeIdAndPriority === 'number' ? invokeId(apdu.invokeIdAndPriority) : undefined;
 }
 
-/** The block a request acknowledges: a repeated answer carries this block (or an earlier one) again. */
-function acknowledgedBlock(request: Apdu): { kind: Apdu['kind']; block: number } | undefined {
-  if (request.kind === 'get-request' && request.variant === 'next') return { kind: 'get-response', block: request.blockNumber };
-  if (request.kind === 'action-request' && request.variant === 'next-pblock') return { kind: 'action-response', block: request.blockNumber };
-  if (request.kind === 'general-block-transfer' && request.blockNumberAck > 0) return { kind: 'general-block-transfer', block: request.blockNumberAck };
-  return undefined;
+/**
+ * Which answers to `request` would repeat a block already dealt with: answers of this kind (and variant) whose block
+ * number is below `below`. Answers to a request for the next block carry a later block; acknowledgements of a block we
+ * sent carry its number.
+ */
+interface RepeatRule {
+  kind: Apdu['kind'];
+  variant?: string;
+  below: number;
+}
+
+function repeatRule(request: Apdu): RepeatRule | undefined {
+  switch (request.kind) {
+    case 'get-request':
+      return request.variant === 'next' ? { kind: 'get-response', variant: 'with-datablock', below: request.blockNumber + 1 } : undefined;
+    case 'set-request':
+      return request.variant === 'with-datablock' ? { kind: 'set-response', variant: 'datablock', below: request.block.blockNumber } : undefined;
+    case 'action-request':
+      if (request.variant === 'next-pblock') return { kind: 'action-response', variant: 'with-pblock', below: request.blockNumber + 1 };
+      return request.variant === 'with-pblock' ? { kind: 'action-response', variant: 'next-pblock', below: request.block.blockNumber } : undefined;
+    case 'general-block-transfer':
+      return request.blockNumberAck > 0 ? { kind: 'general-block-transfer', below: request.blockNumberAck + 1 } : undefined;
+    default:
+      return undefined;
+  }
 }
 
 function blockOf(answer: Apdu): number | undefined {
   if (answer.kind === 'get-response' && answer.variant === 'with-datablock') return answer.blockNumber;
+  if (answer.kind === 'set-response' && answer.variant === 'datablock') return answer.blockNumber;
   if (answer.kind === 'action-response' && answer.variant === 'with-pblock') return answer.block.blockNumber;
+  if (answer.kind === 'action-response' && answer.variant === 'next-pblock') return answer.blockNumber;
   if (answer.kind === 'general-block-transfer') return answer.blockNumber;
   return undefined;
 }
@@ -43,7 +64,7 @@ export class AnswerMatcher {
   /** The check for the answer to `request`, or undefined when no answer to it can be told from another's. */
   checkFor(request: Apdu): AnswerCheck | undefined {
     const id = invokeIdOf(request);
-    const acked = acknowledgedBlock(request);
+    const repeat = repeatRule(request);
     if (id === undefined && request.kind !== 'general-block-transfer') return undefined;
     return (answer) => {
       const got = invokeIdOf(answer);
@@ -51,8 +72,9 @@ export class AnswerMatcher {
         return `it carries invoke id ${got}, which belongs to an earlier request${id !== undefined ? ` (this one is ${id})` : ''}`;
       }
       const block = blockOf(answer);
-      if (acked && answer.kind === acked.kind && block !== undefined && block <= acked.block) {
-        return `it repeats ${answer.kind} block ${block}, already received`;
+      const variant = 'variant' in answer ? answer.variant : undefined;
+      if (repeat && answer.kind === repeat.kind && (repeat.variant === undefined || variant === repeat.variant) && block !== undefined && block < repeat.below) {
+        return `it repeats ${answer.kind} block ${block}, dealt with already`;
       }
       return undefined;
     };
