@@ -167,6 +167,8 @@ abstract class ChannelCore implements DlmsChannel {
   private readonly unsolicitedListeners: ((apdu: Uint8Array) => void)[] = [];
   private readonly lostListeners: ((error: DlmsError) => void)[] = [];
   private closing: Promise<void> | undefined;
+  /** Answers dropped as stale while the current request waited: named in its timeout error. */
+  private staleDropped = 0;
   private readonly onMediumData = (b: Uint8Array): void => this.received(b);
   private readonly onMediumClose = (reason: MediaError | undefined): void => this.mediumClosed(reason);
   private readonly onMediumError = (e: MediaError): void => this.note(`medium error: ${e.message}`);
@@ -233,6 +235,7 @@ abstract class ChannelCore implements DlmsChannel {
   private enqueue<T>(op: () => Promise<T>, what: string): Promise<T> {
     const run = this.queue.then(() => {
       this.assertUsable();
+      this.staleDropped = 0;
       const stop = this.startDeadline(what);
       return op().finally(stop);
     });
@@ -270,6 +273,7 @@ abstract class ChannelCore implements DlmsChannel {
       return false;
     }
     if (reason === undefined) return false;
+    this.staleDropped++;
     this.note(`dropped an answer to an earlier request (${reason}); still waiting for this one's`);
     return true;
   }
@@ -378,7 +382,8 @@ abstract class ChannelCore implements DlmsChannel {
   }
 
   protected timeoutError(what: string, hint: string, cause?: unknown): TimeoutError {
-    return new TimeoutError('no-response', `${this.description}: no answer from the meter within ${this.options.responseTimeout} ms ${what}: ${hint}`, {
+    const dropped = this.staleDropped > 0 ? ` (${this.staleDropped} answer${this.staleDropped === 1 ? '' : 's'} to earlier requests dropped meanwhile: see the trace)` : '';
+    return new TimeoutError('no-response', `${this.description}: no answer from the meter within ${this.options.responseTimeout} ms ${what}: ${hint}${dropped}`, {
       ...(cause !== undefined ? { cause } : {}),
       details: { timeoutMs: this.options.responseTimeout, retries: this.options.retries },
     });

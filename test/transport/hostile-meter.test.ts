@@ -203,6 +203,24 @@ describe('client against hostile meters (loopback)', function () {
       assert.deepEqual(await within(bound(o), services.get(REGISTER), 'the second get'), { type: 'double-long-unsigned', value: 222 });
     });
 
+    it('wrapper: a meter that only repeats its previous answer times out, and the error says answers were dropped', async () => {
+      let previous: Uint8Array | undefined;
+      peer = await scriptedPeer(
+        wrapperMeter((apdu, _n, answer) => {
+          previous ??= answerTo(apdu, 1);
+          answer(previous);
+        }),
+      );
+      const o = options(peer.port, { framing: 'wrapper', responseTimeout: 300 });
+      const services = await servicesOver(o);
+      await services.get(REGISTER);
+      await within(
+        bound(o),
+        assert.rejects(services.get(REGISTER), (e: unknown) => e instanceof TimeoutError && e.code === 'no-response' && /\(1 answer to earlier requests dropped meanwhile: see the trace\)$/.test(e.message)),
+        'the second get',
+      );
+    });
+
     it('ciphered wrapper: a late answer (fresh counter, earlier invoke id) and a repeated one (counter seen already) are both dropped', async () => {
       let ic = 100;
       const cipher = (plain: Uint8Array): Uint8Array => wrapGlo(0xcc, { plaintextApdu: plain, securityControl: 0x30, invocationCounter: ic++, systemTitle: SERVER_ST, blockCipherKey: EK, authenticationKey: AK });
