@@ -182,6 +182,11 @@ export class ClientAssociation {
     return u;
   }
 
+  /** The plaintext of a protected APDU; the transport already traces what crosses the wire. */
+  private trace(direction: 'tx' | 'rx', bytes: Uint8Array, text: string, envelope: string): void {
+    if (envelope !== 'plain') this.deps.trace?.({ direction, layer: 'apdu', bytes, text: `plaintext of ${text}` });
+  }
+
   /**
    * The channel's stale check for `request`: deciphers the candidate (the invoke id may be inside the ciphertext) and
    * asks the AnswerMatcher. Deciphering records the invocation counter in the replay guard, so the answer taken is
@@ -211,11 +216,6 @@ export class ClientAssociation {
       return reason;
     };
     return { check, judged: (answer) => (last?.bytes === answer ? last.answer : undefined) };
-  }
-
-  /** The plaintext of a protected APDU; the transport already traces what crosses the wire. */
-  private trace(direction: 'tx' | 'rx', bytes: Uint8Array, text: string, envelope: string): void {
-    if (envelope !== 'plain') this.deps.trace?.({ direction, layer: 'apdu', bytes, text: `plaintext of ${text}` });
   }
 
   /**
