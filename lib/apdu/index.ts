@@ -73,13 +73,32 @@ export function decodeApdu(bytes: Uint8Array, context = 'APDU'): Apdu {
   return apdu;
 }
 
-/** Every APDU in a buffer that holds one or more back to back. */
+/**
+ * Every APDU in a buffer that holds one or more back to back. Bytes after a complete APDU that do not decode as
+ * another are junk after that APDU: the error names the APDU that ended, not the structure the junk resembled.
+ */
 export function decodeApdus(bytes: Uint8Array, context = 'APDU'): Apdu[] {
+  return decodeApduSpans(bytes, context).map((s) => s.apdu);
+}
+
+/** decodeApdus with the bytes each APDU spans (subarrays of `bytes`). */
+export function decodeApduSpans(bytes: Uint8Array, context = 'APDU'): { apdu: Apdu; bytes: Uint8Array }[] {
   const r = new ByteReader(bytes, 0, bytes.length, context);
-  const out: Apdu[] = [];
+  const out: { apdu: Apdu; bytes: Uint8Array }[] = [];
   try {
-    do out.push(decodeApduAt(r));
-    while (!r.atEnd);
+    do {
+      const offset = r.offset;
+      try {
+        out.push({ apdu: decodeApduAt(r), bytes: bytes.subarray(offset, r.offset) });
+      } catch (e) {
+        if (out.length === 0) throw e;
+        const n = bytes.length - offset;
+        throw new DecodeError('trailing-bytes', `${context}: ${n} byte${n === 1 ? '' : 's'} after the end of the ${out[out.length - 1]!.apdu.kind}`, {
+          cause: e,
+          details: { offset },
+        });
+      }
+    } while (!r.atEnd);
   } catch (e) {
     // A known misencoding fails at a byte far from its cause: name the cause instead.
     const why = misencodedWithListBlock(bytes);

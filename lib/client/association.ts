@@ -11,18 +11,19 @@ import { conformanceNames } from '../apdu/conformance';
 import { describeErrorApdu } from '../apdu/errors-apdu';
 import type { InitiateResponse } from '../apdu/initiate';
 import type { ProtectedApdu } from '../apdu/protected';
-import { AssociationError, DlmsError, ServiceError, toDlmsError } from '../errors';
+import { AssociationError, DlmsError, SecurityError, ServiceError, toDlmsError } from '../errors';
 import type { CounterStore } from '../security/counter-store';
 import { randomBytes } from '../security/crypto';
 import { type HlsContext, type HlsMechanism } from '../security/hls';
 import { parsePublicKey } from '../security/keys';
 import { ReplayGuard } from '../security/replay-guard';
 import { type AarqMaterial, buildAarq, buildInitiateRequest, checkInitiateResponse, isCiphered, isHls, proposedConformance, readAare } from './aarq';
-import type { ApduChannel, TraceSink } from './channel';
+import { AnswerMatcher } from './answer-match';
+import type { ApduChannel, StaleCheck, TraceSink } from './channel';
 import { withoutInnerLlc } from './hdlc-answer';
 import { runHls } from './hls';
 import { type Authentication, type MeterOptions, type SecurityLevel, secretBytes } from './options';
-import { certificatePem, ClientProtection, counterAllocatorFor, decipheringHint, protectionConfigFrom } from './protection';
+import { certificatePem, ClientProtection, counterAllocatorFor, decipheringHint, protectionConfigFrom, type UnprotectedAnswer } from './protection';
 
 export interface AssociationInfo {
   referencing: 'ln' | 'sn';
@@ -89,6 +90,7 @@ export class ClientAssociation {
   private abortError?: DlmsError;
   private readonly listeners: ((apdu: Apdu) => void)[] = [];
   private readonly pushGuard = new ReplayGuard();
+  private readonly answers = new AnswerMatcher();
   /** General-block-transfer blocks the meter streamed (sent without waiting for our acknowledgement), oldest first. */
   private readonly streamed: Apdu[] = [];
   private streamWaiter: ((block: Apdu | undefined) => void) | undefined;
@@ -177,15 +179,20 @@ export class ClientAssociation {
     };
   }
 
-  private async roundTrip(request: Apdu, sign = false): Promise<{ apdu: Uint8Array; envelope: string }> {
+  private async roundTrip(request: Apdu, sign = false): Promise<UnprotectedAnswer & { decoded?: Apdu[] }> {
     if (this.released) throw new AssociationError('released', 'the association has been released; open a new one');
     this.assertUsable();
     const plain = encodeApdu(request);
     const wire = await this.protection.protectRequest(plain, { sign });
     this.trace('tx', plain, `${request.kind} sent as ${wire.envelope}${wire.invocationCounter !== undefined ? ` IC ${wire.invocationCounter}` : ''}`, wire.envelope);
-    const received = await this.channel.request(wire.bytes);
-    const answer = this.channel.framing === 'hdlc' ? withoutInnerLlc(received) : received;
-    const u = this.protection.unprotectAnswer(answer);
+    const judge = this.staleCheckFor(request);
+    let received: Uint8Array;
+    try {
+      received = await this.channel.request(wire.bytes, judge ? { stale: judge.check } : undefined);
+    } finally {
+      this.answers.finished(request);
+    }
+    const u = judge?.judged(received) ?? this.protection.unprotectAnswer(this.withoutInnerLlc(received));
     this.trace('rx', u.apdu, `answer from ${u.envelope}${u.invocationCounter !== undefined ? ` IC ${u.invocationCounter}` : ''}`, u.envelope);
     return u;
   }
@@ -205,9 +212,45 @@ export class ClientAssociation {
     this.channel.abort?.(error);
   }
 
+  /** HDLC answers may open each of their APDUs with an LLC header (hdlc-answer.ts). */
+  private withoutInnerLlc(received: Uint8Array): Uint8Array {
+    return this.channel.framing === 'hdlc' ? withoutInnerLlc(received) : received;
+  }
+
   /** The plaintext of a protected APDU; the transport already traces what crosses the wire. */
   private trace(direction: 'tx' | 'rx', bytes: Uint8Array, text: string, envelope: string): void {
     if (envelope !== 'plain') this.deps.trace?.({ direction, layer: 'apdu', bytes, text: `plaintext of ${text}` });
+  }
+
+  /**
+   * The channel's stale check for `request`: deciphers the candidate (the invoke id may be inside the ciphertext) and
+   * asks the AnswerMatcher. Deciphering records the invocation counter in the replay guard, so the answer taken is
+   * kept rather than deciphered twice; a counter seen already marks a repeated answer.
+   */
+  private staleCheckFor(request: Apdu): { check: StaleCheck; judged: (answer: Uint8Array) => (UnprotectedAnswer & { decoded?: Apdu[] }) | undefined } | undefined {
+    const matches = this.answers.checkFor(request);
+    if (!matches) return undefined;
+    let last: { bytes: Uint8Array; answer: UnprotectedAnswer & { decoded?: Apdu[] } } | undefined;
+    const check: StaleCheck = (bytes) => {
+      let u: UnprotectedAnswer;
+      try {
+        u = this.protection.unprotectAnswer(this.withoutInnerLlc(bytes));
+      } catch (e) {
+        if (e instanceof SecurityError && e.code === 'replayed-invocation-counter') return `a repeated answer: ${e.message}`;
+        throw e; // not judged: the caller deciphers it again and reports the error
+      }
+      let decoded: Apdu[];
+      try {
+        decoded = decodeApdus(u.apdu, `answer to ${request.kind}`);
+      } catch {
+        last = { bytes, answer: u };
+        return undefined;
+      }
+      const reason = matches(decoded[0]!);
+      if (reason === undefined) last = { bytes, answer: { ...u, decoded } };
+      return reason;
+    };
+    return { check, judged: (answer) => (last?.bytes === answer ? last.answer : undefined) };
   }
 
   /**
@@ -218,7 +261,7 @@ export class ClientAssociation {
     // Blocks streamed for an earlier transfer are no answer to a new request.
     if (request.kind !== 'general-block-transfer') this.streamed.length = 0;
     const u = await this.roundTrip(request);
-    const apdus = decodeApdus(u.apdu, `answer to ${request.kind}`);
+    const apdus = u.decoded ?? decodeApdus(u.apdu, `answer to ${request.kind}`);
     if (apdus.length > 1) this.deps.trace?.({ direction: 'info', layer: 'note', text: `the meter sent ${apdus.length} APDUs in one answer; using the first (${apdus[0]!.kind})` });
     const apdu = apdus[0]!;
     if (apdu.kind === 'rlre') {

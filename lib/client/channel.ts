@@ -17,6 +17,13 @@ export interface TraceEvent {
 
 export type TraceSink = (event: TraceEvent) => void;
 
+/**
+ * The caller's judgement of a candidate answer: a reason when it answers an earlier request (a duplicate, a late
+ * answer to a request that timed out), undefined when it is the answer awaited. Stale answers are dropped (trace note)
+ * and the request keeps waiting within its timeout.
+ */
+export type StaleCheck = (answer: Uint8Array) => string | undefined;
+
 export interface ApduChannel {
   readonly framing: 'hdlc' | 'wrapper';
   /** e.g. "hdlc over tcp 127.0.0.1:4059, client 16 → server 1/17". */
@@ -25,9 +32,10 @@ export interface ApduChannel {
    * Sends one APDU and resolves with the bytes of the peer's answer: one reassembled HDLC message or one wrapper
    * frame, which may hold more than one APDU back to back (Gurux's SN HLS pass 4 does). Rejects with TimeoutError
    * ('no-response') after the response timeout and retries, LinkError/MediaError when the link fails. One request at
-   * a time: a second call waits until the first has settled.
+   * a time: a second call waits until the first has settled. `stale` lets the caller, who can read invoke ids and
+   * block numbers, drop answers that belong to an earlier request.
    */
-  request(apdu: Uint8Array): Promise<Uint8Array>;
+  request(apdu: Uint8Array, options?: { stale?: StaleCheck }): Promise<Uint8Array>;
   /** Sends one APDU that expects no answer (unconfirmed services). */
   send(apdu: Uint8Array): Promise<void>;
   /** APDUs the peer sends unasked (event-notification, data-notification, information-report). */

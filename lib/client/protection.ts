@@ -33,7 +33,7 @@ import { agreeContentKeyOnePassDh, buildGeneralCiphering, type DecodedGeneralCip
 import { randomBytes } from '../security/crypto';
 import { buildGeneralSigning, verifyGeneralSigning } from '../security/signing';
 import { cipheredTagFor, GENERAL_CIPHERING, GENERAL_DED_CIPHERING, GENERAL_GLO_CIPHERING, GENERAL_SIGNING, type KeyKind, plainTagFor } from '../security/tags';
-import { decodeApduAt } from '../apdu';
+import { decodeApduAt, decodeApduSpans } from '../apdu';
 import { ByteReader, bytesEqual, concatBytes } from '../util/bytes';
 import { fromHex, toHex } from '../util/hex';
 import type { KeyTransport, MeterOptions, ProtectionEnvelope, SigningOrder } from './options';
@@ -407,20 +407,19 @@ function tagName(plainTag: number): string {
   return (tag !== undefined ? plainTagFor(tag)?.name : undefined) ?? `apdu-0x${plainTag.toString(16)}`;
 }
 
-/** The APDUs of an answer that holds several back to back; one element when it does not split cleanly. */
+/**
+ * The APDUs of an answer that holds several back to back; one element when its first APDU does not decode (the
+ * peeling reports what is wrong with it). Junk after a complete APDU is a trailing-bytes DecodeError: deciphering
+ * would otherwise ignore what follows the envelope.
+ */
 function splitApdus(bytes: Uint8Array): Uint8Array[] {
-  const parts: Uint8Array[] = [];
-  const r = new ByteReader(bytes, 0, bytes.length, 'answer');
+  const first = new ByteReader(bytes, 0, bytes.length, 'answer');
   try {
-    while (!r.atEnd) {
-      const start = r.offset;
-      decodeApduAt(r);
-      parts.push(bytes.subarray(start, r.offset));
-    }
+    decodeApduAt(first);
   } catch {
     return [bytes];
   }
-  return parts;
+  return first.atEnd ? [bytes] : decodeApduSpans(bytes, 'answer').map((s) => s.bytes);
 }
 
 /** The keys to check when a meter answers deciphering-error, by how our APDUs are protected. */

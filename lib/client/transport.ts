@@ -14,6 +14,11 @@
  *    `options.retries` times, since UDP loses datagrams.
  *  - inter-frame timer (HDLC): when bytes stop in the middle of a frame, the partial frame is dropped so that the
  *    next frame is not glued to garbage.
+ *  - deadline: no request (nor the HDLC connect) may take longer than responseTimeout × (retries + 1), plus a grace
+ *    of one timeout (at most 1 s) so that the ordinary timeout, which names its cause better, ends first where it
+ *    applies. The response timer restarts whenever the meter sends a frame, so a meter that keeps sending (RR, RNR,
+ *    UI frames, segments, garbage, a never-ending trickle) would otherwise hold a request for ever. At the deadline
+ *    the request fails with TimeoutError 'request-deadline' and the link is dropped: its state is unknown by then.
  *
  * Trace (deps.trace): every frame (HDLC: decoded by describeFrame; wrapper: the header) and every APDU (hex, with its
  * kind), both directions; never the medium's raw chunks. Secrets never reach the trace: with LLS the AARQ's
@@ -22,8 +27,15 @@
  *
  * Answers without a request: HDLC UI frames and plain notification APDUs go to onUnsolicited listeners. Over the
  * wrapper, an answer that arrives after its request timed out (or a duplicate after a UDP retransmission) is dropped
- * while no request is outstanding. The wrapper has no sequence numbers, so one that comes even later, after the next
- * request went out, is taken as that request's answer: the association's invoke-id check is what catches it.
+ * while no request is outstanding.
+ *
+ * Stale answers: a meter may send an answer twice, or answer a request after it timed out, while the next request
+ * waits. The channel cannot read invoke ids (they may be inside a ciphertext), so `request(apdu, { stale })` takes the
+ * caller's judgement: an answer for which `stale` gives a reason is dropped (trace note) and the request keeps waiting
+ * within its timers (over HDLC the meter, having returned the poll with the stale answer, is polled again at once).
+ * Over HDLC a timed-out request loses the link, so no late I-frame can reach a later request. The
+ * wrapper has no sequence numbers: a request sent without a `stale` check (SN services, AARQ, RLRQ carry no invoke
+ * id) that times out closes the connection, since its late answer could not be told from the next request's.
  */
 import { DlmsError, LinkError, MediaError, TimeoutError, UsageError, toDlmsError } from '../errors';
 import { formatAddress, serverAddress, type AddressSize, type HdlcAddress } from '../link/hdlc/address';
@@ -34,7 +46,7 @@ import { WRAPPER_HEADER_LENGTH, WrapperScanner, decodeWrapper, encodeWrapper, ty
 import { createMedium as defaultCreateMedium, type MediumSpec } from '../media';
 import { performModeE } from '../media/mode-e-session';
 import { isReframable, type Medium } from '../media/types';
-import type { ApduChannel, TraceEvent, TraceSink } from './channel';
+import type { ApduChannel, StaleCheck, TraceEvent, TraceSink } from './channel';
 import type { MeterOptions } from './options';
 import { aarqAuthenticationValueRange, apduLabel, isUnsolicitedApdu, normalizeRanges, redactBytes, type ByteRange } from './trace';
 
@@ -46,7 +58,15 @@ export interface RequestOptions {
    * transferred. The bytes sent are not changed.
    */
   redact?: ByteRange | readonly ByteRange[];
+  /**
+   * Judges a candidate answer: a reason (e.g. "invoke id 1 belongs to an earlier request") when it answers an earlier
+   * request, undefined when it is this request's. Stale answers are dropped and the request keeps waiting.
+   */
+  stale?: StaleCheck;
 }
+
+/** The deadline's grace beyond timeout × (retries + 1): one timeout, at most this. */
+const DEADLINE_GRACE_MS = 1000;
 
 /** The ApduChannel openChannel returns: request/send also take RequestOptions. */
 export interface DlmsChannel extends ApduChannel {
@@ -131,7 +151,7 @@ export async function openChannel(options: MeterOptions, deps: TransportDeps = {
 }
 
 type Pending =
-  | { kind: 'request'; resolve: (answer: Uint8Array) => void; reject: (e: DlmsError) => void }
+  | { kind: 'request'; resolve: (answer: Uint8Array) => void; reject: (e: DlmsError) => void; stale: StaleCheck | undefined }
   | { kind: 'send'; resolve: () => void; reject: (e: DlmsError) => void };
 
 type ChannelState = 'open' | 'closing' | 'closed' | 'lost';
@@ -147,6 +167,8 @@ abstract class ChannelCore implements DlmsChannel {
   private readonly unsolicitedListeners: ((apdu: Uint8Array) => void)[] = [];
   private readonly lostListeners: ((error: DlmsError) => void)[] = [];
   private closing: Promise<void> | undefined;
+  /** Answers dropped as stale while the current request waited: named in its timeout error. */
+  private staleDropped = 0;
   private readonly onMediumData = (b: Uint8Array): void => this.received(b);
   private readonly onMediumClose = (reason: MediaError | undefined): void => this.mediumClosed(reason);
   private readonly onMediumError = (e: MediaError): void => this.note(`medium error: ${e.message}`);
@@ -162,11 +184,11 @@ abstract class ChannelCore implements DlmsChannel {
   }
 
   request(apdu: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
-    return this.enqueue(() => this.performRequest(apdu, this.redactionFor(apdu, options)));
+    return this.enqueue(() => this.performRequest(apdu, this.redactionFor(apdu, options), options.stale), 'the request');
   }
 
   send(apdu: Uint8Array, options: RequestOptions = {}): Promise<void> {
-    return this.enqueue(() => this.performSend(apdu, this.redactionFor(apdu, options)));
+    return this.enqueue(() => this.performSend(apdu, this.redactionFor(apdu, options)), 'the unconfirmed request');
   }
 
   onUnsolicited(listener: (apdu: Uint8Array) => void): void {
@@ -200,7 +222,7 @@ abstract class ChannelCore implements DlmsChannel {
     return this.closing;
   }
 
-  protected abstract performRequest(apdu: Uint8Array, redact: ByteRange[]): Promise<Uint8Array>;
+  protected abstract performRequest(apdu: Uint8Array, redact: ByteRange[], stale: StaleCheck | undefined): Promise<Uint8Array>;
   protected abstract performSend(apdu: Uint8Array, redact: ByteRange[]): Promise<void>;
   protected abstract received(bytes: Uint8Array): void;
   /** Framing-specific part of close(): DISC for HDLC. The medium is closed afterwards. */
@@ -223,13 +245,50 @@ abstract class ChannelCore implements DlmsChannel {
     this.medium.off('error', this.onMediumError);
   }
 
-  private enqueue<T>(op: () => Promise<T>): Promise<T> {
+  private enqueue<T>(op: () => Promise<T>, what: string): Promise<T> {
     const run = this.queue.then(() => {
       this.assertUsable();
-      return op();
+      this.staleDropped = 0;
+      const stop = this.startDeadline(what);
+      return op().finally(stop);
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Starts the overall deadline of one request (see the header); returns the function that stops it. */
+  protected startDeadline(what: string): () => void {
+    const { responseTimeout, retries } = this.options;
+    const ms = responseTimeout * (retries + 1) + Math.min(responseTimeout, DEADLINE_GRACE_MS);
+    const timer = setTimeout(() => {
+      this.markLost(
+        new TimeoutError(
+          'request-deadline',
+          `${this.description}: ${what} took longer than ${ms} ms (${retries + 1} tries of ${responseTimeout} ms, plus grace) without a complete answer although the meter kept sending (${this.activity()}); the link was dropped, connect again (or raise the timeout for a slow meter)`,
+          { details: { deadlineMs: ms, timeoutMs: responseTimeout, retries } },
+        ),
+      );
+    }, ms);
+    return () => clearTimeout(timer);
+  }
+
+  /** What the meter sent meanwhile, for the deadline's message. */
+  protected abstract activity(): string;
+
+  /** Whether the caller judges `answer` to belong to an earlier request; a throwing check counts as "no". */
+  protected isStale(answer: Uint8Array): boolean {
+    const p = this.pending;
+    if (p?.kind !== 'request' || !p.stale) return false;
+    let reason: string | undefined;
+    try {
+      reason = p.stale(answer);
+    } catch {
+      return false;
+    }
+    if (reason === undefined) return false;
+    this.staleDropped++;
+    this.note(`dropped an answer to an earlier request (${reason}); still waiting for this one's`);
+    return true;
   }
 
   private assertUsable(): void {
@@ -336,7 +395,8 @@ abstract class ChannelCore implements DlmsChannel {
   }
 
   protected timeoutError(what: string, hint: string, cause?: unknown): TimeoutError {
-    return new TimeoutError('no-response', `${this.description}: no answer from the meter within ${this.options.responseTimeout} ms ${what}: ${hint}`, {
+    const dropped = this.staleDropped > 0 ? ` (${this.staleDropped} answer${this.staleDropped === 1 ? '' : 's'} to earlier requests dropped meanwhile: see the trace)` : '';
+    return new TimeoutError('no-response', `${this.description}: no answer from the meter within ${this.options.responseTimeout} ms ${what}: ${hint}${dropped}`, {
       ...(cause !== undefined ? { cause } : {}),
       details: { timeoutMs: this.options.responseTimeout, retries: this.options.retries },
     });
@@ -365,6 +425,8 @@ class HdlcChannel extends ChannelCore {
   private discWaiter: (() => void) | undefined;
   /** Mask the information fields of the I-frames we send (they carry an APDU with redacted ranges). */
   private redactTx = false;
+  /** An answer was just dropped as stale: poll the meter for the real one once the link call is done. */
+  private pollAfterStale = false;
 
   constructor(medium: Medium, options: MeterOptions, deps: TransportDeps, server: HdlcAddress) {
     super(medium, options, deps);
@@ -384,6 +446,7 @@ class HdlcChannel extends ChannelCore {
 
   /** SNRM → UA. Rejects with LinkError (DM/FRMR: the link's words) or TimeoutError, and closes the medium then. */
   async connect(): Promise<void> {
+    const stop = this.startDeadline('the HDLC connection (SNRM)');
     try {
       await new Promise<void>((resolve, reject) => {
         this.connectWaiter = { resolve, reject };
@@ -392,12 +455,14 @@ class HdlcChannel extends ChannelCore {
     } catch (e) {
       await this.close();
       throw e;
+    } finally {
+      stop();
     }
   }
 
-  protected performRequest(apdu: Uint8Array, redact: ByteRange[]): Promise<Uint8Array> {
+  protected performRequest(apdu: Uint8Array, redact: ByteRange[], stale: StaleCheck | undefined): Promise<Uint8Array> {
     return new Promise<Uint8Array>((resolve, reject) => {
-      this.pending = { kind: 'request', resolve, reject };
+      this.pending = { kind: 'request', resolve, reject, stale };
       this.transmit(apdu, redact);
     }).finally(() => {
       this.redactTx = false;
@@ -475,11 +540,21 @@ class HdlcChannel extends ChannelCore {
     for (const o of outputs) this.act(o);
     this.armResponseTimer(this.frameCount() !== before);
     if (this.pending?.kind === 'send' && this.link.state === 'connected' && !this.link.waiting) this.settle(undefined);
+    if (this.pollAfterStale) {
+      // The meter answered an earlier request and returned the poll: ask for this request's answer at once.
+      this.pollAfterStale = false;
+      if (this.pending) this.step(() => this.link.poll());
+    }
   }
 
   private frameCount(): number {
     const s = this.link.statistics;
     return s.framesSent + s.framesReceived;
+  }
+
+  protected activity(): string {
+    const s = this.link.statistics;
+    return `${s.framesReceived} frames received on this link, ${s.ignoredFrames} of them ignored, ${s.droppedFrames} dropped, ${s.junkBytes} bytes of junk`;
   }
 
   private act(o: LinkOutput): void {
@@ -500,8 +575,10 @@ class HdlcChannel extends ChannelCore {
       }
       case 'apdu':
         this.traceApdu('rx', o.apdu);
-        if (this.pending?.kind === 'request' && !isUnsolicitedApdu(o.apdu)) this.settle(o.apdu);
-        else this.deliverUnsolicited(o.apdu);
+        if (this.pending?.kind === 'request' && !isUnsolicitedApdu(o.apdu)) {
+          if (this.isStale(o.apdu)) this.pollAfterStale = true;
+          else this.settle(o.apdu);
+        } else this.deliverUnsolicited(o.apdu);
         return;
       case 'ui':
         this.traceApdu('rx', o.apdu, [], 'UI: ');
@@ -590,8 +667,9 @@ class WrapperChannel extends ChannelCore {
   private readonly datagrams: boolean;
   private readonly scanner = new WrapperScanner();
   private timer: NodeJS.Timeout | undefined;
-  /** Answers still expected for requests that timed out or were sent twice: dropped when they come. */
+  /** Answers still expected for requests that timed out or were sent twice: dropped when they come between requests. */
   private staleAnswers = 0;
+  private framesReceived = 0;
 
   constructor(medium: Medium, options: MeterOptions, deps: TransportDeps) {
     super(medium, options, deps);
@@ -599,15 +677,17 @@ class WrapperChannel extends ChannelCore {
     this.description = `wrapper over ${medium.description}, client ${options.clientAddress} → server ${options.serverAddress}`;
   }
 
-  protected performRequest(apdu: Uint8Array, redact: ByteRange[]): Promise<Uint8Array> {
+  protected performRequest(apdu: Uint8Array, redact: ByteRange[], stale: StaleCheck | undefined): Promise<Uint8Array> {
     const frame = this.frameFor(apdu, redact);
     return new Promise<Uint8Array>((resolve, reject) => {
-      this.pending = { kind: 'request', resolve, reject };
-      // Late answers are dropped only between requests; once a new request is out, the next answer is taken as its.
-      this.staleAnswers = 0;
+      this.pending = { kind: 'request', resolve, reject, stale };
       this.write(frame);
-      this.armTimer(frame, 0);
+      this.armTimer(frame, 0, stale !== undefined);
     }).finally(() => this.stopTimers());
+  }
+
+  protected activity(): string {
+    return `${this.framesReceived} wrapper frames received on this connection`;
   }
 
   protected async performSend(apdu: Uint8Array, redact: ByteRange[]): Promise<void> {
@@ -631,7 +711,7 @@ class WrapperChannel extends ChannelCore {
     return frame;
   }
 
-  private armTimer(frame: Uint8Array, attempts: number): void {
+  private armTimer(frame: Uint8Array, attempts: number, recognisable: boolean): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -641,7 +721,7 @@ class WrapperChannel extends ChannelCore {
         this.note(`no answer within ${this.options.responseTimeout} ms: sending the request datagram again (${attempts + 1} of ${this.options.retries})`);
         this.trace({ direction: 'tx', layer: 'frame', bytes: frame.slice(0, WRAPPER_HEADER_LENGTH), text: `${describeWrapper(decodeWrapper(frame))} (sent again)` });
         this.write(frame);
-        this.armTimer(frame, attempts + 1);
+        this.armTimer(frame, attempts + 1, recognisable);
         return;
       }
       const partial = this.datagrams ? 0 : this.scanner.buffered;
@@ -657,6 +737,10 @@ class WrapperChannel extends ChannelCore {
       // every later answer would be read as the rest of that frame. End the connection; connect again.
       if (partial > 0) {
         this.markLost(new LinkError('stream-stalled', `${this.description}: the meter stopped in the middle of a wrapper frame (${partial} bytes of it received); the connection was closed, connect again`));
+      } else if (!recognisable) {
+        // Nothing in this request's answer tells it from the next one's (no invoke id): if it came late, it would be
+        // taken for the next request's answer. End the connection instead.
+        this.markLost(new LinkError('late-answer-unrecognisable', `${this.description}: a request whose answer carries no invoke id timed out; the connection was closed so that its late answer cannot be taken for the next request's, connect again`));
       }
     }, this.options.responseTimeout);
   }
@@ -701,6 +785,7 @@ class WrapperChannel extends ChannelCore {
   }
 
   private frame(f: WrapperFrame): void {
+    this.framesReceived++;
     if (this.tracing) {
       this.trace({ direction: 'rx', layer: 'frame', text: describeWrapper(f) });
       this.traceApdu('rx', f.apdu);
@@ -714,7 +799,8 @@ class WrapperChannel extends ChannelCore {
       return;
     }
     if (this.pending?.kind === 'request') {
-      this.settle(f.apdu);
+      if (this.isStale(f.apdu)) this.staleAnswers = Math.max(0, this.staleAnswers - 1);
+      else this.settle(f.apdu);
       return;
     }
     if (this.staleAnswers > 0) {

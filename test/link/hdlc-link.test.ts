@@ -336,6 +336,40 @@ describe('link/hdlc client and server', () => {
     assert.equal(client.state, 'disconnected');
   });
 
+  it('bounds the recoveries from out-of-sequence answers by maxRetries, then drops the link (link-desynchronised)', () => {
+    const client = new HdlcClientLink({ client: 16, server: { logical: 1 }, maxRetries: 2 });
+    client.connect();
+    client.receive(encodeFrame({ type: 'UA', dest: clientAddress(16), src: serverAddress({ logical: 1 }), pf: true }));
+    client.sendApdu(Uint8Array.of(0xc0, 1));
+    // The meter answers at once, every time, with N(S) 3 while the client expects 0: no timer would ever fire.
+    const wrong = encodeFrame({ type: 'I', dest: clientAddress(16), src: serverAddress({ logical: 1 }), pf: true, ns: 3, nr: 1, info: Uint8Array.of(0xe6, 0xe7, 0x00, 0xc4) });
+    for (let i = 0; i < 2; i++) assert.equal(decodeFrame(only(client.receive(wrong))).type, 'RR');
+    const last = client.receive(wrong);
+    assert.equal(sends(last).length, 0);
+    const [err] = errorsOf(last);
+    assert.ok(err instanceof LinkError && err.code === 'link-desynchronised', String(err));
+    assert.match(err.message, /N\(S\) 3, expected 0\) after 2 recoveries/);
+    assert.deepEqual(last.at(-1), { type: 'disconnected', reason: 'lost' });
+  });
+
+  it('counts re-sending I-frames the meter keeps asking for against maxRetries; progress starts the count afresh', () => {
+    const client = new HdlcClientLink({ client: 16, server: { logical: 1 }, maxRetries: 1 });
+    const meter = { dest: clientAddress(16), src: serverAddress({ logical: 1 }) };
+    client.connect();
+    client.receive(encodeFrame({ type: 'UA', ...meter, pf: true }));
+    client.sendApdu(Uint8Array.of(0xc0, 1));
+    const nack = encodeFrame({ type: 'RR', ...meter, pf: true, nr: 0 }); // acknowledges nothing: "send I-frame 0 again"
+    assert.equal(decodeFrame(only(client.receive(nack))).type, 'I');
+    // The answer in sequence is progress: the next request has its own recoveries.
+    assert.equal(apdusOf(client.receive(encodeFrame({ type: 'I', ...meter, pf: true, ns: 0, nr: 1, info: Uint8Array.of(0xe6, 0xe7, 0x00, 0xc4) }))).length, 1);
+    client.sendApdu(Uint8Array.of(0xc0, 2));
+    const nack2 = encodeFrame({ type: 'RR', ...meter, pf: true, nr: 1 });
+    assert.equal(decodeFrame(only(client.receive(nack2))).type, 'I');
+    const [err] = errorsOf(client.receive(nack2));
+    assert.ok(err instanceof LinkError && err.code === 'link-desynchronised', String(err));
+    assert.match(err.message, /keeps asking for I-frame 1 again after 1 recoveries/);
+  });
+
   it('reports DM to SNRM as a refused connection, and DM/FRMR while connected as a lost link', () => {
     const client = new HdlcClientLink({ client: 16, server: { logical: 1, physical: 17 } });
     client.connect();

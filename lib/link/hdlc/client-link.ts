@@ -24,7 +24,11 @@ export interface ClientLinkOptions extends StationOptions {
    * Gurux does; 'always'; 'never' (some meters reject an SNRM with information field).
    */
   sendParameters?: 'auto' | 'always' | 'never';
-  /** Re-sends after a response timeout before giving up. Default 3. */
+  /**
+   * Re-sends before giving up: after a response timeout, and when the meter's frame asks for a recovery (an I-frame
+   * out of sequence answered with RR, an RR poll that acknowledges nothing answered by sending the I-frames again).
+   * The count starts afresh whenever the meter's answer makes progress. Default 3.
+   */
   maxRetries?: number;
   /** RR polls while the meter says RNR (busy) before giving up. Default 10. */
   maxBusyPolls?: number;
@@ -42,6 +46,8 @@ export class HdlcClientLink extends HdlcStation {
   private retries = 0;
   private busyPolls = 0;
   private peerBusy = false;
+  /** The meter's last frame carried F: it has returned the poll, and may be polled again. */
+  private pollReturned = false;
 
   constructor(options: ClientLinkOptions) {
     super(options);
@@ -171,6 +177,19 @@ export class HdlcClientLink extends HdlcStation {
     });
   }
 
+  /**
+   * Polls the meter (RR with P) for what it has still to send, when it has returned the poll and no transfer is in
+   * progress: for the driver that dropped the answer just received as stale while its request still waits, so that
+   * the real answer need not wait for a response timeout.
+   */
+  poll(): LinkOutput[] {
+    return this.run(() => {
+      if (this.linkState !== 'connected' || this.busy || this.peerBusy || !this.pollReturned) return;
+      this.pollReturned = false;
+      this.sendSupervisory('RR', true);
+    });
+  }
+
   /** Forgets the link without sending anything (medium closed, mode switched). */
   abort(): void {
     this.linkState = 'disconnected';
@@ -208,6 +227,7 @@ export class HdlcClientLink extends HdlcStation {
       this.ignore();
       return;
     }
+    this.pollReturned = f.pf;
     switch (this.linkState) {
       case 'connecting':
         if (f.type === 'UA') this.onUa(f);
@@ -219,7 +239,6 @@ export class HdlcClientLink extends HdlcStation {
         else this.ignore();
         return;
       case 'connected':
-        this.retries = 0;
         if (f.type === 'I') this.onI(f);
         else if (f.type === 'RR') this.onRr(f);
         else if (f.type === 'RNR') this.onRnr(f);
@@ -276,11 +295,14 @@ export class HdlcClientLink extends HdlcStation {
     this.peerBusy = false;
     this.busyPolls = 0;
     if (f.ns !== this.vr) {
-      // A repeat of a frame we already have (our RR was lost) or a gap: say again what we expect.
+      // A repeat of a frame we already have (our RR was lost) or a gap: say again what we expect — a bounded number of
+      // times, or a meter that answers every poll out of sequence keeps us polling for ever (it answers at once, so
+      // no response timer ever fires).
       this.ignore();
-      if (f.pf) this.sendSupervisory('RR', true);
+      if (f.pf && this.recovery(`the meter's I-frames stay out of sequence (N(S) ${f.ns}, expected ${this.vr})`)) this.sendSupervisory('RR', true);
       return;
     }
+    this.retries = 0;
     this.vr = (this.vr + 1) & 7;
     this.applyNr(f.nr);
     const apdu = this.acceptInfo(f);
@@ -294,13 +316,30 @@ export class HdlcClientLink extends HdlcStation {
   private onRr(f: HdlcFrame): void {
     this.peerBusy = false;
     this.busyPolls = 0;
+    const before = this.unacked.length;
     if (!this.applyNr(f.nr)) {
       this.ignore();
       return;
     }
+    // Only an acknowledgement of our I-frames is progress: an RR that acknowledges nothing (a meter polled while it
+    // prepares its answer) must not restart the count, or such a meter would be polled for ever.
+    if (this.unacked.length < before) this.retries = 0;
     if (!f.pf) return;
-    if (this.unacked.length > 0) this.retransmitUnacked();
-    else if (this.hasNewSegments) this.transmitWindow(this.negotiated!.windowTx);
+    if (this.unacked.length > 0) {
+      if (this.recovery(`the meter keeps asking for I-frame ${this.unacked[0]!.ns} again`)) this.retransmitUnacked();
+    } else if (this.hasNewSegments) this.transmitWindow(this.negotiated!.windowTx);
+  }
+
+  /**
+   * A frame sent to recover from the meter's answer rather than in reply to progress: counts against `maxRetries`
+   * like a timeout. False (and the link is dropped) once they are used up.
+   */
+  private recovery(why: string): boolean {
+    if (++this.retries > this.maxRetries) {
+      this.lost(new LinkError('link-desynchronised', `${why} after ${this.maxRetries} recoveries; the HDLC link was dropped, connect again`, { details: { retries: this.maxRetries } }));
+      return false;
+    }
+    return true;
   }
 
   private onRnr(f: HdlcFrame): void {

@@ -7,6 +7,7 @@
  *   handle(link.sendApdu(aarq));            // once 'connected' came out
  *   // when the response timer fires:      handle(link.responseTimeout());
  *   // when the inter-frame gap is exceeded: link.resetReceiver();
+ *   // client, when an answer was dropped as stale: handle(link.poll());
  *
  * Every method that can produce something returns the outputs of that call, in order:
  *   { type: 'send', bytes }                  write these bytes to the medium
@@ -21,7 +22,10 @@
  * Timers belong to the driver: after each call, (re)start the response timer if `link.waiting` (the link expects
  * an answer: SNRM/DISC sent, I-frames unacknowledged, a segmented answer half received, the meter busy) or while
  * the upper layer still expects an APDU; stop it otherwise; call `responseTimeout()` when it fires. The client then re-sends SNRM/DISC, retransmits unacknowledged I-frames or polls with RR,
- * up to `maxRetries` times, and finally reports a TimeoutError.
+ * up to `maxRetries` times, and finally reports a TimeoutError. The recoveries a meter's frames ask for (an RR to an
+ * out-of-sequence I-frame, I-frames sent again) count against the same `maxRetries`, since a meter that answers at
+ * once never lets the timer fire: used up, the link is dropped with LinkError 'link-desynchronised'. The timer
+ * restarts on every frame, so the driver also bounds each request as a whole (see lib/client/transport.ts).
  *
  * Echo: every frame sent is registered with the scanner's `ignoreEcho`, so a half-duplex optical head or RS-485
  * adapter that returns our own bytes is handled here, with no option (see scanner.ts).
