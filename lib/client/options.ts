@@ -22,7 +22,10 @@ export interface OptionSpec {
   max?: number;
   /** Allowed byte lengths for hex options. */
   byteLengths?: readonly number[];
+  /** A secret: kept in Node-RED credentials, never logged; the CLI also reads it from a file or the environment. */
   secret?: boolean;
+  /** Another option that gives the same secret in another form (password / passwordHex). */
+  sameSecretAs?: keyof MeterOptions;
 }
 
 export const MEDIA = ['tcp', 'udp', 'serial'] as const;
@@ -108,8 +111,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'referencing', flag: 'referencing', type: 'enum', values: REFERENCING, group: 'addresses', help: 'ln (logical names) or sn (short names, e.g. L+G E650).' },
   { name: 'authentication', flag: 'auth', type: 'enum', values: AUTHENTICATIONS, group: 'security', help: 'Authentication mechanism.' },
   { name: 'hls2Algorithm', flag: 'hls2', type: 'enum', values: HLS2_ALGORITHMS, group: 'security', help: 'Algorithm of mechanism 2 (high): aes, or lgz for the Landis+Gyr "coded password".' },
-  { name: 'password', flag: 'password', type: 'string', secret: true, group: 'security', help: 'LLS password or HLS secret as text.' },
-  { name: 'passwordHex', flag: 'password-hex', type: 'hex', secret: true, group: 'security', help: 'LLS password or HLS secret as hex bytes.' },
+  { name: 'password', flag: 'password', type: 'string', secret: true, sameSecretAs: 'passwordHex', group: 'security', help: 'LLS password or HLS secret as text.' },
+  { name: 'passwordHex', flag: 'password-hex', type: 'hex', secret: true, sameSecretAs: 'password', group: 'security', help: 'LLS password or HLS secret as hex bytes.' },
   { name: 'challengeLength', flag: 'challenge-length', type: 'integer', min: 8, max: 64, group: 'security', help: 'Length of the HLS client challenge in bytes.' },
   { name: 'security', flag: 'security', type: 'enum', values: SECURITY_LEVELS, group: 'security', help: 'APDU protection: none, auth, enc or auth-enc.' },
   { name: 'suite', flag: 'suite', type: 'integer', min: 0, max: 2, group: 'security', help: 'Security suite 0, 1 or 2.' },
@@ -213,6 +216,18 @@ export function specFor(name: string): OptionSpec | undefined {
 
 export function specForFlag(flag: string): OptionSpec | undefined {
   return OPTION_SPECS.find((s) => s.flag === flag);
+}
+
+/**
+ * Where the CLI takes a secret flag from besides the command line (where `ps` shows it): `--FLAG-file PATH` and the
+ * environment variable DLMS_FLAG (upper case, '-' → '_': --ek → DLMS_EK, --password-hex → DLMS_PASSWORD_HEX).
+ */
+export function secretFileFlag(flag: string): string {
+  return `${flag}-file`;
+}
+
+export function secretEnvName(flag: string): string {
+  return `DLMS_${flag.toUpperCase().replace(/-/g, '_')}`;
 }
 
 export const SECRET_OPTIONS: readonly (keyof MeterOptions)[] = OPTION_SPECS.filter((s) => s.secret).map((s) => s.name);

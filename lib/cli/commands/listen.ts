@@ -11,6 +11,7 @@ import type { CaptureObject } from '../../listener/push-list';
 import { LISTEN_FRAMINGS, type ListenFraming } from '../../listener/stream';
 import { fromHex } from '../../util/hex';
 import { CommandFlag, flagHelp, parseArgs } from '../args';
+import { processSecretSources, type SecretSources } from '../secrets';
 import { Io, toJson } from '../output';
 import type { Command } from './index';
 
@@ -73,8 +74,8 @@ function keysFile(path: string): Record<string, KeySet> {
 }
 
 /** Builds the listener from the flags; UsageError for anything wrong. */
-export function listenerFromArgs(argv: readonly string[]): { listener: Listener; count?: number } {
-  const { flags, positionals } = parseArgs(argv, FLAGS, false);
+export function listenerFromArgs(argv: readonly string[], sources: SecretSources = processSecretSources): { listener: Listener; count?: number } {
+  const { flags, positionals } = parseArgs(argv, FLAGS, false, sources);
   if (positionals.length > 0) throw new UsageError('unexpected-argument', `dlms listen takes no arguments, got ${JSON.stringify(positionals[0])}`);
   const framing = String(flags.framing ?? 'auto');
   if (!(LISTEN_FRAMINGS as readonly string[]).includes(framing)) throw new UsageError('bad-option', `--framing: expected one of ${LISTEN_FRAMINGS.join(', ')}, got ${JSON.stringify(framing)}`);
