@@ -21,7 +21,9 @@ const FLAGS: readonly CommandFlag[] = [
   { flag: 'udp', takesValue: false, help: 'Listen for UDP datagrams instead of TCP connections.' },
   { flag: 'serial', takesValue: true, help: 'Read a serial HAN/P1 port instead (e.g. /dev/ttyUSB0).' },
   { flag: 'baud', takesValue: true, help: 'Serial baud rate (2400; P1 ports often 115200).' },
+  { flag: 'data-bits', takesValue: true, help: 'Serial data bits: 8, or 7 for DSMR 2/3 P1 ports (7E1) (8).' },
   { flag: 'parity', takesValue: true, help: 'Serial parity: none, even, odd (none).' },
+  { flag: 'stop-bits', takesValue: true, help: 'Serial stop bits: 1 or 2 (1).' },
   { flag: 'framing', takesValue: true, help: `Link framing: ${LISTEN_FRAMINGS.join(', ')} (auto).` },
   { flag: 'ek', takesValue: true, secret: true, help: 'Block cipher key (GUEK), 16 bytes hex (32 for suite 2).' },
   { flag: 'ak', takesValue: true, secret: true, help: 'Authentication key (GAK), to verify the tag of authenticated pushes.' },
@@ -84,7 +86,16 @@ export function listenerFromArgs(argv: readonly string[], sources: SecretSources
     if (flags.udp || flags['listen-port'] !== undefined) throw new UsageError('bad-option', '--serial cannot be combined with --udp or --listen-port');
     const parity = String(flags.parity ?? 'none');
     if (parity !== 'none' && parity !== 'even' && parity !== 'odd') throw new UsageError('bad-option', `--parity: expected none, even or odd, got ${JSON.stringify(parity)}`);
-    source = { kind: 'serial', path: String(flags.serial), baudRate: integer(flags.baud, '--baud', 300, 4_000_000) ?? 2400, parity };
+    const dataBits = integer(flags['data-bits'], '--data-bits', 7, 8) as 7 | 8 | undefined;
+    const stopBits = integer(flags['stop-bits'], '--stop-bits', 1, 2) as 1 | 2 | undefined;
+    source = {
+      kind: 'serial',
+      path: String(flags.serial),
+      baudRate: integer(flags.baud, '--baud', 300, 4_000_000) ?? 2400,
+      parity,
+      ...(dataBits ? { dataBits } : {}),
+      ...(stopBits ? { stopBits } : {}),
+    };
   } else {
     const port = integer(flags['listen-port'], '--listen-port', 0, 65535) ?? 4059;
     source = { kind: flags.udp ? 'udp' : 'tcp', port, host: String(flags.listen ?? '0.0.0.0') };

@@ -12,7 +12,7 @@ import { toHex } from '../../util/hex';
 import { MODE_E_BAUD_RATES } from '../../link/mode-e';
 import { MODE_E_SIGN_ON_FRAMING } from '../../media/mode-e-session';
 import { SerialMedium } from '../../media/serial';
-import { framingText } from '../../media/types';
+import { framingText, type SerialFraming } from '../../media/types';
 import { loadModelFile } from '../../server/model/file';
 import { PROFILE_NAMES, type SimulatorProfile, simulatorProfile } from '../../server/profiles';
 import { SimulatorOptions, startSimulator } from '../../server/simulator';
@@ -106,16 +106,17 @@ export const simulateCommand: Command = {
       sim.modeE = { baudChar, ...(given.modeEDelay !== undefined ? { switchDelayMs: typed.modeEDelay } : {}) };
       modeEText = `, IEC 62056-21 mode E: sign-on at ${framingText(MODE_E_SIGN_ON_FRAMING)}, then HDLC at ${typed.baudRate} 8N1`;
     }
+    const plainFraming: SerialFraming = { baudRate: typed.baudRate, dataBits: 8, parity: typed.parity, stopBits: typed.stopBits === 2 ? 2 : 1 };
     if (transport === 'serial') {
       if (!typed.serialPath) throw new UsageError('bad-option', '--transport serial needs --serial PATH (a serial port or a pty)');
       // With mode E the port idles at the sign-on framing until a client's ACK switches it.
-      sim.medium = new SerialMedium(given.modeE ? { path: typed.serialPath, ...MODE_E_SIGN_ON_FRAMING } : { path: typed.serialPath, baudRate: typed.baudRate });
+      sim.medium = new SerialMedium({ path: typed.serialPath, ...(given.modeE ? MODE_E_SIGN_ON_FRAMING : plainFraming) });
     }
     if (args.flags.trace) sim.trace = (e) => io.stderr(formatTraceEvent(e) + '\n');
     sim.log = (l) => io.stderr(l + '\n');
 
     const simulator = await startSimulator(sim);
-    const where = (transport === 'serial' ? `serial ${typed.serialPath} at ${given.modeE ? framingText(MODE_E_SIGN_ON_FRAMING) : `${typed.baudRate} baud`}` : `${transport} ${simulator.address}:${simulator.port}`) + modeEText;
+    const where = (transport === 'serial' ? `serial ${typed.serialPath} at ${given.modeE ? framingText(MODE_E_SIGN_ON_FRAMING) : framingText(plainFraming)}` : `${transport} ${simulator.address}:${simulator.port}`) + modeEText;
     const clients = simulator.clients();
     const identity = serverIdentity(simulator.profile);
     if (args.flags.json) io.stdout(toJson({ listening: where, framing, profile, clients, ...identity }, 0) + '\n');
