@@ -152,8 +152,8 @@ export const listenCommand: Command = {
       '',
       'Prints one JSON line per notification: sender (system title, HDLC address, wrapper wPorts, remote address),',
       'time stamp, invoke id, security, the body (typed and plain) and, where the body is a push object list,',
-      '"values" keyed by OBIS (scaled) with "units". Framing (wrapper, HDLC UI/I frames, wired M-Bus, raw APDUs) is',
-      'detected per connection. Pushes in general-glo-ciphering are deciphered with --ek/--ak (suites 0, 1, 2);',
+      '"values" keyed by OBIS (scaled) with "units". Framing (wrapper, HDLC UI/I frames, wired M-Bus, raw APDUs, DSMR/P1',
+      'text telegrams, whose CRC is checked) is detected per connection. Pushes in general-glo-ciphering are deciphered with --ek/--ak (suites 0, 1, 2);',
       'invocation counters must increase per meter, replays are dropped. Warnings go to stderr. Ctrl-C stops.',
       '',
       'Options:',
@@ -163,6 +163,7 @@ export const listenCommand: Command = {
       '  dlms listen --listen-port 4059',
       '  dlms listen --serial /dev/ttyUSB0 --baud 2400 --ek 101112131415161718191A1B1C1D1E1F',
       '  dlms listen --udp --listen-port 4059 --ek … --no-verify',
+      '  dlms listen --serial /dev/ttyUSB0 --baud 9600 --data-bits 7 --parity even   (a DSMR 2/3 P1 port; 4/5: --baud 115200)',
     ].join('\n'),
   async run(argv: readonly string[], io: Io): Promise<number> {
     const stop = new AbortController();
