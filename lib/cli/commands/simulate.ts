@@ -17,6 +17,7 @@ import { loadModelFile } from '../../server/model/file';
 import { PROFILE_NAMES, type SimulatorProfile, simulatorProfile } from '../../server/profiles';
 import { SimulatorOptions, startSimulator } from '../../server/simulator';
 import { CommandFlag, flagHelp, meterOptionHelp, parseArgs } from '../args';
+import { processSecretSources, type SecretSources } from '../secrets';
 import { Io, toJson } from '../output';
 import type { Command } from './index';
 
@@ -34,6 +35,12 @@ const FLAGS: readonly CommandFlag[] = [
 ];
 
 /** Options that describe a client the simulator must accept; given any, the configured client is added. */
+/**
+ * The simulator takes secrets from flags and files only: the DLMS_* variables hold the secrets of the meter the user
+ * reads, and would silently replace the simulator's demo clients.
+ */
+const FLAGS_AND_FILES: SecretSources = { env: {}, readFile: processSecretSources.readFile };
+
 const CLIENT_OPTIONS: (keyof MeterOptions)[] = ['authentication', 'password', 'passwordHex', 'security', 'systemTitle', 'blockCipherKey', 'authenticationKey', 'clientSigningKey', 'signPass3', 'preset'];
 
 /** What an outside client configures to talk to this meter: its system title and, for HLS-7, its public signing key. */
@@ -67,7 +74,7 @@ export const simulateCommand: Command = {
       '         dlms simulate --serial /dev/ttyUSB0 --mode-e --baud 9600   (an optical port: 300 7E1 sign-on, then HDLC)',
     ].join('\n'),
   async run(argv: readonly string[], io: Io): Promise<number> {
-    const args = parseArgs(argv, FLAGS, true);
+    const args = parseArgs(argv, FLAGS, true, FLAGS_AND_FILES);
     const given = args.meter as Partial<MeterOptions>;
     const transport = String(args.flags.transport ?? (given.medium === 'serial' ? 'serial' : given.medium === 'udp' ? 'udp' : 'tcp'));
     if (transport !== 'tcp' && transport !== 'udp' && transport !== 'serial') throw new UsageError('bad-option', `--transport: expected tcp, udp or serial, got ${JSON.stringify(transport)}`);
