@@ -102,6 +102,7 @@ describe('dlms simulate as a process, read by dlms read', function () {
 
   it('ignores the DLMS_* secret variables (they are the secrets of the meter being read): its demo clients stay', async () => {
     const sim = await simulate([], { DLMS_PASSWORD: 'my-meters-password', DLMS_EK: DEMO_AUTHENTICATION_KEY });
+    assert.match(sim.out, /client 16 +ln none — public client, read-only/);
     const r = await read(sim, ['--client', '18', '--auth', 'high', '--password', 'Gurux']);
     assert.equal(r.code, 0, r.err);
   });
