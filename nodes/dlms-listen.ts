@@ -68,7 +68,9 @@ function sourceOf(def: NodeDef): ListenSource {
     const path = text(def['serialPath']);
     if (!path) throw new Error('no serial port chosen');
     const parity = text(def['parity']) || 'none';
-    return { kind: 'serial', path, baudRate: Number(def['baudRate']) || 2400, parity: parity === 'even' || parity === 'odd' ? parity : 'none' };
+    // 7 data bits: DSMR 2/3 P1 ports run at 9600 7E1.
+    const dataBits = Number(def['dataBits']) === 7 ? 7 : 8;
+    return { kind: 'serial', path, baudRate: Number(def['baudRate']) || 2400, dataBits, parity: parity === 'even' || parity === 'odd' ? parity : 'none' };
   }
   if (kind === 'meter') return { kind: 'none' };
   const port = Number(text(def['port']) || 4059);
@@ -93,7 +95,7 @@ function listOf(v: unknown): string[] | undefined {
 
 /** The message for one notification. */
 function messageFor(n: DecodedNotification): NodeMessage {
-  const payload = n.kind === 'dsmr-telegram' ? n.text : (n.values ?? n.plain ?? null);
+  const payload = n.values ?? n.plain ?? null;
   return { topic: n.topic, payload, dlms: n };
 }
 

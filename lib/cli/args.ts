@@ -3,14 +3,15 @@
  * kebab-case names there); each command adds its own flags. Usage errors name the flag and the fix.
  */
 import { UsageError } from '../errors';
-import { MeterOptions, OPTION_SPECS, OptionSpec, specForFlag } from '../client/options';
+import { MeterOptions, OPTION_SPECS, OptionSpec, secretEnvName, secretFileFlag, specForFlag } from '../client/options';
+import { fillSecrets, processSecretSources, secretFileBase, type SecretSources } from './secrets';
 
 export interface CommandFlag {
   flag: string;
   /** Takes a value (`--from 2024-01-01`) rather than being a switch (`--json`). */
   takesValue: boolean;
   help: string;
-  /** A secret: never echoed in messages. */
+  /** A secret: never echoed in messages; also taken from --FLAG-file PATH or $DLMS_FLAG (./secrets.ts). */
   secret?: boolean;
 }
 
@@ -34,9 +35,12 @@ const SHORTHANDS: Record<string, (value: string | undefined, out: ParsedArgs['me
 
 /**
  * @param meterOptions whether this command talks to a meter (and so accepts the schema's flags)
+ * @param sources where secrets not given as flags come from (the process's environment and files by default)
  */
-export function parseArgs(argv: readonly string[], commandFlags: readonly CommandFlag[], meterOptions: boolean): ParsedArgs {
+export function parseArgs(argv: readonly string[], commandFlags: readonly CommandFlag[], meterOptions: boolean, sources: SecretSources = processSecretSources): ParsedArgs {
   const out: ParsedArgs = { meter: {}, flags: {}, positionals: [] };
+  const commandSecrets = commandFlags.filter((f) => f.secret && f.takesValue).map((f) => f.flag);
+  const secretFiles = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
@@ -60,6 +64,11 @@ export function parseArgs(argv: readonly string[], commandFlags: readonly Comman
       return next;
     };
 
+    const secretOfFile = secretFileBase(name, commandSecrets, meterOptions);
+    if (secretOfFile !== undefined) {
+      secretFiles.set(secretOfFile, takeValue('PATH'));
+      continue;
+    }
     const cmdFlag = commandFlags.find((f) => f.flag === name);
     if (cmdFlag) {
       out.flags[name] = cmdFlag.takesValue ? takeValue('VALUE', cmdFlag.secret) : inline === undefined ? true : inline;
@@ -80,7 +89,13 @@ export function parseArgs(argv: readonly string[], commandFlags: readonly Comman
     }
     throw new UsageError('unknown-flag', `unknown flag --${name}${suggest(name, commandFlags, meterOptions)}; see dlms help`);
   }
+  fillSecrets(out, secretFiles, commandSecrets, meterOptions, sources);
   return out;
+}
+
+/** The help text's note on a secret flag's other sources. */
+function secretHelp(flag: string): string {
+  return ` Or --${secretFileFlag(flag)} PATH, or $${secretEnvName(flag)}.`;
 }
 
 function valueHint(spec: OptionSpec): string {
@@ -148,14 +163,14 @@ export function helpRow(flag: string, help: string, column: number): string {
 }
 
 export function flagHelp(flags: readonly CommandFlag[]): string {
-  return flags.map((f) => helpRow(`  --${f.flag}${f.takesValue ? ' VALUE' : ''}`, f.help, 28)).join('\n');
+  return flags.map((f) => helpRow(`  --${f.flag}${f.takesValue ? ' VALUE' : ''}`, f.help + (f.secret && f.takesValue ? secretHelp(f.flag) : ''), 28)).join('\n');
 }
 
 export function meterOptionHelp(): string {
   const groups = ['link', 'addresses', 'security', 'advanced'] as const;
   return groups
     .map((g) => {
-      const lines = OPTION_SPECS.filter((s) => s.group === g).map((s) => helpRow(`  --${s.flag}${s.type === 'boolean' ? '' : ' ' + valueHint(s)}`, s.help, 36));
+      const lines = OPTION_SPECS.filter((s) => s.group === g).map((s) => helpRow(`  --${s.flag}${s.type === 'boolean' ? '' : ' ' + valueHint(s)}`, s.help + (s.secret ? secretHelp(s.flag) : ''), 36));
       if (g === 'link') lines.unshift(helpRow('  --udp', 'Same as --medium udp.', 36));
       return `${g[0]!.toUpperCase()}${g.slice(1)}:\n${lines.join('\n')}`;
     })

@@ -22,7 +22,10 @@ export interface OptionSpec {
   max?: number;
   /** Allowed byte lengths for hex options. */
   byteLengths?: readonly number[];
+  /** A secret: kept in Node-RED credentials, never logged; the CLI also reads it from a file or the environment. */
   secret?: boolean;
+  /** Another option that gives the same secret in another form (password / passwordHex). */
+  sameSecretAs?: keyof MeterOptions;
 }
 
 export const MEDIA = ['tcp', 'udp', 'serial'] as const;
@@ -36,6 +39,7 @@ export const SIGNING_ORDERS = ['sign-outer', 'cipher-outer'] as const;
 export const PRESETS = ['generic', 'lgz-e650', 'sagemcom-t210d'] as const;
 export const PROTECTION_ENVELOPES = ['service', 'general-glo', 'general-ciphering'] as const;
 export const KEY_TRANSPORTS = ['identified', 'wrapped', 'agreed'] as const;
+export const PARITIES = ['none', 'even', 'odd'] as const;
 
 export type Medium = (typeof MEDIA)[number];
 export type Framing = (typeof FRAMINGS)[number];
@@ -48,6 +52,7 @@ export type SigningOrder = (typeof SIGNING_ORDERS)[number];
 export type PresetName = (typeof PRESETS)[number];
 export type ProtectionEnvelope = (typeof PROTECTION_ENVELOPES)[number];
 export type KeyTransport = (typeof KEY_TRANSPORTS)[number];
+export type SerialParity = (typeof PARITIES)[number];
 
 /** Meter options as a user gives them (CLI flags, config node properties, library callers). */
 export interface MeterOptions {
@@ -56,6 +61,8 @@ export interface MeterOptions {
   port: number;
   serialPath: string;
   baudRate: number;
+  parity: SerialParity;
+  stopBits: number;
   modeE: boolean;
   modeEDelay: number;
   framing: Framing;
@@ -89,6 +96,7 @@ export interface MeterOptions {
   preset: PresetName;
   counterStore: string;
   responseTimeout: number;
+  minRequestGap: number;
   retries: number;
   maxPduSize: number;
   hdlcMaxInfo: number;
@@ -103,6 +111,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'port', flag: 'port', type: 'integer', min: 1, max: 65535, group: 'link', help: 'TCP/UDP port (4059 is the DLMS default).' },
   { name: 'serialPath', flag: 'serial', type: 'string', group: 'link', help: 'Serial device, e.g. /dev/ttyUSB0 or COM3.' },
   { name: 'baudRate', flag: 'baud', type: 'integer', min: 300, max: 921600, group: 'link', help: 'Serial speed in baud (after the mode E switch when mode E is on).' },
+  { name: 'parity', flag: 'parity', type: 'enum', values: PARITIES, group: 'link', help: 'Serial parity: none (8N1, the usual) or even/odd (8E1, 8O1). Eight data bits always: HDLC frames use all 8 bits of a byte.' },
+  { name: 'stopBits', flag: 'stop-bits', type: 'integer', min: 1, max: 2, group: 'link', help: 'Serial stop bits: 1 or 2.' },
   { name: 'modeE', flag: 'mode-e', type: 'boolean', group: 'link', help: 'IEC 62056-21 mode E sign-on at 300 baud before HDLC (optical probes).' },
   { name: 'modeEDelay', flag: 'mode-e-delay', type: 'integer', min: 0, max: 2000, group: 'link', help: 'Milliseconds to wait after the mode E acknowledgement before switching baud (150–250 typical).' },
   { name: 'framing', flag: 'framing', type: 'enum', values: FRAMINGS, group: 'link', help: 'hdlc or wrapper (default: hdlc on serial, wrapper on tcp/udp).' },
@@ -113,8 +123,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'referencing', flag: 'referencing', type: 'enum', values: REFERENCING, group: 'addresses', help: 'ln (logical names) or sn (short names, e.g. L+G E650).' },
   { name: 'authentication', flag: 'auth', type: 'enum', values: AUTHENTICATIONS, group: 'security', help: 'Authentication mechanism.' },
   { name: 'hls2Algorithm', flag: 'hls2', type: 'enum', values: HLS2_ALGORITHMS, group: 'security', help: 'Algorithm of mechanism 2 (high): aes, or lgz for the Landis+Gyr "coded password".' },
-  { name: 'password', flag: 'password', type: 'string', secret: true, group: 'security', help: 'LLS password or HLS secret as text.' },
-  { name: 'passwordHex', flag: 'password-hex', type: 'hex', secret: true, group: 'security', help: 'LLS password or HLS secret as hex bytes.' },
+  { name: 'password', flag: 'password', type: 'string', secret: true, sameSecretAs: 'passwordHex', group: 'security', help: 'LLS password or HLS secret as text.' },
+  { name: 'passwordHex', flag: 'password-hex', type: 'hex', secret: true, sameSecretAs: 'password', group: 'security', help: 'LLS password or HLS secret as hex bytes.' },
   { name: 'challengeLength', flag: 'challenge-length', type: 'integer', min: 8, max: 64, group: 'security', help: 'Length of the HLS client challenge in bytes (default 16; 32 for high-ecdsa, which wants 32 to 64).' },
   { name: 'security', flag: 'security', type: 'enum', values: SECURITY_LEVELS, group: 'security', help: 'APDU protection: none, auth, enc or auth-enc.' },
   { name: 'suite', flag: 'suite', type: 'integer', min: 0, max: 2, group: 'security', help: 'Security suite 0, 1 or 2.' },
@@ -163,6 +173,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { name: 'preset', flag: 'preset', type: 'enum', values: PRESETS, group: 'advanced', help: 'Fill the options not given from a vendor preset: lgz-e650, sagemcom-t210d.' },
   { name: 'counterStore', flag: 'counter-store', type: 'string', group: 'advanced', help: "Invocation counter store file (default: a file in the user's config directory)." },
   { name: 'responseTimeout', flag: 'timeout', type: 'integer', min: 100, max: 600000, group: 'advanced', help: 'Milliseconds to wait for each response.' },
+  {
+    name: 'minRequestGap',
+    flag: 'min-request-gap',
+    type: 'integer',
+    min: 0,
+    max: 10000,
+    group: 'advanced',
+    help: "Milliseconds to wait after the meter's last answer before sending the next frame (slow meters, RS-485 converters); 0 = no pause.",
+  },
   { name: 'retries', flag: 'retries', type: 'integer', min: 0, max: 10, group: 'advanced', help: 'Retransmissions after a response timeout.' },
   { name: 'maxPduSize', flag: 'max-pdu', type: 'integer', min: 64, max: 0xffff, group: 'advanced', help: 'Largest APDU we offer to receive.' },
   { name: 'hdlcMaxInfo', flag: 'hdlc-max-info', type: 'integer', min: 32, max: 2030, group: 'advanced', help: 'HDLC maximum information field length we propose.' },
@@ -186,6 +205,8 @@ export const DEFAULT_OPTIONS: Readonly<MeterOptions> = {
   port: 4059,
   serialPath: '',
   baudRate: 9600,
+  parity: 'none',
+  stopBits: 1,
   modeE: false,
   modeEDelay: 200,
   framing: 'wrapper',
@@ -219,6 +240,7 @@ export const DEFAULT_OPTIONS: Readonly<MeterOptions> = {
   preset: 'generic',
   counterStore: '',
   responseTimeout: 5000,
+  minRequestGap: 0,
   retries: 3,
   maxPduSize: 0xffff,
   hdlcMaxInfo: 128,
@@ -240,6 +262,18 @@ export function specFor(name: string): OptionSpec | undefined {
 
 export function specForFlag(flag: string): OptionSpec | undefined {
   return OPTION_SPECS.find((s) => s.flag === flag);
+}
+
+/**
+ * Where the CLI takes a secret flag from besides the command line (where `ps` shows it): `--FLAG-file PATH` and the
+ * environment variable DLMS_FLAG (upper case, '-' → '_': --ek → DLMS_EK, --password-hex → DLMS_PASSWORD_HEX).
+ */
+export function secretFileFlag(flag: string): string {
+  return `${flag}-file`;
+}
+
+export function secretEnvName(flag: string): string {
+  return `DLMS_${flag.toUpperCase().replace(/-/g, '_')}`;
 }
 
 export const SECRET_OPTIONS: readonly (keyof MeterOptions)[] = OPTION_SPECS.filter((s) => s.secret).map((s) => s.name);
@@ -326,6 +360,9 @@ function checkConsistency(o: MeterOptions, at: (name: keyof MeterOptions) => str
   if ((o.medium === 'tcp' || o.medium === 'udp') && !o.host) fail(`${at('host')} is required for a ${o.medium} link`);
   if (o.medium === 'serial' && !o.serialPath) fail(`${at('serialPath')} is required for a serial link`);
   if (o.medium === 'serial' && o.framing === 'wrapper') fail(`${at('framing')} wrapper runs over tcp or udp: use ${at('framing')} hdlc on a serial port`);
+  if (o.modeE && (o.parity !== 'none' || o.stopBits !== 1)) {
+    fail(`${at('modeE')} sets the character framing itself (7E1 for the sign-on, 8N1 for HDLC): leave ${at('parity')} none and ${at('stopBits')} 1`);
+  }
   if (o.modeE && o.framing !== 'hdlc') fail(`${at('modeE')} needs HDLC framing (mode E switches an optical port to HDLC)`);
   if (o.password && o.passwordHex) fail(`give either ${at('password')} or ${at('passwordHex')}, not both`);
   const hasSecret = o.password !== '' || o.passwordHex !== '';

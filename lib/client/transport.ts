@@ -45,6 +45,7 @@ import type { LinkOutput } from '../link/hdlc/link';
 import { WRAPPER_HEADER_LENGTH, WrapperScanner, decodeWrapper, encodeWrapper, type WrapperFrame } from '../link/wrapper';
 import { createMedium as defaultCreateMedium, type MediumSpec } from '../media';
 import { performModeE } from '../media/mode-e-session';
+import { withRequestGap } from '../media/paced';
 import { isReframable, type Medium } from '../media/types';
 import type { ApduChannel, StaleCheck, TraceEvent, TraceSink } from './channel';
 import type { MeterOptions } from './options';
@@ -97,7 +98,7 @@ export function mediumSpecFor(options: MeterOptions): MediumSpec {
       return { kind: options.medium, host: options.host, port: options.port };
     case 'serial':
       if (!options.serialPath) throw new UsageError('bad-option', 'serialPath is required for a serial link');
-      return { kind: 'serial', path: options.serialPath, baudRate: options.baudRate };
+      return { kind: 'serial', path: options.serialPath, baudRate: options.baudRate, dataBits: 8, parity: options.parity, stopBits: options.stopBits === 2 ? 2 : 1 };
   }
 }
 
@@ -122,7 +123,7 @@ export async function openChannel(options: MeterOptions, deps: TransportDeps = {
   if (options.modeE && options.framing !== 'hdlc') throw new UsageError('bad-option', 'mode E needs HDLC framing');
   const spec = mediumSpecFor(options);
   const serverAddr = options.framing === 'hdlc' ? hdlcServerAddress(options) : undefined;
-  const medium = (deps.createMedium ?? defaultCreateMedium)(spec);
+  const medium = withRequestGap((deps.createMedium ?? defaultCreateMedium)(spec), options.minRequestGap);
   const trace = deps.trace;
   try {
     if (options.modeE) {

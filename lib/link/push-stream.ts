@@ -4,6 +4,8 @@
  *  - HDLC frames (7E A0/A8 …): UI frames (Iskra AM550: control 03 on segments, 13 on the last) or I-frames;
  *    segments (format bit S) are joined per address pair and the LLC header of the first is removed.
  *  - Wired M-Bus long frames (68 L L 68 …) with DLMS transport segments (CI 00..1F), see ./mbus.
+ *  - DSMR / P1 text telegrams ('/' header … '!' [CRC16]), see ./dsmr: delivered whole, as the unit's bytes, for the
+ *    notification decoder to read (and check the CRC of).
  *  - Raw APDUs with no link framing: data-notification (0F), event-notification (C2), general-glo/ded-ciphering
  *    (DB/DC), glo/ded-event-notification (CA/D2), general-ciphering (DD), general-signing (DF). Their end is found
  *    from their structure: explicit lengths, or the A-XDR Data decoder for a notification body.
@@ -20,9 +22,10 @@ import { fcsMatches } from './hdlc/crc';
 import { formatAddress, type HdlcAddress } from './hdlc/address';
 import { FLAG, MIN_FRAME_LENGTH, decodeFrame, type HdlcFrame } from './hdlc/frame';
 import { llcKind, stripLlc } from './hdlc/llc';
+import { probeDsmrTelegram } from './dsmr';
 import { MbusReassembler, isDlmsCi, probeMbusFrame, type MbusFrame } from './mbus';
 
-export type PushFraming = 'hdlc' | 'mbus' | 'raw';
+export type PushFraming = 'hdlc' | 'mbus' | 'raw' | 'dsmr';
 
 export type PushSource =
   | { framing: 'hdlc'; dest: HdlcAddress; src: HdlcAddress; control: 'UI' | 'I'; segments: number }
@@ -33,7 +36,7 @@ export type PushEvent =
   | { type: 'dropped'; reason: string; bytes: number };
 
 export interface PushStreamOptions {
-  /** Which framings to look for ('auto': all three). */
+  /** Which framings to look for ('auto': all of them). */
   framing?: 'auto' | PushFraming;
   /** Longest APDU accepted, raw or reassembled (65 535). */
   maxApduLength?: number;
@@ -49,6 +52,8 @@ export interface PushStreamCounters {
 
 /** First bytes of the raw APDUs we recognise. */
 const RAW_TAGS = new Set([0x0f, 0xc2, 0xca, 0xd2, 0xdb, 0xdc, 0xdd, 0xdf]);
+/** '/', the first byte of a DSMR telegram's header line. */
+const DSMR_START = 0x2f;
 /** Report a garbage run at least this often so a dead stream still shows up in diagnostics. */
 const GARBAGE_REPORT = 4096;
 /** HDLC assemblies kept at once (one per sending address pair). */
@@ -80,6 +85,8 @@ export class PushStreamDecoder {
   private scratch: Uint8Array | undefined;
   /** A raw APDU at `head` that cannot be complete before the buffer reaches `until` bytes: no need to decode it again. */
   private rawWait: { head: number; until: number } | undefined;
+  /** A DSMR telegram at `head` whose text up to `scanned` holds no end mark yet: the next probe resumes there. */
+  private dsmrWait: { head: number; scanned: number } | undefined;
   private readonly stats: PushStreamCounters = { frames: 0, apdus: 0, droppedBytes: 0, droppedEvents: 0 };
 
   constructor(options: PushStreamOptions = {}) {
@@ -121,6 +128,7 @@ export class PushStreamDecoder {
     const held = this.buf.subarray(this.head, this.tail).some((b) => b !== FLAG) ? this.tail - this.head : 0;
     this.head = this.tail = 0;
     this.rawWait = undefined;
+    this.dsmrWait = undefined;
     this.afterHdlc = false;
     if (held > 0) this.drop(out, 'incomplete', held);
     this.reportGarbage(out);
@@ -136,6 +144,7 @@ export class PushStreamDecoder {
     if (this.head > 0 && (this.tail === this.buf.length || this.head === this.tail)) {
       this.buf.copyWithin(0, this.head, this.tail);
       if (this.rawWait) this.rawWait = { head: this.rawWait.head - this.head, until: this.rawWait.until - this.head };
+      if (this.dsmrWait) this.dsmrWait = { head: this.dsmrWait.head - this.head, scanned: this.dsmrWait.scanned - this.head };
       this.tail -= this.head;
       this.head = 0;
     }
@@ -157,6 +166,7 @@ export class PushStreamDecoder {
       if (b === FLAG && this.allows('hdlc')) p = this.probeHdlc();
       else if (b === 0x68 && this.allows('mbus')) p = this.probeMbus();
       else if (RAW_TAGS.has(b) && this.allows('raw')) p = this.probeRaw();
+      else if (b === DSMR_START && this.allows('dsmr')) p = this.probeDsmr();
       else p = { kind: 'invalid', reason: 'garbage' };
 
       if (p.kind === 'need-more') {
@@ -338,6 +348,21 @@ export class PushStreamDecoder {
       }
     }
     return events;
+  }
+
+  // ---- DSMR / P1 telegrams ---------------------------------------------------------------------------------------
+
+  private probeDsmr(): Probe {
+    const wait = this.dsmrWait;
+    const p = probeDsmrTelegram(this.buf, this.head, this.tail, wait && wait.head === this.head ? wait.scanned : undefined);
+    this.dsmrWait = undefined;
+    if (p.kind === 'need-more') {
+      this.dsmrWait = { head: this.head, scanned: p.scanned };
+      return { kind: 'need-more' };
+    }
+    if (p.kind === 'invalid') return p;
+    const telegram = this.buf.slice(this.head, this.head + p.length);
+    return { kind: 'unit', length: p.length, emit: () => [{ type: 'apdu', apdu: telegram, framing: 'dsmr' }] };
   }
 
   // ---- raw APDUs -------------------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@
  * Handles plain DataNotification / EventNotificationRequest / InformationReport, general-glo-/ded-ciphering (DB/DC,
  * the usual push envelope), glo-/ded- service APDUs (CA/D2 event notifications), and general-ciphering (DD) with an
  * identified key. Keys are looked up by the sender's system title, falling back to a default set. Invocation counters
- * must increase per sender; a replay is dropped with a warning. DSMR text inside the envelope (Luxembourg Smarty)
- * comes out as text. Nothing here throws for bad input: every failure is a warning event and the next APDU decodes.
+ * must increase per sender; a replay is dropped with a warning. DSMR / P1 telegrams, plain or inside the envelope
+ * (Luxembourg Smarty), come out as the same flat OBIS values with units (./dsmr.ts), their CRC checked. Nothing here throws for bad input: every failure is a warning event and the next APDU decodes.
  */
 import { decodeApdu, type Apdu } from '../apdu';
 import { decodeGeneralCiphering } from '../security/general-ciphering';
@@ -21,6 +21,7 @@ import { policyOf, type SecurityPolicy } from '../security/security-control';
 import { plainTagFor } from '../security/tags';
 import { ByteReader } from '../util/bytes';
 import { fromHex, toHex } from '../util/hex';
+import { readDsmrTelegram } from './dsmr';
 import { flattenSelfDescribing, flattenWithCaptureObjects, parseCaptureObject, type CaptureObject } from './push-list';
 
 /** The keys of one sender (or the default set). */
@@ -58,7 +59,7 @@ export interface SenderInfo {
   transport?: string;
   /** Remote socket address ("10.0.0.5:51234") or serial port path. */
   remote?: string;
-  /** Link framing the APDU came in: 'wrapper', 'hdlc', 'mbus', 'raw'. */
+  /** Link framing the APDU came in: 'wrapper', 'hdlc', 'mbus', 'raw', 'dsmr' (a plain P1 telegram). */
   framing?: string;
   /** The sender's system title (hex) from the ciphering envelope or the configuration. */
   systemTitle?: string;
@@ -106,6 +107,8 @@ export interface DecodedNotification {
   note?: string;
   /** dsmr-telegram: the telegram text. */
   text?: string;
+  /** dsmr-telegram: its header line after '/' (manufacturer, baud rate character, model). */
+  identification?: string;
   /** The plain APDU (deciphered), hex. */
   apdu: string;
 }
@@ -131,6 +134,8 @@ const GENERAL_GLO = 0xdb;
 const GENERAL_DED = 0xdc;
 const GENERAL_CIPHERING = 0xdd;
 const GENERAL_SIGNING = 0xdf;
+/** '/': a DSMR telegram's header line. */
+const DSMR_START = 0x2f;
 
 function normalizeTitle(text: string): string {
   const hex = toHex(fromHex(text, 'system title'));
@@ -150,6 +155,24 @@ function dsmrText(plain: Uint8Array): string | undefined {
   if (plain.length < 5 || plain[0] !== 0x2f) return undefined;
   for (const b of plain) if (!(b === 0x0d || b === 0x0a || b === 0x09 || (b >= 0x20 && b < 0x7f))) return undefined;
   return Buffer.from(plain).toString('latin1');
+}
+
+/** A DSMR telegram as a notification: its values, units and time stamp; DecodeError for a CRC mismatch. */
+function dsmrNotification(text: string, bytes: Uint8Array, sender: SenderInfo, security: NotificationSecurity | undefined): DecodedNotification {
+  const reading = readDsmrTelegram(text);
+  return {
+    kind: 'dsmr-telegram',
+    sender,
+    topic: topicOf(sender),
+    ...(security ? { security } : {}),
+    ...(reading.time !== undefined ? { time: reading.time } : {}),
+    identification: reading.identification,
+    values: reading.values,
+    units: reading.units,
+    ...(reading.note ? { note: reading.note } : {}),
+    text,
+    apdu: toHex(bytes),
+  };
 }
 
 export function topicOf(sender: SenderInfo): string {
@@ -222,9 +245,14 @@ export class NotificationDecoder {
     if (tag === GENERAL_GLO || tag === GENERAL_DED || tag === GENERAL_CIPHERING || plainTagFor(tag)) {
       const { plain, security } = this.decipher(bytes, tag, sender);
       const text = dsmrText(plain);
-      if (text !== undefined) return { kind: 'dsmr-telegram', sender, topic: topicOf(sender), security, text, apdu: toHex(plain) };
+      if (text !== undefined) return dsmrNotification(text, plain, sender, security);
       const apdu = decodeApdu(plain, 'deciphered push');
       return this.fromApdu(apdu, plain, sender, security);
+    }
+    if (tag === DSMR_START) {
+      const text = dsmrText(bytes);
+      if (text === undefined) throw new DecodeError('dsmr-not-text', 'bytes starting with "/" arrived, but they are no DSMR telegram text');
+      return dsmrNotification(text, bytes, sender, undefined);
     }
     if (tag === GENERAL_SIGNING) throw new SecurityError('general-signing-unsupported', 'a general-signing (DF) push arrived; signed pushes are not supported by the listener');
     return this.fromApdu(decodeApdu(bytes, 'push'), bytes, sender, undefined);

@@ -2,7 +2,7 @@
  * ConnectionDecoder: one incoming byte stream (a TCP connection, a UDP peer, a serial port) → APDUs with what the
  * link told about their sender. The framing is chosen per stream: an IEC 62056-47 wrapper header (00 01) at the
  * very start means wrapper frames; anything else goes to PushStreamDecoder (HDLC UI/I frames, M-Bus long frames or
- * raw APDUs, auto-detected frame by frame). Sans-IO.
+ * raw APDUs, DSMR/P1 text telegrams, auto-detected frame by frame). Sans-IO.
  */
 import { formatAddress } from '../link/hdlc/address';
 import { PushStreamDecoder, type PushEvent } from '../link/push-stream';
@@ -10,9 +10,9 @@ import { WRAPPER_VERSION, WrapperScanner, decodeWrapper } from '../link/wrapper'
 import { toDlmsError } from '../errors';
 import type { SenderInfo } from './decoder';
 
-export type ListenFraming = 'auto' | 'wrapper' | 'hdlc' | 'mbus' | 'raw';
+export type ListenFraming = 'auto' | 'wrapper' | 'hdlc' | 'mbus' | 'raw' | 'dsmr';
 
-export const LISTEN_FRAMINGS: readonly ListenFraming[] = ['auto', 'wrapper', 'hdlc', 'mbus', 'raw'];
+export const LISTEN_FRAMINGS: readonly ListenFraming[] = ['auto', 'wrapper', 'hdlc', 'mbus', 'raw', 'dsmr'];
 
 export type StreamEvent =
   | { type: 'apdu'; apdu: Uint8Array; sender: SenderInfo }

@@ -10,6 +10,7 @@ export * from './udp';
 export * from './serial';
 export * from './listener';
 export * from './mode-e-session';
+export * from './paced';
 
 export type MediumSpec = ({ kind: 'tcp' } & TcpOptions) | ({ kind: 'udp' } & UdpOptions) | ({ kind: 'serial' } & SerialOptions);
 

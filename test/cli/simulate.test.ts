@@ -41,8 +41,8 @@ describe('dlms simulate as a process, read by dlms read', function () {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** Starts `dlms simulate --port 0 ARGS` and waits for its start banner. */
-  async function simulate(args: string[]): Promise<Running> {
-    const child = spawn(process.execPath, [BIN, 'simulate', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  async function simulate(args: string[], env: Record<string, string> = {}): Promise<Running> {
+    const child = spawn(process.execPath, [BIN, 'simulate', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const out = await new Promise<string>((resolve, reject) => {
       let buf = '';
       let err = '';
@@ -98,6 +98,13 @@ describe('dlms simulate as a process, read by dlms read', function () {
     const start = JSON.parse(json.out.split('\n')[0]!) as { serverSigningPublicKey: string; serverSystemTitle: string };
     assert.equal(start.serverSigningPublicKey, printed);
     assert.equal(start.serverSystemTitle, '53494D0000000001');
+  });
+
+  it('ignores the DLMS_* secret variables (they are the secrets of the meter being read): its demo clients stay', async () => {
+    const sim = await simulate([], { DLMS_PASSWORD: 'my-meters-password', DLMS_EK: DEMO_AUTHENTICATION_KEY });
+    assert.match(sim.out, /client 16 +ln none — public client, read-only/);
+    const r = await read(sim, ['--client', '18', '--auth', 'high', '--password', 'Gurux']);
+    assert.equal(r.code, 0, r.err);
   });
 
   it('a ciphered client needs no --system-title: the meter takes it from the AARQ; a configured one restricts', async () => {

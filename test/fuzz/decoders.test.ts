@@ -18,7 +18,9 @@ import { decodeParameters } from '../../lib/link/hdlc/parameters';
 import { FrameScanner } from '../../lib/link/hdlc/scanner';
 import { IdentificationParser, parseIdentificationLine } from '../../lib/link/mode-e';
 import { decodeMbusFrame, MbusReassembler, segmentForMbus } from '../../lib/link/mbus';
+import { crc16Arc } from '../../lib/link/dsmr';
 import { PushEvent, PushStreamDecoder } from '../../lib/link/push-stream';
+import { readDsmrTelegram } from '../../lib/listener/dsmr';
 import { decodeWrapper, WrapperScanner } from '../../lib/link/wrapper';
 import { unwrapGeneralGlo, unwrapGlo, wrapGeneralGlo, wrapGlo } from '../../lib/security/cipher';
 import { buildGeneralCiphering, decodeGeneralCiphering, KeyInfo, unwrapGeneralCiphering } from '../../lib/security/general-ciphering';
@@ -220,6 +222,19 @@ describe('fuzz: every decoder is total (fixed seed)', function () {
       });
     });
 
+    // DSMR / P1 telegrams: a DSMR 5 one with its CRC, and DSMR 2/3 ones without (their lines reach the reader).
+    const dsmrBody = '/XMX5LGBBFG1012345678\r\n\r\n1-3:0.2.8(50)\r\n0-0:1.0.0(210719154635S)\r\n0-0:96.1.1(4530303331)\r\n1-0:1.8.1(001234.567*kWh)\r\n1-0:99.97.0(2)(0-0:96.7.19)(210102083012W)(0000000240*s)(210301120507W)(0000000031*s)\r\n0-1:24.2.1(210719154500S)(00123.456*m3)\r\n!';
+    const dsmrText = [
+      `${dsmrBody}${crc16Arc(Buffer.from(dsmrBody, 'latin1')).toString(16).toUpperCase().padStart(4, '0')}\r\n`,
+      `${dsmrBody}\r\n`,
+      '/ISk5\\2ME382-1003\r\n\r\n1-0:1.8.1(00512.123*kWh)\r\n0-1:24.3.0(120517020000)(08)(60)(1)(0-1:24.2.1)(m3)\r\n(00124.477)\r\n0-0:96.13.0()\r\n!\r\n',
+    ];
+    const dsmrTelegrams = dsmrText.map((t) => Uint8Array.from(Buffer.from(t, 'latin1')));
+
+    it('readDsmrTelegram (DSMR 5 and 2/3 telegrams)', function () {
+      fuzz('listener readDsmrTelegram', dsmrTelegrams, (b) => void readDsmrTelegram(Buffer.from(b).toString('latin1')));
+    });
+
     it('PushStreamDecoder.push in random chunks (auto and each framing)', function () {
       const iskra = c.vectorHex.filter((b) => b[0] === 0x7e && (b[1]! & 0xf8) === 0xa8); // segmented UI push frames
       const hdlcRuns = c.recordings.filter((r) => r.framing === 'hdlc').flatMap((r) => r.lines.map((_, i) => concatBytes(...r.lines.slice(i, i + 3))));
@@ -228,11 +243,13 @@ describe('fuzz: every decoder is total (fixed seed)', function () {
         ...pushApdus,
         concatBytes(...iskra),
         ...hdlcRuns.filter((_, i) => i % 3 === 0),
+        ...dsmrTelegrams,
+        concatBytes(...dsmrTelegrams),
       ];
       const maxBuffer = (maxApdu: number): number => Math.max(maxApdu + 16, 2050);
       const run = (b: Uint8Array, maxApduLength: number): void => {
         const pick = new Rng(seedOf(b, 0x22));
-        const framing = pick.pick(['auto', 'auto', 'hdlc', 'mbus', 'raw'] as const);
+        const framing = pick.pick(['auto', 'auto', 'hdlc', 'mbus', 'raw', 'dsmr'] as const);
         const decoder = new PushStreamDecoder({ framing, maxApduLength });
         const events: PushEvent[] = [];
         for (const chunk of chunksOf(b, 64)) {
@@ -265,6 +282,9 @@ describe('fuzz: every decoder is total (fixed seed)', function () {
         concatBytes(...Array.from({ length: 10000 }, () => fromHex('7EA7FF'))),
         concatBytes(...Array.from({ length: 8000 }, () => fromHex('68FFFF68'))),
         concatBytes(...Array.from({ length: 2000 }, () => fromHex('DB0847525800000000018482FFFF'))),
+        // A DSMR header followed by text that never ends, and a run of headers that each cut the one before short.
+        Uint8Array.from(Buffer.from(`/ABC5${'1-0:1.8.1(000001.000*kWh)\r\n'.repeat(1200)}`, 'latin1')),
+        Uint8Array.from(Buffer.from('/ABC5\r\n'.repeat(4000), 'latin1')),
       ];
       const hostileCall = (b: Uint8Array): void => run(b, 4096);
       const summary = runTotal('push PushStreamDecoder (long hostile)', hostile, hostileCall);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { encodeApdu } from '../../lib/apdu';
 import { wrapGeneralGlo, wrapGlo } from '../../lib/security/cipher';
+import { crc16Arc } from '../../lib/link/dsmr';
 import { encodeWrapper } from '../../lib/link/wrapper';
 import { NotificationDecoder, type DecodedNotification, type DecoderEvent, type ListenerWarning, type SenderInfo } from '../../lib/listener/decoder';
 import { ConnectionDecoder } from '../../lib/listener/stream';
@@ -137,10 +138,12 @@ describe('listener/NotificationDecoder', () => {
     assert.equal(warning(new NotificationDecoder({ keys: { blockCipherKey: tirolKey, authenticationKey: ak } }).decode(push)).reason, 'bad-key-length');
   });
 
-  it('passes a DSMR telegram inside general-glo-ciphering on as text (Luxembourg Smarty)', () => {
+  it('passes a DSMR telegram inside general-glo-ciphering on with its text (Luxembourg Smarty)', () => {
     const ek = fromHex('000102030405060708090A0B0C0D0E0F');
     const ak = fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF');
-    const telegram = '/Lux5\\253833635_A\r\n\r\n1-0:1.8.0(000123.456*kWh)\r\n!ABCD\r\n';
+    // "!" is followed by the CRC-16/ARC of the text from "/" to "!".
+    const body = '/Lux5\\253833635_A\r\n\r\n1-0:1.8.0(000123.456*kWh)\r\n!';
+    const telegram = `${body}${crc16Arc(Uint8Array.from(Buffer.from(body, 'latin1'))).toString(16).toUpperCase().padStart(4, '0')}\r\n`;
     const db = wrapGeneralGlo({ plaintextApdu: Uint8Array.from(Buffer.from(telegram, 'latin1')), securityControl: 0x30, invocationCounter: 1, systemTitle: fromHex('5341470005F3B2C1'), blockCipherKey: ek, authenticationKey: ak });
     const n = one(new NotificationDecoder({ keys: { blockCipherKey: ek, authenticationKey: ak } }).decode(db));
     assert.equal(n.kind, 'dsmr-telegram');

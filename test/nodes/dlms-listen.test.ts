@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
+import { crc16Arc } from '../../lib/link/dsmr';
 import { encodeWrapper } from '../../lib/link/wrapper';
 import { wrapGeneralGlo } from '../../lib/security/cipher';
 import { DEMO_AUTHENTICATION_KEY, DEMO_BLOCK_CIPHER_KEY } from '../../lib/server/profiles';
@@ -88,6 +89,28 @@ describe('dlms-listen node', function () {
     assert.match(dlms.sender.systemTitle, /^[0-9A-F]{16}$/);
     assert.equal(dlms.invokeId, 1);
     await waitFor(() => statuses.some((s) => (s.text ?? '').includes('received 1')), 2000, 'the received count');
+  });
+
+  it('emits a DSMR / P1 telegram as values by OBIS with units, and drops one with a bad CRC', async function () {
+    const port = await freePort();
+    await helper.load([listenNode], [tab, listenDef(port, { pushObjects: '' }), { id: 'out', z: 'f1', type: 'helper' }]);
+    const statuses = recordStatus(helper.getNode('l1'));
+    await waitFor(() => statuses.some((s) => (s.text ?? '').includes(`127.0.0.1:${port}`)), 5000, 'the listening status');
+    const body = '/KFM5KAIFA-METER\r\n\r\n0-0:1.0.0(230102101500W)\r\n1-0:1.8.1(000100.250*kWh)\r\n1-0:32.7.0(229.8*V)\r\n!';
+    const telegram = `${body}${crc16Arc(Buffer.from(body, 'latin1')).toString(16).toUpperCase().padStart(4, '0')}\r\n`;
+    const damaged = telegram.replace('229.8', '228.8');
+    const got = nextMessage(helper.getNode('out'));
+    const socket = net.connect({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(damaged + telegram);
+    const msg = await got;
+    socket.destroy();
+    assert.deepEqual(msg['payload'], { '0.0.1.0.0.255': '2023-01-02T10:15:00', '1.0.1.8.1.255': 100.25, '1.0.32.7.0.255': 229.8 });
+    const dlms = msg['dlms'] as { kind: string; units: Record<string, string>; identification: string };
+    assert.equal(dlms.kind, 'dsmr-telegram');
+    assert.deepEqual(dlms.units, { '1.0.1.8.1.255': 'kWh', '1.0.32.7.0.255': 'V' });
+    assert.equal(dlms.identification, 'KFM5KAIFA-METER');
+    await waitFor(() => statuses.some((s) => /dsmr-bad-crc/.test(s.text ?? '')), 5000, 'the bad CRC in the status');
   });
 
   it('drops a replayed push even after the node was redeployed', async function () {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type { MockPortBinding } from '@serialport/binding-mock';
 import { DlmsClient, type ReadSuccess } from '../../lib/client/client';
 import { openChannel } from '../../lib/client/transport';
 import { clientAddress, serverAddress } from '../../lib/link/hdlc/address';
@@ -11,6 +10,7 @@ import { startSimulator, type Simulator } from '../../lib/server/simulator';
 import { serveMedium } from '../../lib/server/transport';
 import { useSerialMock } from '../helpers/serial-mock';
 import { recorder, waitFor } from './helpers';
+import { NullModem, same } from './null-modem';
 import { ReframableDouble } from './reframable-double';
 
 const SIGN_ON: SerialFraming = { baudRate: 300, dataBits: 7, parity: 'even', stopBits: 1 };
@@ -84,49 +84,6 @@ describe('server mode E: the HDLC server transport answers the sign-on', () => {
     assert.throws(() => serveMedium(new ReframableDouble(), { framing: 'wrapper', modeE: {} }), /needs the hdlc framing/);
   });
 });
-
-/**
- * A null modem between the client's mock serial port and the simulator's port double: bytes cross only while both
- * ends run the same framing (as on a real line, where a mismatch is garbage), so the exchange only works if both
- * switch from 300 7E1 to 9600 8N1 at the right moment.
- */
-class NullModem {
-  private readonly consumed = new Map<MockPortBinding, number>();
-  private readonly timer: NodeJS.Timeout;
-  lost = 0;
-
-  constructor(
-    private readonly clientPort: () => MockPortBinding | undefined,
-    private readonly meter: ReframableDouble,
-  ) {
-    meter.onWrite = (bytes, framing) => {
-      const port = this.clientPort();
-      if (port?.isOpen && same(port, framing)) port.emitData(Buffer.from(bytes));
-      else this.lost += bytes.length;
-    };
-    this.timer = setInterval(() => this.pump(), 2);
-  }
-
-  private pump(): void {
-    const port = this.clientPort();
-    if (!port) return;
-    const done = this.consumed.get(port) ?? 0;
-    if (port.recording.length <= done) return;
-    const fresh = Uint8Array.from(port.recording.subarray(done));
-    this.consumed.set(port, port.recording.length);
-    if (this.meter.isOpen && same(port, this.meter.framing)) this.meter.feed(fresh);
-    else this.lost += fresh.length;
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-}
-
-function same(port: MockPortBinding, f: SerialFraming): boolean {
-  const o = port.openOptions;
-  return o.baudRate === f.baudRate && o.dataBits === f.dataBits && o.parity === f.parity && o.stopBits === f.stopBits;
-}
 
 describe('server mode E: the client signs on to the simulator over a serial null modem', function () {
   this.timeout(10000);

@@ -11,6 +11,7 @@ import type { CaptureObject } from '../../listener/push-list';
 import { LISTEN_FRAMINGS, type ListenFraming } from '../../listener/stream';
 import { fromHex } from '../../util/hex';
 import { CommandFlag, flagHelp, parseArgs } from '../args';
+import { processSecretSources, type SecretSources } from '../secrets';
 import { Io, toJson } from '../output';
 import type { Command } from './index';
 
@@ -20,9 +21,11 @@ const FLAGS: readonly CommandFlag[] = [
   { flag: 'udp', takesValue: false, help: 'Listen for UDP datagrams instead of TCP connections.' },
   { flag: 'serial', takesValue: true, help: 'Read a serial HAN/P1 port instead (e.g. /dev/ttyUSB0).' },
   { flag: 'baud', takesValue: true, help: 'Serial baud rate (2400; P1 ports often 115200).' },
+  { flag: 'data-bits', takesValue: true, help: 'Serial data bits: 8, or 7 for DSMR 2/3 P1 ports (7E1) (8).' },
   { flag: 'parity', takesValue: true, help: 'Serial parity: none, even, odd (none).' },
   { flag: 'max-connections', takesValue: true, help: 'TCP connections held at once (5000); a new one beyond evicts the one idle longest.' },
   { flag: 'first-frame-timeout', takesValue: true, help: 'Close a TCP connection that sent no valid frame within N ms of connecting (10000; 0: never).' },
+  { flag: 'stop-bits', takesValue: true, help: 'Serial stop bits: 1 or 2 (1).' },
   { flag: 'framing', takesValue: true, help: `Link framing: ${LISTEN_FRAMINGS.join(', ')} (auto).` },
   { flag: 'ek', takesValue: true, secret: true, help: 'Block cipher key (GUEK), 16 bytes hex (32 for suite 2).' },
   { flag: 'ak', takesValue: true, secret: true, help: 'Authentication key (GAK), to verify the tag of authenticated pushes.' },
@@ -75,8 +78,8 @@ function keysFile(path: string): Record<string, KeySet> {
 }
 
 /** Builds the listener from the flags; UsageError for anything wrong. */
-export function listenerFromArgs(argv: readonly string[]): { listener: Listener; count?: number } {
-  const { flags, positionals } = parseArgs(argv, FLAGS, false);
+export function listenerFromArgs(argv: readonly string[], sources: SecretSources = processSecretSources): { listener: Listener; count?: number } {
+  const { flags, positionals } = parseArgs(argv, FLAGS, false, sources);
   if (positionals.length > 0) throw new UsageError('unexpected-argument', `dlms listen takes no arguments, got ${JSON.stringify(positionals[0])}`);
   const framing = String(flags.framing ?? 'auto');
   if (!(LISTEN_FRAMINGS as readonly string[]).includes(framing)) throw new UsageError('bad-option', `--framing: expected one of ${LISTEN_FRAMINGS.join(', ')}, got ${JSON.stringify(framing)}`);
@@ -87,7 +90,16 @@ export function listenerFromArgs(argv: readonly string[]): { listener: Listener;
     }
     const parity = String(flags.parity ?? 'none');
     if (parity !== 'none' && parity !== 'even' && parity !== 'odd') throw new UsageError('bad-option', `--parity: expected none, even or odd, got ${JSON.stringify(parity)}`);
-    source = { kind: 'serial', path: String(flags.serial), baudRate: integer(flags.baud, '--baud', 300, 4_000_000) ?? 2400, parity };
+    const dataBits = integer(flags['data-bits'], '--data-bits', 7, 8) as 7 | 8 | undefined;
+    const stopBits = integer(flags['stop-bits'], '--stop-bits', 1, 2) as 1 | 2 | undefined;
+    source = {
+      kind: 'serial',
+      path: String(flags.serial),
+      baudRate: integer(flags.baud, '--baud', 300, 4_000_000) ?? 2400,
+      parity,
+      ...(dataBits ? { dataBits } : {}),
+      ...(stopBits ? { stopBits } : {}),
+    };
   } else {
     const port = integer(flags['listen-port'], '--listen-port', 0, 65535) ?? 4059;
     const host = String(flags.listen ?? '0.0.0.0');
@@ -150,9 +162,11 @@ export const listenCommand: Command = {
       '',
       'Prints one JSON line per notification: sender (system title, HDLC address, wrapper wPorts, remote address),',
       'time stamp, invoke id, security, the body (typed and plain) and, where the body is a push object list,',
-      '"values" keyed by OBIS (scaled) with "units". Framing (wrapper, HDLC UI/I frames, wired M-Bus, raw APDUs) is',
-      'detected per connection. Pushes in general-glo-ciphering are deciphered with --ek/--ak (suites 0, 1, 2);',
-      'invocation counters must increase per meter, replays are dropped. Warnings go to stderr. Ctrl-C stops.',
+      '"values" keyed by OBIS (scaled) with "units". Framing (wrapper, HDLC UI/I frames, wired M-Bus, raw APDUs,',
+      'DSMR/P1 text telegrams) is detected per connection. Pushes in general-glo-ciphering are deciphered with',
+      '--ek/--ak (suites 0, 1, 2); invocation counters must increase per meter, replays are dropped. DSMR telegrams give',
+      'the same "values" and "units" (local time stamps without an offset); a wrong CRC drops the telegram with a',
+      'warning. Warnings go to stderr. Ctrl-C stops.',
       '',
       'Options:',
       flagHelp(FLAGS),
@@ -161,6 +175,7 @@ export const listenCommand: Command = {
       '  dlms listen --listen-port 4059',
       '  dlms listen --serial /dev/ttyUSB0 --baud 2400 --ek 101112131415161718191A1B1C1D1E1F',
       '  dlms listen --udp --listen-port 4059 --ek … --no-verify',
+      '  dlms listen --serial /dev/ttyUSB0 --baud 9600 --data-bits 7 --parity even   (a DSMR 2/3 P1 port; 4/5: --baud 115200)',
     ].join('\n'),
   async run(argv: readonly string[], io: Io): Promise<number> {
     const stop = new AbortController();

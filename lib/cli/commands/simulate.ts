@@ -12,11 +12,12 @@ import { toHex } from '../../util/hex';
 import { MODE_E_BAUD_RATES } from '../../link/mode-e';
 import { MODE_E_SIGN_ON_FRAMING } from '../../media/mode-e-session';
 import { SerialMedium } from '../../media/serial';
-import { framingText } from '../../media/types';
+import { framingText, type SerialFraming } from '../../media/types';
 import { loadModelFile } from '../../server/model/file';
 import { PROFILE_NAMES, type SimulatorProfile, simulatorProfile } from '../../server/profiles';
 import { SimulatorOptions, startSimulator } from '../../server/simulator';
 import { CommandFlag, flagHelp, meterOptionHelp, parseArgs } from '../args';
+import { processSecretSources, type SecretSources } from '../secrets';
 import { Io, toJson } from '../output';
 import type { Command } from './index';
 
@@ -43,6 +44,12 @@ function integerFlag(value: string | boolean | undefined, what: string, min: num
 }
 
 /** Options that describe a client the simulator must accept; given any, the configured client is added. */
+/**
+ * The simulator takes secrets from flags and files only: the DLMS_* variables hold the secrets of the meter the user
+ * reads, and would silently replace the simulator's demo clients.
+ */
+const FLAGS_AND_FILES: SecretSources = { env: {}, readFile: processSecretSources.readFile };
+
 const CLIENT_OPTIONS: (keyof MeterOptions)[] = ['authentication', 'password', 'passwordHex', 'security', 'systemTitle', 'blockCipherKey', 'authenticationKey', 'clientSigningKey', 'signPass3', 'preset'];
 
 /** What an outside client configures to talk to this meter: its system title and, for HLS-7, its public signing key. */
@@ -76,7 +83,7 @@ export const simulateCommand: Command = {
       '         dlms simulate --serial /dev/ttyUSB0 --mode-e --baud 9600   (an optical port: 300 7E1 sign-on, then HDLC)',
     ].join('\n'),
   async run(argv: readonly string[], io: Io): Promise<number> {
-    const args = parseArgs(argv, FLAGS, true);
+    const args = parseArgs(argv, FLAGS, true, FLAGS_AND_FILES);
     const given = args.meter as Partial<MeterOptions>;
     const transport = String(args.flags.transport ?? (given.medium === 'serial' ? 'serial' : given.medium === 'udp' ? 'udp' : 'tcp'));
     if (transport !== 'tcp' && transport !== 'udp' && transport !== 'serial') throw new UsageError('bad-option', `--transport: expected tcp, udp or serial, got ${JSON.stringify(transport)}`);
@@ -119,16 +126,17 @@ export const simulateCommand: Command = {
       sim.modeE = { baudChar, ...(given.modeEDelay !== undefined ? { switchDelayMs: typed.modeEDelay } : {}) };
       modeEText = `, IEC 62056-21 mode E: sign-on at ${framingText(MODE_E_SIGN_ON_FRAMING)}, then HDLC at ${typed.baudRate} 8N1`;
     }
+    const plainFraming: SerialFraming = { baudRate: typed.baudRate, dataBits: 8, parity: typed.parity, stopBits: typed.stopBits === 2 ? 2 : 1 };
     if (transport === 'serial') {
       if (!typed.serialPath) throw new UsageError('bad-option', '--transport serial needs --serial PATH (a serial port or a pty)');
       // With mode E the port idles at the sign-on framing until a client's ACK switches it.
-      sim.medium = new SerialMedium(given.modeE ? { path: typed.serialPath, ...MODE_E_SIGN_ON_FRAMING } : { path: typed.serialPath, baudRate: typed.baudRate });
+      sim.medium = new SerialMedium({ path: typed.serialPath, ...(given.modeE ? MODE_E_SIGN_ON_FRAMING : plainFraming) });
     }
     if (args.flags.trace) sim.trace = (e) => io.stderr(formatTraceEvent(e) + '\n');
     sim.log = (l) => io.stderr(l + '\n');
 
     const simulator = await startSimulator(sim);
-    const where = (transport === 'serial' ? `serial ${typed.serialPath} at ${given.modeE ? framingText(MODE_E_SIGN_ON_FRAMING) : `${typed.baudRate} baud`}` : `${transport} ${simulator.address}:${simulator.port}`) + modeEText;
+    const where = (transport === 'serial' ? `serial ${typed.serialPath} at ${given.modeE ? framingText(MODE_E_SIGN_ON_FRAMING) : framingText(plainFraming)}` : `${transport} ${simulator.address}:${simulator.port}`) + modeEText;
     const clients = simulator.clients();
     const identity = serverIdentity(simulator.profile);
     if (args.flags.json) io.stdout(toJson({ listening: where, framing, profile, clients, ...identity }, 0) + '\n');
