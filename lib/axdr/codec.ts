@@ -108,10 +108,10 @@ class Decoder {
       }
       case 'bit-string': {
         const length = this.length(r, 'bit-string bit count');
-        return { type, value: { length, bytes: r.bytes(Math.ceil(length / 8), 'bit-string bits').slice() } };
+        return { type, value: { length, bytes: r.copy(Math.ceil(length / 8), 'bit-string bits') } };
       }
       case 'octet-string':
-        return { type, value: r.bytes(this.length(r, 'octet-string length'), 'octet-string').slice() };
+        return { type, value: r.copy(this.length(r, 'octet-string length'), 'octet-string') };
       case 'visible-string':
         return { type, value: latin1Decode(r.bytes(this.length(r, 'visible-string length'), 'visible-string')) };
       case 'utf8-string':

@@ -152,10 +152,16 @@ function offsetText(deviation: number): string {
   return text;
 }
 
+// The last date printed: a profile's rows run through the same day many times over.
+let lastDate = { year: -1, month: -1, day: -1, text: '' };
+
 /** "YYYY-MM-DD" for a fully specified date, else undefined. */
 export function dateToIso(d: CosemDate): string | undefined {
   if (!isDateSpecified(d)) return undefined;
-  return `${pad4(d.year)}-${pad2(d.month)}-${pad2(d.day)}`;
+  if (d.year === lastDate.year && d.month === lastDate.month && d.day === lastDate.day) return lastDate.text;
+  const text = `${pad4(d.year)}-${pad2(d.month)}-${pad2(d.day)}`;
+  lastDate = { year: d.year, month: d.month, day: d.day, text };
+  return text;
 }
 
 /** "hh:mm:ss" (with ".mmm" when hundredths are 1..99) for a fully specified time, else undefined. */
