@@ -63,6 +63,7 @@ export interface ReadSuccess {
   classId: number;
   attribute: number;
   type: string;
+  /** The plain view as sent (no scaling; date-times as hex). A profile buffer's is built when first read. */
   raw: PlainValue;
   scaler?: number;
   unit?: string;
