@@ -153,14 +153,36 @@ function offsetText(deviation: number): string {
 }
 
 // The last date printed: a profile's rows run through the same day many times over.
-let lastDate = { year: -1, month: -1, day: -1, text: '' };
+let lastDate = { year: -1, month: -1, day: -1, text: '', prefix: '' };
+
+function dateTextOf(d: CosemDate): { text: string; prefix: string } {
+  if (d.year !== lastDate.year || d.month !== lastDate.month || d.day !== lastDate.day) {
+    const text = `${pad4(d.year)}-${pad2(d.month)}-${pad2(d.day)}`;
+    lastDate = { year: d.year, month: d.month, day: d.day, text, prefix: `${text}T` };
+  }
+  return lastDate;
+}
 
 /** "YYYY-MM-DD" for a fully specified date, else undefined. */
 export function dateToIso(d: CosemDate): string | undefined {
-  if (!isDateSpecified(d)) return undefined;
-  if (d.year === lastDate.year && d.month === lastDate.month && d.day === lastDate.day) return lastDate.text;
-  const text = `${pad4(d.year)}-${pad2(d.month)}-${pad2(d.day)}`;
-  lastDate = { year: d.year, month: d.month, day: d.day, text };
+  return isDateSpecified(d) ? dateTextOf(d).text : undefined;
+}
+
+// The time-of-day part of recent date-times ("hh:mm:ss[.fff][±hh:mm]"), direct-mapped by time: a profile repeats the
+// same few times of day (96 for quarter hours) on every day it covers. Bounded at TIME_SLOTS entries.
+const TIME_SLOTS = 1021;
+const timeTexts: ({ key: number; deviation: number; text: string } | undefined)[] = new Array(TIME_SLOTS).fill(undefined);
+
+function timeAndOffsetText(t: CosemDateTime): string {
+  const { hour, minute, second, hundredths, deviation } = t;
+  const key = ((hour * 60 + minute) * 60 + second) * 256 + hundredths;
+  const cacheable = (hour | 0) === hour && (minute | 0) === minute && (second | 0) === second && (hundredths | 0) === hundredths && key >= 0;
+  const slot = cacheable ? key % TIME_SLOTS : -1;
+  const hit = slot >= 0 ? timeTexts[slot] : undefined;
+  if (hit !== undefined && hit.key === key && hit.deviation === deviation) return hit.text;
+  const time = `${pad2(hour)}:${pad2(minute)}:${pad2(second)}${fraction(hundredths)}`;
+  const text = deviation === DEVIATION_NOT_SPECIFIED ? time : `${time}${offsetText(deviation)}`;
+  if (slot >= 0) timeTexts[slot] = { key, deviation, text };
   return text;
 }
 
@@ -176,12 +198,9 @@ export function timeToIso(t: CosemTime): string | undefined {
  * callers fall back to the field object. Day of week and clock status are not part of the text.
  */
 export function dateTimeToIso(dt: CosemDateTime): string | undefined {
-  const date = dateToIso(dt);
-  const time = timeToIso(dt);
-  if (date === undefined || time === undefined) return undefined;
-  if (dt.deviation === DEVIATION_NOT_SPECIFIED) return `${date}T${time}`;
-  if (!Number.isInteger(dt.deviation) || Math.abs(dt.deviation) > MAX_OFFSET) return undefined;
-  return `${date}T${time}${offsetText(dt.deviation)}`;
+  if (!isDateSpecified(dt) || !isTimeSpecified(dt)) return undefined;
+  if (dt.deviation !== DEVIATION_NOT_SPECIFIED && (!Number.isInteger(dt.deviation) || Math.abs(dt.deviation) > MAX_OFFSET)) return undefined;
+  return dateTextOf(dt).prefix + timeAndOffsetText(dt);
 }
 
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;

@@ -147,5 +147,21 @@ describe('axdr: date-time', () => {
     }
     assert.ok(printed > 1000, `only ${printed} date-times named a moment`);
   });
+
+  it('prints times that share a cache slot, and one time at several offsets, each as its own fields say', () => {
+    // 00:00:00 and 00:17:01 fall in the same slot of the time-of-day cache (1021 seconds × 256 apart).
+    const at = (hour: number, minute: number, second: number, hundredths: number, deviation: number): CosemDateTime => ({ year: 2026, month: 3, day: 29, dayOfWeek: 7, hour, minute, second, hundredths, deviation, status: 0 });
+    for (let round = 0; round < 3; round++) {
+      assert.equal(dateTimeToIso(at(0, 0, 0, 0, -60)), '2026-03-29T00:00:00+01:00');
+      assert.equal(dateTimeToIso(at(0, 17, 1, 0, -60)), '2026-03-29T00:17:01+01:00');
+      assert.equal(dateTimeToIso(at(0, 17, 1, 0, -120)), '2026-03-29T00:17:01+02:00');
+      assert.equal(dateTimeToIso(at(0, 17, 1, 0, -32768)), '2026-03-29T00:17:01');
+      assert.equal(dateTimeToIso(at(0, 17, 1, 50, -32768)), '2026-03-29T00:17:01.500');
+      assert.equal(dateTimeToIso(at(0, 17, 1, 255, 0)), '2026-03-29T00:17:01+00:00');
+      assert.equal(dateTimeToIso({ ...at(0, 17, 1, 0, 0), day: 30 }), '2026-03-30T00:17:01+00:00');
+      assert.equal(dateTimeToIso(at(0.5, 0, 0, 0, 0)), '2026-03-29T0.5:00:00+00:00');
+      assert.equal(dateTimeToIso(at(0, 30, 0, 0, 0)), '2026-03-29T00:30:00+00:00');
+    }
+  });
 });
 
