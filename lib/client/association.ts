@@ -165,16 +165,16 @@ export class ClientAssociation {
     if (this.lostError) throw new AssociationError('association-lost', `the link to the meter was lost: ${this.lostError.message}`, { cause: this.lostError });
     const plain = encodeApdu(request);
     const wire = await this.protection.protectRequest(plain, { sign });
-    this.trace('tx', plain, () => `${request.kind} sent as ${wire.envelope}${wire.invocationCounter !== undefined ? ` IC ${wire.invocationCounter}` : ''}`, wire.envelope);
+    this.trace('tx', plain, `${request.kind} sent as ${wire.envelope}${wire.invocationCounter !== undefined ? ` IC ${wire.invocationCounter}` : ''}`, wire.envelope);
     const answer = await this.channel.request(wire.bytes);
     const u = this.protection.unprotectAnswer(answer);
-    this.trace('rx', u.apdu, () => `answer from ${u.envelope}${u.invocationCounter !== undefined ? ` IC ${u.invocationCounter}` : ''}`, u.envelope);
+    this.trace('rx', u.apdu, `answer from ${u.envelope}${u.invocationCounter !== undefined ? ` IC ${u.invocationCounter}` : ''}`, u.envelope);
     return u;
   }
 
-  /** The plaintext of a protected APDU; the transport already traces what crosses the wire. Text only when traced. */
-  private trace(direction: 'tx' | 'rx', bytes: Uint8Array, text: () => string, envelope: string): void {
-    if (envelope !== 'plain' && this.deps.trace) this.deps.trace({ direction, layer: 'apdu', bytes, text: `plaintext of ${text()}` });
+  /** The plaintext of a protected APDU; the transport already traces what crosses the wire. */
+  private trace(direction: 'tx' | 'rx', bytes: Uint8Array, text: string, envelope: string): void {
+    if (envelope !== 'plain') this.deps.trace?.({ direction, layer: 'apdu', bytes, text: `plaintext of ${text}` });
   }
 
   /**
@@ -197,7 +197,7 @@ export class ClientAssociation {
     if (this.released) throw new AssociationError('released', 'the association has been released; open a new one');
     const plain = encodeApdu(request);
     const wire = await this.protection.protectRequest(plain);
-    this.trace('tx', plain, () => `${request.kind} (unconfirmed) sent as ${wire.envelope}`, wire.envelope);
+    this.trace('tx', plain, `${request.kind} (unconfirmed) sent as ${wire.envelope}`, wire.envelope);
     await this.channel.send(wire.bytes);
   }
 
