@@ -27,6 +27,9 @@ type SimpleType = Exclude<DataTypeName, 'array' | 'structure' | 'compact-array'>
 
 const hex2 = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0');
 
+/** Lists up to this many elements get their final size at once. */
+const SIZED_LIST = 64;
+
 /** Bytes the shortest A-XDR length form of n takes. */
 function lengthSize(n: number): number {
   return n < 0x80 ? 1 : n <= 0xff ? 2 : n <= 0xffff ? 3 : n <= 0xffffff ? 4 : 5;
@@ -59,8 +62,11 @@ class Decoder {
     if (type === 'array' || type === 'structure') {
       this.checkDepth(r, depth, type);
       const n = this.length(r, `${type} element count`, 1);
-      const value: DataValue[] = [];
-      for (let i = 0; i < n; i++) value.push(this.tagged(r, depth + 1));
+      // Small lists are sized once (growing by push leaves a 4-element structure a 16-slot store); long ones grow
+      // as their elements decode, so a hostile count allocates nothing before its elements are there.
+      const value: DataValue[] = n <= SIZED_LIST ? new Array<DataValue>(n) : [];
+      if (n <= SIZED_LIST) for (let i = 0; i < n; i++) value[i] = this.tagged(r, depth + 1);
+      else for (let i = 0; i < n; i++) value.push(this.tagged(r, depth + 1));
       return { type, value };
     }
     if (type === 'compact-array') return this.compactArray(r, depth);
@@ -108,10 +114,10 @@ class Decoder {
       }
       case 'bit-string': {
         const length = this.length(r, 'bit-string bit count');
-        return { type, value: { length, bytes: r.bytes(Math.ceil(length / 8), 'bit-string bits').slice() } };
+        return { type, value: { length, bytes: r.copy(Math.ceil(length / 8), 'bit-string bits') } };
       }
       case 'octet-string':
-        return { type, value: r.bytes(this.length(r, 'octet-string length'), 'octet-string').slice() };
+        return { type, value: r.copy(this.length(r, 'octet-string length'), 'octet-string') };
       case 'visible-string':
         return { type, value: latin1Decode(r.bytes(this.length(r, 'visible-string length'), 'visible-string')) };
       case 'utf8-string':

@@ -6,6 +6,7 @@
  */
 import type { PlainValue } from '../axdr/json';
 import { toPlain } from '../axdr/json';
+import { defineLazy } from '../util/lazy';
 import { dateTimeFromDate, dateTimeFromIso } from '../axdr/datetime';
 import type { CosemDateTime, DataValue } from '../axdr/types';
 import type { SelectiveAccess } from '../apdu/common';
@@ -64,6 +65,7 @@ export interface ReadSuccess {
   classId: number;
   attribute: number;
   type: string;
+  /** The plain view as sent (no scaling; date-times as hex). A profile buffer's is built when first read. */
   raw: PlainValue;
   scaler?: number;
   unit?: string;
@@ -389,7 +391,10 @@ export class DlmsClient {
       if (p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER) {
         const columns = this.columns.get(p.target.obisText) ?? [];
         const selected = this.selectedColumns(columns, p.access);
-        const out: ReadSuccess = { ...base, type: r.value.type, raw: toPlain(r.value), value: shapeProfileRows(r.value, selected) };
+        const buffer = r.value;
+        const out: ReadSuccess = { ...base, type: buffer.type, raw: null, value: shapeProfileRows(buffer, selected) };
+        // The raw view is a second full copy of the buffer (every date-time as hex): built only when someone reads it.
+        defineLazy(out, 'raw', () => toPlain(buffer));
         const units: { [k: string]: string } = {};
         for (const c of selected) if (c.scalerUnit) units[c.key] = c.scalerUnit.unitSymbol;
         if (Object.keys(units).length > 0) out.units = units;

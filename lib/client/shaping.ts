@@ -111,26 +111,35 @@ export function parseCaptureObjects(v: DataValue): ProfileColumn[] {
   });
 }
 
-function shapeCell(v: DataValue, col: ProfileColumn | undefined): PlainValue {
-  if (!col) return toPlain(v);
-  if (col.scalerUnit) {
-    const s = scaled(v, col.scalerUnit);
-    if (s !== undefined) return s;
-  }
-  return toPlain(v, col.dataIndex === 0 ? attributeHint(col.classId, col.attributeIndex) : undefined);
+type CellShaper = (v: DataValue) => PlainValue;
+
+/** How a column's cells are shaped, decided once per column rather than once per cell. */
+function cellShaper(col: ProfileColumn): CellShaper {
+  const hint = col.dataIndex === 0 ? attributeHint(col.classId, col.attributeIndex) : undefined;
+  const su = col.scalerUnit;
+  if (!su) return (v) => toPlain(v, hint);
+  return (v) => {
+    const s = scaled(v, su);
+    return s !== undefined ? s : toPlain(v, hint);
+  };
 }
+
+const unshaped: CellShaper = (v) => toPlain(v);
 
 /** A profile buffer as rows: objects keyed by column (extra cells as "column N"). */
 export function shapeProfileRows(buffer: DataValue, columns: readonly ProfileColumn[]): { [key: string]: PlainValue }[] {
   if (buffer.type !== 'array' && buffer.type !== 'compact-array') throw new DecodeError('bad-buffer', `profile buffer: expected an array, got ${buffer.type}`);
+  const keys = columns.map((c) => c.key);
+  const shapers = columns.map(cellShaper);
   return buffer.value.map((row, r) => {
     const cells = row.type === 'structure' ? row.value : row.type === 'array' ? row.value : undefined;
     if (!cells) throw new DecodeError('bad-buffer', `profile buffer row ${r}: expected a structure, got ${row.type}`);
     const out: { [key: string]: PlainValue } = {};
-    cells.forEach((cell, i) => {
-      const col = columns[i];
-      out[col ? col.key : `column ${i + 1}`] = shapeCell(cell, col);
-    });
+    for (let i = 0; i < cells.length; i++) {
+      const shaper = shapers[i];
+      if (shaper) out[keys[i]!] = shaper(cells[i]!);
+      else out[`column ${i + 1}`] = unshaped(cells[i]!);
+    }
     return out;
   });
 }

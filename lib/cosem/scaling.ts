@@ -65,11 +65,21 @@ export function scaledDecimalString(raw: number | bigint, scaler: number): strin
   return String(applyScaler(raw, scaler));
 }
 
+/** 10^0 … 10^22: every power of ten a double holds exactly. */
+const EXACT_POWERS_OF_TEN = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
 /** raw × 10^scaler as the double nearest to the exact decimal result. */
 export function applyScaler(raw: number | bigint, scaler: number): number {
   checkScaler(scaler);
   if (typeof raw === 'bigint') return Number(shiftInteger(raw, scaler));
   if (!Number.isFinite(raw)) return raw;
+  if (Number.isSafeInteger(raw) && scaler >= -22 && scaler <= 22) {
+    // Both operands are exact doubles and IEEE multiplication and division round the exact result once, to nearest:
+    // the same double that parsing the shifted decimal text gives, without building the text (profile buffers
+    // scale every cell).
+    if (raw === 0) return 0;
+    return scaler >= 0 ? raw * EXACT_POWERS_OF_TEN[scaler]! : raw / EXACT_POWERS_OF_TEN[-scaler]!;
+  }
   if (Number.isInteger(raw)) return Number(shiftInteger(BigInt(raw), scaler));
   // A fraction prints as "123.456" or "1.5e-7"; add the scaler to its exponent and let the parser round once.
   const [mantissa, exponent = '0'] = String(raw).split('e');

@@ -130,12 +130,17 @@ export class WrapperScanner {
       const want = this.current.length - this.bodyFill;
       const n = Math.min(want, chunk.length - at);
       if (n > 0) {
-        this.parts.push(chunk.slice(at, at + n));
+        // A copy (a Buffer's slice() would share the receive buffer), so a one-part APDU needs no second copy.
+        const part = new Uint8Array(n);
+        part.set(chunk.subarray(at, at + n));
+        this.parts.push(part);
         this.bodyFill += n;
         at += n;
       }
       if (this.bodyFill < this.current.length) break;
-      frames.push({ source: this.current.source, destination: this.current.destination, apdu: concatBytes(...this.parts) });
+      // Most frames arrive in one read: their one part is already the APDU's own copy.
+      const apdu = this.parts.length === 1 ? this.parts[0]! : concatBytes(...this.parts);
+      frames.push({ source: this.current.source, destination: this.current.destination, apdu });
       this.current = undefined;
       this.headerFill = 0;
       this.parts = [];

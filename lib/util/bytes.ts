@@ -130,6 +130,15 @@ export class ByteReader {
     return v;
   }
 
+  /** A copy of the next n bytes (one allocation, where bytes(n).slice() makes two). */
+  copy(n: number, what = 'bytes'): Uint8Array {
+    if (!Number.isInteger(n) || n < 0) this.fail('bad-length', `${what} has invalid length ${n}`);
+    this.need(n, what);
+    const v = this.buf.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+
   rest(): Uint8Array {
     return this.bytes(this.remaining, 'rest');
   }

@@ -1,5 +1,6 @@
 /** msg.dlms of a dlms-read output: what was read, how it was typed and scaled, from which meter, when. */
 import type { ReadResult } from '../../lib/client/client';
+import { defineLazy } from '../../lib/util/lazy';
 
 export interface ReadMetadata {
   meter: string;
@@ -25,7 +26,8 @@ export function metadataOf(r: ReadResult, meter: string, time: Date): ReadMetada
     return m;
   }
   m.type = r.type;
-  m.raw = r.raw;
+  // A profile buffer's raw view is computed when first read (lib/client/client.ts); pass that on rather than force it.
+  defineLazy(m, 'raw', () => r.raw);
   if (r.scaler !== undefined) m.scaler = r.scaler;
   if (r.unit !== undefined) m.unit = r.unit;
   if (r.units !== undefined) m.units = r.units;

@@ -12,7 +12,9 @@ import {
   timeToIso,
   type CosemDateTime,
 } from '../../lib/axdr';
+import { decodeDateTime } from '../../lib/axdr/datetime';
 import { DecodeError } from '../../lib/errors';
+import { ByteReader } from '../../lib/util/bytes';
 import { fromHex, toHex } from '../../lib/util/hex';
 
 const dt = (hex: string): CosemDateTime => dateTimeFromBytes(fromHex(hex));
@@ -112,4 +114,54 @@ describe('axdr: date-time', () => {
     assert.deepEqual(clockStatusNames(0x0e), ['doubtful-value', 'different-clock-base', 'invalid-clock-status']);
     assert.deepEqual(clockStatusNames(0xff), ['not-specified']);
   });
+
+  it('reads every 12-byte form in place exactly as the byte reader decodes it, and prints ISO as the fields say', () => {
+    let seed = 99;
+    const byte = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed >> 23;
+    };
+    const pad = (n: number, w: number): string => String(n).padStart(w, '0');
+    // Reference ISO spelling, written from the format rather than from the implementation's tables.
+    const iso = (d: CosemDateTime): string => {
+      const frac = d.hundredths >= 1 && d.hundredths <= 99 ? `.${pad(d.hundredths * 10, 3)}` : '';
+      const base = `${pad(d.year, 4)}-${pad(d.month, 2)}-${pad(d.day, 2)}T${pad(d.hour, 2)}:${pad(d.minute, 2)}:${pad(d.second, 2)}${frac}`;
+      if (d.deviation === -32768) return base;
+      const off = -d.deviation;
+      return `${base}${off < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(off) / 60), 2)}:${pad(Math.abs(off) % 60, 2)}`;
+    };
+    let printed = 0;
+    for (let i = 0; i < 3000; i++) {
+      const year = i % 3 === 0 ? byte() * 40 : 1990 + (byte() % 60);
+      const deviation = i % 5 === 0 ? -32768 : i % 7 === 0 ? byte() * 256 + byte() - 32768 : (byte() % 61) * 24 - 720;
+      const hundredths = i % 4 === 0 ? 255 : byte() % 100;
+      const fields = [year >> 8, year & 0xff, 1 + (byte() % 12), 1 + (byte() % 28), byte(), byte() % 24, byte() % 60, byte() % 60, hundredths, (deviation >> 8) & 0xff, deviation & 0xff, byte()];
+      if (i % 11 === 0) fields[2] = byte();
+      const bytes = Uint8Array.from(fields);
+      const inPlace = dateTimeFromBytes(bytes);
+      assert.deepEqual(inPlace, decodeDateTime(new ByteReader(bytes)));
+      assert.deepEqual(Object.keys(inPlace), ['year', 'month', 'day', 'dayOfWeek', 'hour', 'minute', 'second', 'hundredths', 'deviation', 'status']);
+      const specified = inPlace.month >= 1 && inPlace.month <= 12 && Math.abs(inPlace.deviation) <= 1440 || (inPlace.month >= 1 && inPlace.month <= 12 && inPlace.deviation === -32768);
+      assert.equal(dateTimeToIso(inPlace), specified ? iso(inPlace) : undefined, toHex(bytes));
+      if (specified) printed++;
+    }
+    assert.ok(printed > 1000, `only ${printed} date-times named a moment`);
+  });
+
+  it('prints times that share a cache slot, and one time at several offsets, each as its own fields say', () => {
+    // 00:00:00 and 00:17:01 fall in the same slot of the time-of-day cache (1021 seconds × 256 apart).
+    const at = (hour: number, minute: number, second: number, hundredths: number, deviation: number): CosemDateTime => ({ year: 2026, month: 3, day: 29, dayOfWeek: 7, hour, minute, second, hundredths, deviation, status: 0 });
+    for (let round = 0; round < 3; round++) {
+      assert.equal(dateTimeToIso(at(0, 0, 0, 0, -60)), '2026-03-29T00:00:00+01:00');
+      assert.equal(dateTimeToIso(at(0, 17, 1, 0, -60)), '2026-03-29T00:17:01+01:00');
+      assert.equal(dateTimeToIso(at(0, 17, 1, 0, -120)), '2026-03-29T00:17:01+02:00');
+      assert.equal(dateTimeToIso(at(0, 17, 1, 0, -32768)), '2026-03-29T00:17:01');
+      assert.equal(dateTimeToIso(at(0, 17, 1, 50, -32768)), '2026-03-29T00:17:01.500');
+      assert.equal(dateTimeToIso(at(0, 17, 1, 255, 0)), '2026-03-29T00:17:01+00:00');
+      assert.equal(dateTimeToIso({ ...at(0, 17, 1, 0, 0), day: 30 }), '2026-03-30T00:17:01+00:00');
+      assert.equal(dateTimeToIso(at(0.5, 0, 0, 0, 0)), '2026-03-29T0.5:00:00+00:00');
+      assert.equal(dateTimeToIso(at(0, 30, 0, 0, 0)), '2026-03-29T00:30:00+00:00');
+    }
+  });
 });
+

@@ -88,4 +88,22 @@ describe('cosem/scaling', () => {
     assert.equal(scalerUnitAttributeFor(1, 2), undefined);
     assert.equal(scalerUnitAttributeFor(7, 2), undefined);
   });
+
+  it('scales every safe integer to the same double as the shifted decimal text, at every scaler', () => {
+    // Reference: the decimal point moved in the digits, parsed once (exact by construction).
+    const reference = (raw: number, scaler: number): number => Number(scaledDecimalString(raw, scaler));
+    let seed = 12345;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const raws = [0, 1, -1, 5, 15, 25, 2308, -2308, 4_294_967_295, -2_147_483_648, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53 - 2];
+    for (let i = 0; i < 400; i++) raws.push(Math.floor(random() * 2 ** (1 + Math.floor(random() * 53))) * (random() < 0.3 ? -1 : 1));
+    for (const raw of raws) {
+      for (let scaler = -30; scaler <= 30; scaler++) {
+        assert.ok(Object.is(applyScaler(raw, scaler), reference(raw, scaler)), `${raw} × 10^${scaler}: ${applyScaler(raw, scaler)} ≠ ${reference(raw, scaler)}`);
+      }
+    }
+  });
 });
+

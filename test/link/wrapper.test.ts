@@ -58,6 +58,15 @@ describe('link/wrapper', () => {
     }
   });
 
+  it('gives each APDU its own bytes, also when the whole frame came in one reused Buffer', () => {
+    const s = new WrapperScanner();
+    const chunk = Buffer.from(fromHex('00010010000100030102030001001000010002AABB'));
+    const frames = s.push(chunk);
+    chunk.fill(0);
+    assert.deepEqual(frames.map((f) => toHex(f.apdu)), ['010203', 'AABB']);
+    for (const f of frames) assert.equal(Buffer.isBuffer(f.apdu), false);
+  });
+
   it('handles an empty APDU and partial headers', () => {
     const s = new WrapperScanner();
     assert.deepEqual(s.push(fromHex('000100')), []);
