@@ -233,7 +233,7 @@ export class ManagedMeter implements AssociationHolder {
   private lastGood: Date | undefined;
   private closed = false;
   /** What this meter's associations learnt, when no cache store or file is given: it outlives each client. */
-  private readonly learnt = new MemoryMeterCache();
+  private readonly memoryCache = new MemoryMeterCache();
   /** Associations opened so far (tests count them). */
   connects = 0;
 
@@ -414,7 +414,7 @@ export class ManagedMeter implements AssociationHolder {
     };
     if (this.settings.counterStore) deps.counterStore = this.settings.counterStore;
     if (this.settings.cacheStore) deps.cacheStore = this.settings.cacheStore;
-    else if (!this.options.noCache && !this.options.cacheStore) deps.cacheStore = this.learnt;
+    else if (!this.options.noCache && !this.options.cacheStore) deps.cacheStore = this.memoryCache;
     if (this.settings.warn) deps.warn = this.settings.warn;
     if (this.settings.trace) deps.trace = this.settings.trace;
     const client = this.settings.createClient ? this.settings.createClient(this.given, deps) : new DlmsClient(this.given, deps);
