@@ -159,6 +159,32 @@ describe('client-services: class by the OBIS table and the meter cache (loopback
     assert.equal(kept?.scalers.get('1.0.1.8.0.255')?.scaler, -3);
   });
 
+  it('drops a stale short name (SN) and learns the object list again', async () => {
+    const s = await simulator('wrapper', 'sn');
+    const file = path.join(dir, 'meters.json');
+    const given = options(s, 'wrapper', 'sn', { cacheStore: file });
+    const key = meterCacheKey(resolveOptions(given), 'sn');
+    const store = new FileMeterCache({ path: file });
+    // A short name the meter does not use for this object (as after a firmware update renumbered them).
+    await store.save(key, { objects: [objectListEntry(3, 0, obisToBytes(parseObis('1.0.1.8.0.255')), 0x7f00)], scalers: new Map() });
+    const c = await client(given);
+    const [energy] = (await c.read(['1.0.1.8.0.255'])) as ReadSuccess[];
+    assert.equal(energy!.unit, 'Wh', JSON.stringify(energy));
+    assert.equal(count(SN_OBJECT_LIST), 1);
+    const kept = await store.load(key);
+    assert.notEqual(kept?.objects?.find((o) => o.obis === '1.0.1.8.0.255')?.shortName, 0x7f00);
+  });
+
+  it('writes with the class from the object list when the meter refuses the table\'s class', async () => {
+    const s = await simulator('wrapper', 'ln', [{ class: 3, obis: '0.0.96.1.0.255', attributes: { '2': { type: 'visible-string', value: 'X1' } }, writable: [2] }]);
+    const c = await client(options(s, 'wrapper', 'ln', { noCache: true, clientAddress: 18, authentication: 'high' }));
+    await c.write('0.0.96.1.0.255', { type: 'visible-string', value: 'Y2' });
+    assert.equal(count(LN_OBJECT_LIST), 1);
+    const [name] = (await c.read(['0.0.96.1.0.255'])) as ReadSuccess[];
+    assert.equal(name!.classId, 3);
+    assert.equal(name!.value, 'Y2');
+  });
+
   it('stores nothing from an association that failed', async () => {
     // Request 1 is the AARQ, 2 the scaler_unit; the link drops at the value's GET.
     const s = await simulator('wrapper', 'ln', undefined, { dropAfterRequests: 2 });
