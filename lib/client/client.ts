@@ -140,7 +140,7 @@ interface Planned {
  */
 const WRONG_OBJECT = new Set(['object-undefined', 'object-class-inconsistent', 'type-unmatched']);
 
-function isWrongObject(e: unknown): boolean {
+function isWrongObject(e: unknown): e is DlmsError {
   return e instanceof DlmsError && WRONG_OBJECT.has(e.code);
 }
 
@@ -373,8 +373,10 @@ export class DlmsClient {
    * class from a cached list, forget what was cached, learn the object list from the meter and plan the target again
    * — undefined when that changes nothing (the meter's refusal stands).
    */
-  private async replan(p: Planned): Promise<Planned | undefined> {
+  private async replan(p: Planned, refusal: DlmsError): Promise<Planned | undefined> {
     if (!p.cachedList && p.source !== 'table') return undefined;
+    // The list at hand lacks the object and the meter says it has none: they agree, there is nothing to learn.
+    if (p.source === 'table' && this.directory && refusal.code === 'object-undefined') return undefined;
     this.forget(p.target.obisText);
     const directory = await this.objectDirectory(true);
     if (!directory) return undefined;
@@ -437,7 +439,7 @@ export class DlmsClient {
     const retry: { p: Planned; i: number }[] = [];
     for (const [k, { p, i }] of live.entries()) {
       const r = values[k]!;
-      const again = 'error' in r && isWrongObject(r.error) ? await this.replan(p) : undefined;
+      const again = 'error' in r && isWrongObject(r.error) ? await this.replan(p, r.error) : undefined;
       if (again) retry.push({ p: again, i });
       else results[i] = this.shape(p, r);
     }
@@ -576,7 +578,7 @@ export class DlmsClient {
     try {
       result = await request(planned);
     } catch (e) {
-      const again = isWrongObject(e) ? await this.replan(planned) : undefined;
+      const again = isWrongObject(e) ? await this.replan(planned, e) : undefined;
       if (!again) throw e;
       result = await request(again);
     }

@@ -185,6 +185,21 @@ describe('client-services: class by the OBIS table and the meter cache (loopback
     assert.equal(name!.value, 'Y2');
   });
 
+  it('does not read the object list again for a standard OBIS the meter lacks once the list says so', async () => {
+    const s = await simulator('wrapper', 'ln', [ENERGY_AS(3)]);
+    const c = await client(options(s, 'wrapper', 'ln'));
+    const first = (await c.read(['1.0.1.8.0.255', '1.0.2.8.0.255'])) as [ReadSuccess, ReadFailure];
+    assert.equal(first[1].error.code, 'object-undefined');
+    assert.equal(count(LN_OBJECT_LIST), 1, 'the table\'s class refused: the list is read once');
+    await c.close();
+    sent = [];
+    await c.connect();
+    const again = (await c.read(['1.0.1.8.0.255', '1.0.2.8.0.255'])) as [ReadSuccess, ReadFailure];
+    assert.equal(again[0].unit, 'Wh');
+    assert.equal(again[1].error.code, 'object-undefined');
+    assert.equal(count(LN_OBJECT_LIST), 0, 'the cached list already says the meter has no such object');
+  });
+
   it('stores nothing from an association that failed', async () => {
     // Request 1 is the AARQ, 2 the scaler_unit; the link drops at the value's GET.
     const s = await simulator('wrapper', 'ln', undefined, { dropAfterRequests: 2 });
