@@ -18,6 +18,7 @@ export const DEFAULT_MAX_METERS = 500;
 export const DEFAULT_MAX_ENTRIES_PER_METER = 4096;
 /** A meter's recency is refreshed on load at most this often, so reading from the cache rarely writes the file. */
 const RECENCY_STEP_MS = 3_600_000;
+const CACHE_LOCK_TIMEOUT_MS = 1000;
 
 /** What is known of one meter (in memory, as the client uses it). */
 export interface MeterKnowledge {
@@ -184,6 +185,7 @@ export class MemoryMeterCache implements MeterCacheStore {
 export interface FileMeterCacheOptions extends MeterCacheBounds {
   /** Default: defaultMeterCachePath(). */
   path?: string;
+  /** Give up waiting for the lock after this long (default 1000 ms). */
   lockTimeoutMs?: number;
   staleLockMs?: number;
   now?: () => number;
@@ -202,7 +204,8 @@ export class FileMeterCache implements MeterCacheStore {
       path: this.path,
       what: 'the meter cache',
       error: (failure, message, cause) => new DlmsError(failure === 'io' ? 'cache-store-io' : `cache-${failure}`, message, { cause }),
-      ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+      // A request waits for the cache's lock only briefly: a busy cache is skipped (with a warning), not waited for.
+      lockTimeoutMs: options.lockTimeoutMs ?? CACHE_LOCK_TIMEOUT_MS,
       ...(options.staleLockMs !== undefined ? { staleLockMs: options.staleLockMs } : {}),
     });
     this.bounds = boundsOf(options);

@@ -214,6 +214,19 @@ describe('client-services: class by the OBIS table and the meter cache (loopback
     assert.equal(cache.size, 0);
   });
 
+  it('warns and reads on when the cache file cannot be written', async () => {
+    const s = await simulator('wrapper', 'ln');
+    const blocker = path.join(dir, 'not-a-folder');
+    fs.writeFileSync(blocker, '');
+    const warnings: string[] = [];
+    const c = await client(options(s, 'wrapper', 'ln', { cacheStore: path.join(blocker, 'meters.json') }), { warn: (m) => warnings.push(m) });
+    const [energy] = (await c.read(['1.0.1.8.0.255'])) as ReadSuccess[];
+    assert.equal(energy!.unit, 'Wh');
+    assert.equal(warnings.length, 2, warnings.join('\n'));
+    assert.match(warnings[0]!, /^meter cache: cannot read the meter cache /);
+    assert.match(warnings[1]!, /^meter cache: cannot create the folder for /);
+  });
+
   it('keeps at most maxMeters meters, dropping the least recently used', async () => {
     let now = 0;
     const file = path.join(dir, 'meters.json');
