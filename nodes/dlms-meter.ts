@@ -9,9 +9,10 @@ import { SECRET_OPTIONS } from '../lib/client/options';
 import { ManagedMeter, type ManagedMeterSettings, type MeterState } from '../lib/client/pool';
 import { UsageError, toDlmsError } from '../lib/errors';
 import { listSerialPorts } from '../lib/media/serial';
+import { FileMeterCache } from '../lib/client/meter-cache';
 import { FileCounterStore } from '../lib/security/file-counter-store';
 import { statusFor, type MeterConfigNode } from './shared/meter-node';
-import { backoffMs, counterStorePath, idleMs, optionsFromNode, type Credentials } from './shared/meter-options';
+import { backoffMs, counterStorePath, idleMs, meterCachePath, optionsFromNode, type Credentials } from './shared/meter-options';
 import type { HttpRequest, HttpResponse, Node, NodeAPI, NodeDef } from './shared/red';
 
 export = function register(RED: NodeAPI): void {
@@ -25,6 +26,9 @@ export = function register(RED: NodeAPI): void {
       const settings: ManagedMeterSettings = { idleTimeoutMs: idleMs(def), ...backoffMs(def) };
       const storePath = counterStorePath(RED, given);
       if (storePath) settings.counterStore = new FileCounterStore({ path: storePath });
+      const cachePath = meterCachePath(RED, given);
+      if (cachePath) settings.cacheStore = new FileMeterCache({ path: cachePath });
+      settings.warn = (message) => this.warn(message);
       meter = new ManagedMeter(given, settings);
     } catch (e) {
       configError = new Error(`dlms-meter ${def.name || def.id}: ${toDlmsError(e).message}`);

@@ -1,8 +1,10 @@
 /**
  * What every meter-talking command shares: the schema's flags plus --json/--trace, a DlmsClient with a trace on stderr
- * (secrets never printed), connect with exit code 3 on failure, and an always-release.
+ * (secrets never printed) and the meter cache file (--cache, default in the user's cache directory; --no-cache),
+ * connect with exit code 3 on failure, and an always-release.
  */
-import { DlmsClient } from '../client/client';
+import { DlmsClient, type ClientDeps } from '../client/client';
+import { defaultMeterCachePath, FileMeterCache } from '../client/meter-cache';
 import { resolveOptions } from '../client/options';
 import { formatTraceEvent } from '../client/trace';
 import { DlmsError, toDlmsError, UsageError } from '../errors';
@@ -48,7 +50,11 @@ export async function withMeter(
   const args = parseArgs(argv, [...COMMON_FLAGS, ...flags], true);
   const options = resolveOptions(args.meter as never, 'flag');
   const trace = args.flags.trace ? (e: Parameters<typeof formatTraceEvent>[0]) => io.stderr(formatTraceEvent(e) + '\n') : undefined;
-  const client = new DlmsClient(options, trace ? { trace } : {});
+  const deps: ClientDeps = { warn: (message) => io.stderr(`warning: ${message}\n`) };
+  if (trace) deps.trace = trace;
+  // Each run is a new process: only a file lets the next run skip what this one learnt.
+  if (!options.noCache) deps.cacheStore = new FileMeterCache({ path: options.cacheStore || defaultMeterCachePath() });
+  const client = new DlmsClient(options, deps);
   try {
     await client.connect();
   } catch (e) {

@@ -1,8 +1,10 @@
 /**
  * DlmsClient: the facade the CLI and the Node-RED nodes use. It opens the link and the association from the one
- * option schema, resolves targets (`[CLASS/]OBIS[:attribute]`) through the association's object list, reads with
- * value shaping (scaler_unit and capture_objects read once per association and cached), writes and invokes methods
- * from plain or typed JSON, and always releases the association on close.
+ * option schema, resolves targets (`[CLASS/]OBIS[:attribute]`) by the standard OBIS table or the meter's object list
+ * (read only when the table does not know the code or the meter refuses the table's class), reads with value shaping
+ * (capture_objects read once per association; scaler_unit and the object list kept per meter in a cache across
+ * associations and processes, see meter-cache.ts), writes and invokes methods from plain or typed JSON, and always
+ * releases the association on close.
  */
 import type { PlainValue } from '../axdr/json';
 import { toPlain } from '../axdr/json';
@@ -17,11 +19,12 @@ import { DlmsError, LinkError, UsageError, toDlmsError } from '../errors';
 import type { CounterStore } from '../security/counter-store';
 import { type AssociationInfo, ClientAssociation } from './association';
 import type { ApduChannel, TraceSink } from './channel';
+import { FileMeterCache, meterCacheKey, MemoryMeterCache, type MeterCacheStore, type MeterKnowledge } from './meter-cache';
 import { ASSOCIATION_LN_CLASS, CURRENT_ASSOCIATION_LN, ObjectDirectory, parseLnObjectList, parseSnObjectList, type ObjectListEntry } from './object-list';
 import { resolveOptions, type MeterOptions } from './options';
 import { CosemServices, type AttributeRef, type GetItem, type ItemResult, type ServiceSession, type ServicesOptions } from './services';
 import { parametersForMethod, parseCaptureObjects, shapeAttribute, shapeProfileRows, valueForAttribute, type ProfileColumn } from './shaping';
-import { parseTarget, resolveClass, type Target } from './targets';
+import { classKnownWithoutList, parseTarget, resolveClass, type ClassSource, type Target } from './targets';
 import { openChannel } from './transport';
 
 /** What the facade needs of an association: ClientAssociation fits. */
@@ -50,6 +53,13 @@ export interface ClientDeps {
   openAssociation?: (channel: ApduChannel, options: MeterOptions, deps: AssociationOpenDeps) => Promise<AssociationHandle>;
   now?: () => Date;
   services?: ServicesOptions;
+  /**
+   * Where what is learnt about the meter (object list, short names, scaler_units) is kept across associations.
+   * Default: the file of the `cacheStore` option, else a cache in this client only; `noCache` turns it off.
+   */
+  cacheStore?: MeterCacheStore;
+  /** Told when the meter cache cannot be read or written (the request goes on without it). */
+  warn?: (message: string) => void;
 }
 
 export interface ReadAccess {
@@ -118,8 +128,22 @@ function failure(target: Target, e: unknown, classId?: number): ReadFailure {
 interface Planned {
   target: Target;
   classId: number;
+  /** Where the class came from; 'list' from a cached list when `cachedList`. */
+  source: ClassSource;
+  /** The class or short name came from an object list kept from an earlier association. */
+  cachedList: boolean;
   ref: AttributeRef;
   access?: SelectiveAccess;
+}
+
+/**
+ * What a meter answers when the object is not what the client took it to be (another class, gone, another type):
+ * the class from the table, or a cached entry, is then learnt again from the meter's object list.
+ */
+const WRONG_OBJECT = new Set(['object-undefined', 'object-class-inconsistent', 'type-unmatched']);
+
+function isWrongObject(e: unknown): e is DlmsError {
+  return e instanceof DlmsError && WRONG_OBJECT.has(e.code);
 }
 
 export class DlmsClient {
@@ -127,6 +151,13 @@ export class DlmsClient {
   private association: AssociationHandle | undefined;
   private services: CosemServices | undefined;
   private directory: ObjectDirectory | null | undefined;
+  /** The directory came from the meter cache, not from this association: it may be stale. */
+  private directoryCached = false;
+  private cache: MeterCacheStore | undefined;
+  private cacheKey = '';
+  private knowledge: MeterKnowledge = { scalers: new Map() };
+  /** Learnt on this association and not yet in the cache. */
+  private learnt = false;
   private readonly unsolicited = new Set<(apdu: Apdu) => void>();
   private readonly scalers = new Map<string, ScalerUnit | null>();
   private readonly columns = new Map<string, ProfileColumn[] | null>();
@@ -177,9 +208,56 @@ export class DlmsClient {
       for (const listener of this.unsolicited) listener(apdu);
     });
     this.services = new CosemServices(this.association, { gbtWindow: options.gbtWindow, ...this.deps.services });
-    this.directory = undefined;
     this.scalers.clear();
     this.columns.clear();
+    await this.loadKnowledge(options, this.association.info.referencing);
+  }
+
+  private cacheFor(options: MeterOptions): MeterCacheStore | undefined {
+    if (options.noCache) return undefined;
+    if (this.deps.cacheStore) return this.deps.cacheStore;
+    if (options.cacheStore) {
+      if (!(this.cache instanceof FileMeterCache) || this.cache.path !== options.cacheStore) this.cache = new FileMeterCache({ path: options.cacheStore });
+      return this.cache;
+    }
+    if (!(this.cache instanceof MemoryMeterCache)) this.cache = new MemoryMeterCache();
+    return this.cache;
+  }
+
+  /** What earlier associations learnt about this meter; whatever this one learns starts from there. */
+  private async loadKnowledge(options: MeterOptions, referencing: string): Promise<void> {
+    const cache = this.cacheFor(options);
+    this.cacheKey = meterCacheKey(options, referencing);
+    this.learnt = false;
+    const known = cache ? await cache.load(this.cacheKey).catch((e: unknown) => this.cacheFailed(e)) : undefined;
+    this.knowledge = known ?? { scalers: new Map() };
+    this.directory = this.knowledge.objects ? new ObjectDirectory(this.knowledge.objects) : undefined;
+    this.directoryCached = this.directory !== undefined;
+  }
+
+  /** Keeps what this association learnt: only while it stands, so nothing from a failed association is stored. */
+  private async remember(): Promise<void> {
+    const cache = this.resolved ? this.cacheFor(this.resolved) : undefined;
+    if (!this.learnt || !cache || !this.connected) return;
+    this.learnt = false;
+    await cache.save(this.cacheKey, this.knowledge).catch((e: unknown) => this.cacheFailed(e));
+  }
+
+  private cacheFailed(e: unknown): undefined {
+    this.deps.warn?.(`meter cache: ${toDlmsError(e).message}`);
+    return undefined;
+  }
+
+  /** A cached entry the meter contradicted: forgotten, to be learnt again. */
+  private forget(obis: string): void {
+    if (this.directoryCached) {
+      delete this.knowledge.objects;
+      this.directory = undefined;
+      this.directoryCached = false;
+    }
+    this.knowledge.scalers.delete(obis);
+    this.scalers.delete(obis);
+    this.learnt = true;
   }
 
   private async open(options: MeterOptions): Promise<AssociationHandle> {
@@ -230,22 +308,38 @@ export class DlmsClient {
     return this.session().association.info;
   }
 
-  /** The association's object list (read once per association). */
+  /** The association's object list, read from the meter (and kept in the meter cache). */
   async objectList(): Promise<ObjectListEntry[]> {
+    const list = await this.readObjectList();
+    await this.remember();
+    return list;
+  }
+
+  private async readObjectList(): Promise<ObjectListEntry[]> {
     const { association, services } = this.session();
     const list =
       association.info.referencing === 'sn'
         ? parseSnObjectList(await services.readSnObjectList())
         : parseLnObjectList(await services.get({ classId: ASSOCIATION_LN_CLASS, ln: CURRENT_ASSOCIATION_LN, attribute: 2 }));
     this.directory = new ObjectDirectory(list);
+    this.directoryCached = false;
+    this.knowledge.objects = list;
+    this.learnt = true;
     return list;
   }
 
-  /** The object list when it can be read; undefined (and not asked again) when the meter refuses it. */
-  private async objectDirectory(): Promise<ObjectDirectory | undefined> {
+  /**
+   * The object list when it can be read; undefined (and not asked again) when the meter refuses it. `fresh`: read
+   * it from the meter unless this association already did.
+   */
+  private async objectDirectory(fresh = false): Promise<ObjectDirectory | undefined> {
+    if (fresh && this.directoryCached) {
+      this.directory = undefined;
+      this.directoryCached = false;
+    }
     if (this.directory === undefined) {
       try {
-        await this.objectList();
+        await this.readObjectList();
       } catch (e) {
         // Refused by the meter: carry on without it. A lost, ended or aborted association is no refusal.
         if (!(e instanceof DlmsError) || !this.connected || e.code === 'no-response' || e.name === 'TimeoutError') throw e;
@@ -255,20 +349,49 @@ export class DlmsClient {
     return this.directory ?? undefined;
   }
 
+  /**
+   * The object list the targets need, if any: SN needs every target's short name; LN only a class neither written,
+   * nor in a list at hand, nor a standard OBIS code. A cached list that lacks a target is read again.
+   */
   private async needsDirectory(targets: readonly Target[]): Promise<ObjectDirectory | undefined> {
     const sn = this.session().association.info.referencing === 'sn';
-    if (sn || targets.some((t) => t.classId === undefined)) return this.objectDirectory();
+    const missing = (t: Target): boolean => !this.directory?.find(t.obisText) && (sn || !classKnownWithoutList(t));
+    if (this.directory === undefined ? sn || targets.some(missing) : this.directoryCached && targets.some(missing)) return this.objectDirectory(true);
     return this.directory ?? undefined;
   }
 
-  private ref(target: Target, directory: ObjectDirectory | undefined): { classId: number; ref: AttributeRef } {
-    const { classId, entry } = resolveClass(target, directory);
+  private plan(target: Target, directory: ObjectDirectory | undefined): Planned {
+    const { classId, source, entry } = resolveClass(target, directory);
     const ref: AttributeRef = { classId, ln: target.ln, attribute: target.index };
     if (entry?.shortName !== undefined) ref.baseName = entry.shortName;
     if (this.session().association.info.referencing === 'sn' && ref.baseName === undefined) {
       throw new UsageError('no-short-name', `${target.obisText} is not in the meter's object list, so it has no short name to read`);
     }
-    return { classId, ref };
+    return { target, classId, source, cachedList: entry !== undefined && this.directoryCached, ref };
+  }
+
+  /**
+   * After the meter refused a target as the wrong object: when the class came from the table or the short name or
+   * class from a cached list, forget what was cached, learn the object list from the meter and plan the target again
+   * — undefined when that changes nothing (the meter's refusal stands).
+   */
+  private async replan(p: Planned, refusal: DlmsError): Promise<Planned | undefined> {
+    if (!p.cachedList && p.source !== 'table') return undefined;
+    // The list at hand lacks the object and the meter says it has none: they agree, there is nothing to learn.
+    if (p.source === 'table' && this.directory && refusal.code === 'object-undefined') return undefined;
+    this.forget(p.target.obisText);
+    const directory = await this.objectDirectory(true);
+    if (!directory) return undefined;
+    let again: Planned;
+    try {
+      again = this.plan(p.target, directory);
+    } catch {
+      return undefined;
+    }
+    if (again.classId === p.classId && again.ref.baseName === p.ref.baseName) return undefined;
+    this.scalers.delete(p.target.obisText);
+    this.columns.delete(p.target.obisText);
+    return again;
   }
 
   private selectiveAccess(access: ReadAccess, columns: ProfileColumn[] | undefined): SelectiveAccess {
@@ -291,7 +414,7 @@ export class DlmsClient {
 
   /** Reads each target; one result per target, failures per target (the call rejects only when the link fails). */
   async read(targetTexts: readonly string[], access?: ReadAccess): Promise<ReadResult[]> {
-    const { services } = this.session();
+    this.session();
     const targets = targetTexts.map((t) => parseTarget(t));
     const hasAccess = access !== undefined && (access.from !== undefined || access.to !== undefined || access.entries !== undefined);
     if (access?.entries && (access.from !== undefined || access.to !== undefined)) {
@@ -301,8 +424,7 @@ export class DlmsClient {
     const results: (ReadResult | undefined)[] = new Array(targets.length);
     const planned: (Planned | undefined)[] = targets.map((target, i) => {
       try {
-        const { classId, ref } = this.ref(target, directory);
-        return { target, classId, ref };
+        return this.plan(target, directory);
       } catch (e) {
         results[i] = failure(target, e, target.classId);
         return undefined;
@@ -313,16 +435,49 @@ export class DlmsClient {
     if (hasAccess && !planned.some(isBuffer) && planned.some((p) => p !== undefined)) {
       throw new UsageError('bad-option', 'selective access (from/to, entries) applies to profile generic buffers (7/OBIS:2) only, and no target is one');
     }
-    await this.prefetch(planned.filter((p): p is Planned => p !== undefined), directory);
-    for (const p of planned) {
-      if (hasAccess && isBuffer(p)) p.access = this.selectiveAccess(access!, this.columns.get(p.target.obisText) ?? undefined);
-    }
     const live = planned.map((p, i) => ({ p, i })).filter((x): x is { p: Planned; i: number } => x.p !== undefined);
-    const values = await services.getMany(live.map(({ p }) => (p.access ? { ref: p.ref, access: p.access } : { ref: p.ref })));
-    live.forEach(({ p, i }, k) => {
-      results[i] = this.shape(p, values[k]!);
-    });
+    const values = await this.readPlanned(live.map((x) => x.p), hasAccess ? access : undefined, directory);
+    // Targets the meter refused as the wrong object are planned again from its object list, once.
+    const retry: { p: Planned; i: number }[] = [];
+    for (const [k, { p, i }] of live.entries()) {
+      const r = values[k]!;
+      const again = 'error' in r && isWrongObject(r.error) ? await this.replan(p, r.error) : undefined;
+      if (again) retry.push({ p: again, i });
+      else results[i] = this.shape(p, r);
+    }
+    if (retry.length > 0) {
+      const second = await this.readPlanned(retry.map((x) => x.p), hasAccess ? access : undefined, this.directory ?? undefined);
+      retry.forEach(({ p, i }, k) => {
+        results[i] = this.shape(p, second[k]!);
+      });
+    }
+    await this.remember();
     return results as ReadResult[];
+  }
+
+  private async readPlanned(planned: Planned[], access: ReadAccess | undefined, directory: ObjectDirectory | undefined): Promise<ItemResult[]> {
+    const { services } = this.session();
+    await this.prefetch(planned, directory);
+    for (const p of planned) {
+      if (access && p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER) p.access = this.selectiveAccess(access, this.columns.get(p.target.obisText) ?? undefined);
+    }
+    return services.getMany(planned.map((p) => (p.access ? { ref: p.ref, access: p.access } : { ref: p.ref })));
+  }
+
+  /** A register's scaler_unit: learnt on this association or an earlier one; null when the meter gave none. */
+  private scalerOf(obis: string): ScalerUnit | null | undefined {
+    return this.knowledge.scalers.get(obis) ?? this.scalers.get(obis);
+  }
+
+  /** Records a scaler_unit answer; only a valid one is kept for later associations. */
+  private learnScaler(obis: string, r: ItemResult): void {
+    const su = 'value' in r ? safe(() => parseScalerUnit(r.value)) : null;
+    this.scalers.set(obis, su);
+    if (su) {
+      this.knowledge.scalers.delete(obis);
+      this.knowledge.scalers.set(obis, su);
+      this.learnt = true;
+    }
   }
 
   /** Reads what shaping needs and the cache lacks: scaler_units of registers, capture_objects of profiles and their columns' scaler_units. */
@@ -333,7 +488,7 @@ export class DlmsClient {
     for (const p of planned) {
       const suAttr = scalerUnitAttributeFor(p.classId, p.ref.attribute);
       const obis = p.target.obisText;
-      if (suAttr !== undefined && !this.scalers.has(obis) && !seen.has(`s${obis}`)) {
+      if (suAttr !== undefined && this.scalerOf(obis) === undefined && !seen.has(`s${obis}`)) {
         seen.add(`s${obis}`);
         wants.push({ key: obis, kind: 'scaler', item: { ref: { ...p.ref, attribute: suAttr } } });
       }
@@ -347,7 +502,7 @@ export class DlmsClient {
     const newColumns: ProfileColumn[][] = [];
     wants.forEach((w, i) => {
       const r = got[i]!;
-      if (w.kind === 'scaler') this.scalers.set(w.key, 'value' in r ? safe(() => parseScalerUnit(r.value)) : null);
+      if (w.kind === 'scaler') this.learnScaler(w.key, r);
       else {
         const cols = 'value' in r ? safe(() => parseCaptureObjects(r.value)) : null;
         this.columns.set(w.key, cols);
@@ -364,7 +519,7 @@ export class DlmsClient {
       const suAttr = scalerUnitAttributeFor(c.classId, c.attributeIndex);
       if (suAttr === undefined || c.dataIndex !== 0) continue;
       const obis = Array.from(c.logicalName).join('.');
-      if (this.scalers.has(obis) || wants.some((w) => w.key === obis)) continue;
+      if (this.scalerOf(obis) !== undefined || wants.some((w) => w.key === obis)) continue;
       const ref: AttributeRef = { classId: c.classId, ln: c.logicalName, attribute: suAttr };
       const base = directory?.find(obis)?.shortName;
       if (base !== undefined) ref.baseName = base;
@@ -373,13 +528,10 @@ export class DlmsClient {
     }
     if (wants.length > 0) {
       const got = await services.getMany(wants.map((w) => w.item));
-      wants.forEach((w, i) => {
-        const r = got[i]!;
-        this.scalers.set(w.key, 'value' in r ? safe(() => parseScalerUnit(r.value)) : null);
-      });
+      wants.forEach((w, i) => this.learnScaler(w.key, got[i]!));
     }
     for (const c of columns) {
-      const su = c.dataIndex === 0 && scalerUnitAttributeFor(c.classId, c.attributeIndex) !== undefined ? this.scalers.get(Array.from(c.logicalName).join('.')) : undefined;
+      const su = c.dataIndex === 0 && scalerUnitAttributeFor(c.classId, c.attributeIndex) !== undefined ? this.scalerOf(Array.from(c.logicalName).join('.')) : undefined;
       if (su) c.scalerUnit = su;
     }
   }
@@ -400,7 +552,7 @@ export class DlmsClient {
         if (Object.keys(units).length > 0) out.units = units;
         return out;
       }
-      const su = scalerUnitAttributeFor(p.classId, p.ref.attribute) !== undefined ? this.scalers.get(p.target.obisText) ?? undefined : undefined;
+      const su = scalerUnitAttributeFor(p.classId, p.ref.attribute) !== undefined ? this.scalerOf(p.target.obisText) ?? undefined : undefined;
       return { ...base, ...shapeAttribute(p.classId, p.ref.attribute, r.value, su) };
     } catch (e) {
       return failure(p.target, e, p.classId);
@@ -420,19 +572,35 @@ export class DlmsClient {
   async write(targetText: string, value: unknown): Promise<void> {
     const { services } = this.session();
     const target = parseTarget(targetText);
-    const directory = await this.needsDirectory([target]);
-    const { classId, ref } = this.ref(target, directory);
-    await services.set(ref, valueForAttribute(classId, ref.attribute, value));
+    const planned = this.plan(target, await this.needsDirectory([target]));
+    const set = (p: Planned): Promise<void> => services.set(p.ref, valueForAttribute(p.classId, p.ref.attribute, value));
+    await this.withReplan(planned, set);
+  }
+
+  /** Runs `request` for the planned target; when the meter refuses it as the wrong object, plans again once. */
+  private async withReplan<T>(planned: Planned, request: (p: Planned) => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await request(planned);
+    } catch (e) {
+      const again = isWrongObject(e) ? await this.replan(planned, e) : undefined;
+      if (!again) throw e;
+      result = await request(again);
+    }
+    await this.remember();
+    return result;
   }
 
   /** Invokes OBIS:METHOD; methods without parameters get integer(0). Resolves with the plain return value, if any. */
   async action(targetText: string, parameters?: unknown): Promise<PlainValue | undefined> {
     const { services } = this.session();
     const target = parseTarget(targetText, 'method');
-    const directory = await this.needsDirectory([target]);
-    const { classId, entry } = resolveClass(target, directory);
-    const ref = { classId, ln: target.ln, method: target.index, ...(entry?.shortName !== undefined ? { baseName: entry.shortName } : {}) };
-    const result: DataValue | undefined = await services.action(ref, parametersForMethod(classId, target.index, parameters));
+    const planned = this.plan(target, await this.needsDirectory([target]));
+    const invoke = (p: Planned): Promise<DataValue | undefined> => {
+      const ref = { classId: p.classId, ln: target.ln, method: target.index, ...(p.ref.baseName !== undefined ? { baseName: p.ref.baseName } : {}) };
+      return services.action(ref, parametersForMethod(p.classId, target.index, parameters));
+    };
+    const result = await this.withReplan(planned, invoke);
     return result === undefined ? undefined : toPlain(result);
   }
 

@@ -40,7 +40,8 @@ function lnOf(v: DataValue | undefined, what: string): Uint8Array {
   return v.value;
 }
 
-function entry(classId: number, version: number, ln: Uint8Array, shortName?: number): ObjectListEntry {
+/** One object list entry (also how the meter cache rebuilds a stored list). */
+export function objectListEntry(classId: number, version: number, ln: Uint8Array, shortName?: number): ObjectListEntry {
   const o: Obis = obisFromBytes(ln);
   const e: ObjectListEntry = { classId, version, obis: formatObis(o), ln, name: obisName(o) ?? className(classId) };
   if (shortName !== undefined) e.shortName = shortName;
@@ -59,14 +60,14 @@ function elementsOf(v: DataValue, what: string): DataValue[][] {
 /** LN object_list: array of {class_id, version, logical_name, access_rights}. */
 export function parseLnObjectList(v: DataValue): ObjectListEntry[] {
   return elementsOf(v, '{class_id, version, logical_name, access_rights}').map((f, i) =>
-    entry(intOf(f[0], `element ${i} class_id`), intOf(f[1], `element ${i} version`), lnOf(f[2], `element ${i} logical_name`)),
+    objectListEntry(intOf(f[0], `element ${i} class_id`), intOf(f[1], `element ${i} version`), lnOf(f[2], `element ${i} logical_name`)),
   );
 }
 
 /** SN object_list: array of {base_name, class_id, version, logical_name}. base_name is a `long`, so 0xFA00 arrives negative. */
 export function parseSnObjectList(v: DataValue): ObjectListEntry[] {
   return elementsOf(v, '{base_name, class_id, version, logical_name}').map((f, i) =>
-    entry(intOf(f[1], `element ${i} class_id`), intOf(f[2], `element ${i} version`), lnOf(f[3], `element ${i} logical_name`), intOf(f[0], `element ${i} base_name`) & 0xffff),
+    objectListEntry(intOf(f[1], `element ${i} class_id`), intOf(f[2], `element ${i} version`), lnOf(f[3], `element ${i} logical_name`), intOf(f[0], `element ${i} base_name`) & 0xffff),
   );
 }
 

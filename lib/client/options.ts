@@ -95,6 +95,8 @@ export interface MeterOptions {
   serverKeyAgreementKey: string;
   preset: PresetName;
   counterStore: string;
+  cacheStore: string;
+  noCache: boolean;
   responseTimeout: number;
   minRequestGap: number;
   retries: number;
@@ -172,6 +174,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   },
   { name: 'preset', flag: 'preset', type: 'enum', values: PRESETS, group: 'advanced', help: 'Fill the options not given from a vendor preset: lgz-e650, sagemcom-t210d.' },
   { name: 'counterStore', flag: 'counter-store', type: 'string', group: 'advanced', help: "Invocation counter store file (default: a file in the user's config directory)." },
+  {
+    name: 'cacheStore',
+    flag: 'cache',
+    type: 'string',
+    group: 'advanced',
+    help: "Meter cache file: the object list, short names and scaler_units learnt per meter, so later associations skip reading them (CLI default: a file in the user's cache directory).",
+  },
+  { name: 'noCache', flag: 'no-cache', type: 'boolean', group: 'advanced', help: 'Keep nothing learnt about the meter beyond the association (and read no meter cache).' },
   { name: 'responseTimeout', flag: 'timeout', type: 'integer', min: 100, max: 600000, group: 'advanced', help: 'Milliseconds to wait for each response.' },
   {
     name: 'minRequestGap',
@@ -239,6 +249,8 @@ export const DEFAULT_OPTIONS: Readonly<MeterOptions> = {
   serverKeyAgreementKey: '',
   preset: 'generic',
   counterStore: '',
+  cacheStore: '',
+  noCache: false,
   responseTimeout: 5000,
   minRequestGap: 0,
   retries: 3,

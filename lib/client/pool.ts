@@ -22,6 +22,7 @@ import type { Medium } from '../media/types';
 import { formatAddress } from '../link/hdlc/address';
 import { AssociationError, AuthenticationError, DlmsError, LinkError, ServiceError, UsageError, toDlmsError } from '../errors';
 import type { CounterStore } from '../security/counter-store';
+import { MemoryMeterCache, type MeterCacheStore } from './meter-cache';
 import type { ApduChannel, TraceSink } from './channel';
 import { DlmsClient, type ClientDeps } from './client';
 import { resolveOptions, type MeterOptions } from './options';
@@ -168,6 +169,10 @@ export interface ManagedMeterSettings {
   backoffInitialMs?: number;
   backoffMaxMs?: number;
   counterStore?: CounterStore;
+  /** What is learnt about the meter, kept across its associations (default: the options' cacheStore file, else in memory). */
+  cacheStore?: MeterCacheStore;
+  /** Told when the meter cache cannot be read or written. */
+  warn?: (message: string) => void;
   trace?: TraceSink;
   /** Tests: replaces the client factory. */
   createClient?: (given: Partial<MeterOptions>, deps: ClientDeps) => DlmsClient;
@@ -227,6 +232,8 @@ export class ManagedMeter implements AssociationHolder {
   private attempt = 0;
   private lastGood: Date | undefined;
   private closed = false;
+  /** What this meter's associations learnt, when no cache store or file is given: it outlives each client. */
+  private readonly memoryCache = new MemoryMeterCache();
   /** Associations opened so far (tests count them). */
   connects = 0;
 
@@ -406,6 +413,9 @@ export class ManagedMeter implements AssociationHolder {
       },
     };
     if (this.settings.counterStore) deps.counterStore = this.settings.counterStore;
+    if (this.settings.cacheStore) deps.cacheStore = this.settings.cacheStore;
+    else if (!this.options.noCache && !this.options.cacheStore) deps.cacheStore = this.memoryCache;
+    if (this.settings.warn) deps.warn = this.settings.warn;
     if (this.settings.trace) deps.trace = this.settings.trace;
     const client = this.settings.createClient ? this.settings.createClient(this.given, deps) : new DlmsClient(this.given, deps);
     client.onUnsolicited((apdu) => {

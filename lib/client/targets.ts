@@ -1,7 +1,8 @@
 /**
  * Targets as users write them: `[CLASS/]OBIS[:attribute]` for read/write (attribute 2 by default) and
- * `[CLASS/]OBIS:METHOD` for action. The class, when not given, comes from the association's object list and then
- * from the table of standard OBIS codes; an OBIS neither knows is an error that shows the CLASS/ spelling.
+ * `[CLASS/]OBIS:METHOD` for action. The class, when not given, comes from the object list when the client has it at
+ * hand (cached or already read) and else from the table of standard OBIS codes, so a standard register costs no
+ * object-list download; an OBIS neither knows is an error that shows the CLASS/ spelling.
  */
 import { formatObis, obisToBytes, parseObis, type Obis } from '../cosem/obis';
 import { standardClassFor } from '../cosem/obis-classes';
@@ -64,13 +65,27 @@ export function parseTarget(text: string, kind: TargetKind = 'attribute'): Targe
   return t;
 }
 
+/** Where a resolved class came from: as written, the object list, or the table of standard OBIS codes. */
+export type ClassSource = 'given' | 'list' | 'table';
+
+export interface ResolvedClass {
+  classId: number;
+  source: ClassSource;
+  entry?: ObjectListEntry;
+}
+
+/** True when the class is known without an object list: written, or a standard OBIS code. */
+export function classKnownWithoutList(target: Target): boolean {
+  return target.classId !== undefined || standardClassFor(target.obis) !== undefined;
+}
+
 /** The target's class: as written, else from the object list, else from the standard OBIS table. */
-export function resolveClass(target: Target, directory?: ObjectDirectory): { classId: number; entry?: ObjectListEntry } {
+export function resolveClass(target: Target, directory?: ObjectDirectory): ResolvedClass {
   const entry = directory?.find(target.obisText);
-  if (target.classId !== undefined) return entry ? { classId: target.classId, entry } : { classId: target.classId };
-  if (entry) return { classId: entry.classId, entry };
+  if (target.classId !== undefined) return entry ? { classId: target.classId, source: 'given', entry } : { classId: target.classId, source: 'given' };
+  if (entry) return { classId: entry.classId, source: 'list', entry };
   const standard = standardClassFor(target.obis);
-  if (standard !== undefined) return { classId: standard };
+  if (standard !== undefined) return { classId: standard, source: 'table' };
   const why = directory ? "it is neither in the meter's object list nor a standard OBIS code" : 'it is not a standard OBIS code';
   throw new UsageError(
     'unknown-class',

@@ -1,11 +1,7 @@
 /**
- * A CounterStore in a JSON file that several processes (the CLI, Node-RED) may share.
+ * A CounterStore in a JSON file that several processes (the CLI, Node-RED) may share: atomic writes under a lock
+ * file (lib/util/locked-json-file.ts).
  *
- * - Atomic writes: write a temp file, fsync, rename over the old one, so a crash leaves the old or the new file,
- *   never half of one.
- * - An exclusive lock file (`<file>.lock`, created with O_EXCL) holding pid, host, time and a random token. A lock
- *   whose process is gone (same host) or that is older than `staleLockMs` is broken; waiting is bounded by
- *   `lockTimeoutMs`.
  * - A file that cannot be parsed is an error, never a reset to zero: that would reuse counters.
  *
  * File format 2 keys each sequence by key fingerprint and our system title (counterKey). Format 1 keyed it by where
@@ -14,12 +10,10 @@
  * sequence (gaps, never a repeat). Format 2 keeps its sequences under another name than format 1, so an older
  * version refuses a migrated file as damaged instead of starting again at 0.
  */
-import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SecurityError } from '../errors';
-import { toHex } from '../util/hex';
-import { randomBytes } from './crypto';
+import { LockedJsonFile } from '../util/locked-json-file';
 import { MAX_INVOCATION_COUNTER } from './cipher';
 import { checkCount, checkCounterValue, type CounterReservation, type CounterStore, migratedCounterKey, reservationFrom } from './counter-store';
 
@@ -44,13 +38,6 @@ export interface FileCounterStoreOptions {
   staleLockMs?: number;
   /** Base delay between lock attempts (default 10 ms, with jitter). */
   retryDelayMs?: number;
-}
-
-interface LockInfo {
-  pid: number;
-  host: string;
-  time: number;
-  token: string;
 }
 
 interface CounterEntry {
@@ -99,37 +86,20 @@ function migrateFormat1(counters: Record<string, CounterEntry>): CounterFile {
   return file;
 }
 
-function errnoCode(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errnoCode(e) === 'EPERM';
-  }
-}
-
 export class FileCounterStore implements CounterStore {
   readonly path: string;
   readonly lockPath: string;
-  private readonly lockTimeoutMs: number;
-  private readonly staleLockMs: number;
-  private readonly retryDelayMs: number;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly file: LockedJsonFile;
 
   constructor(options: FileCounterStoreOptions = {}) {
-    this.path = options.path ?? defaultCounterStorePath();
-    this.lockPath = `${this.path}.lock`;
-    this.lockTimeoutMs = options.lockTimeoutMs ?? 5000;
-    this.staleLockMs = options.staleLockMs ?? 30000;
-    this.retryDelayMs = options.retryDelayMs ?? 10;
+    this.file = new LockedJsonFile({
+      ...options,
+      path: options.path ?? defaultCounterStorePath(),
+      what: 'the invocation counter store',
+      error: (failure, message, cause) => new SecurityError(failure === 'io' ? 'counter-store-io' : `counter-${failure}`, message, { cause }),
+    });
+    this.path = this.file.path;
+    this.lockPath = this.file.lockPath;
   }
 
   reserve(key: string, n: number): Promise<CounterReservation> {
@@ -152,38 +122,20 @@ export class FileCounterStore implements CounterStore {
   }
 
   async peek(key: string): Promise<number | undefined> {
-    return nextOf(await this.read(), key);
+    return nextOf(this.parse(await this.file.read()), key);
   }
 
-  /** Read-modify-write under the lock; in-process calls are queued so one instance never races itself. */
+  /** Read-modify-write under the store's lock. */
   private update<T>(change: (file: CounterFile) => { result: T; changed: boolean }): Promise<T> {
-    const run = async (): Promise<T> => {
-      const token = await this.lock();
-      try {
-        const file = await this.read();
-        const { result, changed } = change(file);
-        if (changed) {
-          await this.assertLockHeld(token);
-          await this.write(file, token);
-        }
-        return result;
-      } finally {
-        await this.unlock(token);
-      }
-    };
-    const p = this.chain.then(run, run);
-    this.chain = p.catch(() => undefined);
-    return p;
+    return this.file.update((text) => {
+      const file = this.parse(text);
+      const { result, changed } = change(file);
+      return changed ? { result, write: file } : { result };
+    });
   }
 
-  private async read(): Promise<CounterFile> {
-    let text: string;
-    try {
-      text = await fsp.readFile(this.path, 'utf8');
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') return { version: 2, sequences: entryMap() };
-      throw new SecurityError('counter-store-io', `cannot read the invocation counter store ${this.path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-    }
+  private parse(text: string | undefined): CounterFile {
+    if (text === undefined) return { version: 2, sequences: entryMap() };
     const corrupt = (why: string): never => {
       throw new SecurityError('counter-store-corrupt', `invocation counter store ${this.path} is damaged (${why}); it is not reset automatically because that could reuse counters — fix or remove the file and pre-read the counter from the meter`);
     };
@@ -214,126 +166,5 @@ export class FileCounterStore implements CounterStore {
     }
     if (top['version'] !== undefined && top['version'] !== 1) return corrupt(`format version ${JSON.stringify(top['version'])} is not one this version knows`);
     return migrateFormat1(entries('counters'));
-  }
-
-  private async write(file: CounterFile, token: string): Promise<void> {
-    const dir = path.dirname(this.path);
-    const tmp = `${this.path}.${process.pid}.${token}.tmp`;
-    try {
-      await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-      const fh = await fsp.open(tmp, 'w', 0o600);
-      try {
-        await fh.writeFile(JSON.stringify(file, null, 2) + '\n', 'utf8');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await fsp.rename(tmp, this.path);
-    } catch (e) {
-      await fsp.rm(tmp, { force: true }).catch(() => undefined);
-      throw new SecurityError('counter-store-io', `cannot write the invocation counter store ${this.path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-    }
-    // Make the rename itself durable; directories cannot be opened for fsync on Windows.
-    if (process.platform !== 'win32') {
-      try {
-        const dh = await fsp.open(dir, 'r');
-        try {
-          await dh.sync();
-        } finally {
-          await dh.close();
-        }
-      } catch {
-        // Best effort: some file systems refuse fsync on directories.
-      }
-    }
-  }
-
-  // -------------------------------------------------------------------------------------------------------------
-  // Lock file
-
-  private async lock(): Promise<string> {
-    const token = toHex(randomBytes(8));
-    const content = JSON.stringify({ pid: process.pid, host: os.hostname(), time: Date.now(), token } satisfies LockInfo);
-    const deadline = Date.now() + this.lockTimeoutMs;
-    await fsp.mkdir(path.dirname(this.path), { recursive: true, mode: 0o700 }).catch((e: unknown) => {
-      throw new SecurityError('counter-store-io', `cannot create the folder for ${this.path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-    });
-    for (;;) {
-      try {
-        const fh = await fsp.open(this.lockPath, 'wx', 0o600);
-        try {
-          await fh.writeFile(content, 'utf8');
-        } finally {
-          await fh.close();
-        }
-        return token;
-      } catch (e) {
-        if (errnoCode(e) !== 'EEXIST') {
-          throw new SecurityError('counter-store-io', `cannot create the lock file ${this.lockPath}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-        }
-      }
-      if (await this.breakIfStale()) continue;
-      if (Date.now() >= deadline) {
-        const holder = await this.readLock();
-        const who = holder.info ? `process ${holder.info.pid} on ${holder.info.host} since ${new Date(holder.info.time).toISOString()}` : 'another process';
-        throw new SecurityError('counter-lock-timeout', `the invocation counter store ${this.path} stayed locked by ${who} for ${this.lockTimeoutMs} ms; if no other dlms process is running, delete ${this.lockPath}`);
-      }
-      await sleep(this.retryDelayMs * (0.5 + Math.random()));
-    }
-  }
-
-  private async readLock(): Promise<{ text?: string; info?: LockInfo; mtimeMs?: number }> {
-    try {
-      const [text, st] = await Promise.all([fsp.readFile(this.lockPath, 'utf8'), fsp.stat(this.lockPath)]);
-      let info: LockInfo | undefined;
-      try {
-        const v = JSON.parse(text) as Partial<LockInfo>;
-        if (typeof v.pid === 'number' && typeof v.time === 'number' && typeof v.token === 'string' && typeof v.host === 'string') info = v as LockInfo;
-      } catch {
-        // Being written right now, or damaged: judged by its age below.
-      }
-      return { text, mtimeMs: st.mtimeMs, ...(info ? { info } : {}) };
-    } catch {
-      return {};
-    }
-  }
-
-  /** Removes an abandoned lock; true when the caller should retry at once. */
-  private async breakIfStale(): Promise<boolean> {
-    const lock = await this.readLock();
-    if (lock.text === undefined) return true; // released meanwhile
-    const now = Date.now();
-    let stale: boolean;
-    if (lock.info) {
-      const deadHere = lock.info.host === os.hostname() && !processAlive(lock.info.pid);
-      stale = deadHere || now - lock.info.time > this.staleLockMs;
-    } else {
-      stale = now - (lock.mtimeMs ?? now) > this.staleLockMs;
-    }
-    if (!stale) return false;
-    // Move it aside first: rename is atomic, so of several processes breaking the same lock only one wins. If what we
-    // moved is not the lock we judged (it was replaced meanwhile), put it back.
-    const tomb = `${this.lockPath}.stale-${toHex(randomBytes(6))}`;
-    try {
-      await fsp.rename(this.lockPath, tomb);
-    } catch {
-      return true;
-    }
-    const moved = await fsp.readFile(tomb, 'utf8').catch(() => undefined);
-    if (moved !== lock.text) await fsp.link(tomb, this.lockPath).catch(() => undefined);
-    await fsp.rm(tomb, { force: true }).catch(() => undefined);
-    return true;
-  }
-
-  private async assertLockHeld(token: string): Promise<void> {
-    const lock = await this.readLock();
-    if (lock.info?.token !== token) {
-      throw new SecurityError('counter-lock-lost', `the lock on ${this.path} was taken over by another process (it judged the lock abandoned); nothing was written — retry`);
-    }
-  }
-
-  private async unlock(token: string): Promise<void> {
-    const lock = await this.readLock();
-    if (lock.info?.token === token) await fsp.rm(this.lockPath, { force: true }).catch(() => undefined);
   }
 }

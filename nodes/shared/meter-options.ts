@@ -29,6 +29,12 @@ export function counterStorePath(RED: NodeAPI, options: Partial<MeterOptions>): 
   return RED.settings.userDir ? path.join(RED.settings.userDir, 'dlms-counters.json') : undefined;
 }
 
+/** The meter cache file: the one given, else dlms-meter-cache.json in the user dir; undefined when turned off. */
+export function meterCachePath(RED: NodeAPI, options: Partial<MeterOptions>): string | undefined {
+  if (options.noCache === true || String(options.noCache) === 'true') return undefined;
+  if (options.cacheStore) return options.cacheStore;
+  return RED.settings.userDir ? path.join(RED.settings.userDir, 'dlms-meter-cache.json') : undefined;
+}
 
 /** Reconnect backoff from the node's `retryInitial` / `retryMax` (seconds; defaults 1 and 60). */
 export function backoffMs(def: NodeDef): { backoffInitialMs: number; backoffMaxMs: number } {

@@ -1,5 +1,16 @@
 /** Runs the `dlms` command in-process and captures what it prints. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { main } from '../../lib/cli/main';
+
+// The CLI keeps a meter cache in the user's cache directory by default: tests keep theirs in a folder of their own.
+if (!process.env['DLMS_TEST_CACHE_HOME']) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlms-cli-cache-'));
+  process.env['DLMS_TEST_CACHE_HOME'] = dir;
+  process.env['XDG_CACHE_HOME'] = dir;
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+}
 
 export interface CliRun {
   code: number;
