@@ -1,0 +1,112 @@
+/**
+ * What the network fuzzers run: a simulator that knows two clients (public, and HLS-GMAC with authenticated
+ * encryption), and one client session (connect, read three objects, close) whose every step must end — in success
+ * or a well-formed DlmsError — within a bound. Anything else (another error type, a hang) is a finding.
+ */
+import { DlmsClient } from '../../lib/client/client';
+import { DlmsError } from '../../lib/errors';
+import { MeterOptions, resolveOptions } from '../../lib/client/options';
+import type { CounterStore } from '../../lib/security/counter-store';
+import { startSimulator, Simulator } from '../../lib/server/simulator';
+import { AK16, CLIENT_SAP, CLIENT_SYSTEM_TITLE, EK16, NOW, settlesWithin } from '../e2e/helpers';
+import { badThrow } from './harness';
+import type { Framing } from './mutating-proxy';
+
+export const PROFILES: Readonly<Record<string, Partial<MeterOptions>>> = {
+  public: { clientAddress: 16, authentication: 'none', security: 'none' },
+  'hls-gmac auth-enc': {
+    clientAddress: CLIENT_SAP,
+    authentication: 'high-gmac',
+    security: 'auth-enc',
+    systemTitle: CLIENT_SYSTEM_TITLE,
+    blockCipherKey: EK16,
+    authenticationKey: AK16,
+  },
+};
+export const PROFILE_NAMES = Object.keys(PROFILES);
+
+/** The clock, a register and the logical device name: a GET-with-list or several GETs, plain or ciphered. */
+const TARGETS = ['8/0.0.1.0.0.255:2', '3/1.0.1.8.0.255:2', '1/0.0.42.0.0.255:2'];
+
+export function startMeter(framing: Framing): Promise<Simulator> {
+  return startSimulator({
+    port: 0,
+    host: '127.0.0.1',
+    framing,
+    now: () => NOW,
+    clients: [resolveOptions({ host: '127.0.0.1', ...PROFILES['hls-gmac auth-enc'] })],
+  });
+}
+
+export interface SessionOptions {
+  port: number;
+  framing: Framing;
+  profile: string;
+  /** Short: a mutated answer that is dropped costs the client a full timeout. */
+  responseTimeout: number;
+  retries: number;
+  /**
+   * Shared by every session of a run: they use one key and system title, and the simulator refuses an invocation
+   * counter it has already seen (as a meter must).
+   */
+  counterStore: CounterStore;
+  /** Overrides the profile's system title (ciphered profiles). */
+  systemTitle?: string;
+}
+
+export interface SessionOutcome {
+  /** Steps that succeeded, by name. */
+  ok: string[];
+  /** DlmsError codes, by step. */
+  rejected: string[];
+  /** The DlmsError messages, by step. */
+  messages: string[];
+  /** Contract breaks: "<step>: <what>". */
+  problems: string[];
+}
+
+/**
+ * A generous bound for one step: every request of it (a connect over HDLC is SNRM + AARQ, a read may take blocks)
+ * may take timeout × (retries + 1); the slack covers a busy machine.
+ */
+function stepBound(o: SessionOptions): number {
+  return 8 * o.responseTimeout * (o.retries + 1) + 3000;
+}
+
+export async function session(o: SessionOptions): Promise<SessionOutcome> {
+  const out: SessionOutcome = { ok: [], rejected: [], messages: [], problems: [] };
+  const client = new DlmsClient(
+    { host: '127.0.0.1', port: o.port, framing: o.framing, responseTimeout: o.responseTimeout, retries: o.retries, ...PROFILES[o.profile], ...(o.systemTitle && o.profile !== 'public' ? { systemTitle: o.systemTitle } : {}) },
+    { counterStore: o.counterStore, now: () => NOW },
+  );
+  const step = async (name: string, run: () => Promise<unknown>): Promise<boolean> => {
+    let settled: { value?: unknown; error?: unknown };
+    try {
+      settled = await settlesWithin(run(), stepBound(o), name);
+    } catch (hang) {
+      out.problems.push(`${name}: ${(hang as Error).message}`);
+      return false;
+    }
+    if (!('error' in settled)) {
+      out.ok.push(name);
+      return true;
+    }
+    const bad = badThrow(settled.error);
+    if (bad) out.problems.push(`${name}: ${bad}${settled.error instanceof Error ? `\n${settled.error.stack}` : ''}`);
+    else {
+      out.rejected.push(`${name}:${(settled.error as { code: string }).code}`);
+      out.messages.push(`${name}: ${(settled.error as Error).message}`);
+    }
+    return false;
+  };
+  const read = async (): Promise<void> => {
+    // A failed item comes back as a result carrying its error, which must be as well-formed as a thrown one.
+    for (const r of await client.read(TARGETS)) {
+      const bad = 'error' in r ? badThrow(new DlmsError(r.error.code, r.error.message)) : undefined;
+      if (bad) throw new Error(`a read result ${bad}`);
+    }
+  };
+  if (await step('connect', () => client.connect())) await step('read', read);
+  await step('close', () => client.close());
+  return out;
+}
