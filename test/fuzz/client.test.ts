@@ -6,6 +6,7 @@
  * it longer.
  */
 import { strict as assert } from 'node:assert';
+import { TimeoutError } from '../../lib/errors';
 import { MemoryCounterStore } from '../../lib/security/counter-store';
 import type { Simulator } from '../../lib/server/simulator';
 import { FUZZ_SEED, fuzzSeconds, report } from './budget';
@@ -16,6 +17,23 @@ import { PROFILE_NAMES, session, startMeter } from './sessions';
 /** Seconds per framing inside npm test. */
 const SECONDS = Number(process.env.FUZZ_NETWORK_SECONDS) || fuzzSeconds(2);
 
+describe('fuzz: a client session is judged by its contract', function () {
+  const base = { port: 1, framing: 'wrapper' as const, profile: 'public', responseTimeout: 100, retries: 0, slackMs: 200, counterStore: new MemoryCounterStore() };
+
+  it('reports an error that is not a DlmsError, and a step that never settles, as problems', async function () {
+    const typeError = await session({ ...base, deps: { openChannel: () => Promise.reject(new TypeError('x is undefined')) } });
+    assert.match(typeError.problems.join('\n'), /^connect: threw TypeError: x is undefined/);
+    const hang = await session({ ...base, deps: { openChannel: () => new Promise(() => undefined) } });
+    assert.match(hang.problems.join('\n'), /^connect: connect did not settle within 1000 ms \(hang\)/);
+  });
+
+  it('counts a typed refusal as a rejection, not a problem', async function () {
+    const refused = await session({ ...base, deps: { openChannel: () => Promise.reject(new TimeoutError('response-timeout', 'no answer')) } });
+    assert.deepEqual(refused.problems, []);
+    assert.deepEqual(refused.rejected, ['connect:response-timeout']);
+  });
+});
+
 for (const framing of ['wrapper', 'hdlc'] as const satisfies readonly Framing[]) {
   describe(`fuzz: the client against a mutating meter (${framing}, fixed seed)`, function () {
     this.timeout(SECONDS * 1000 + 60000);
@@ -25,7 +43,7 @@ for (const framing of ['wrapper', 'hdlc'] as const satisfies readonly Framing[])
 
     before(async function () {
       sim = await startMeter(framing);
-      proxy = await MutatingProxy.start({ framing, target: sim.port, direction: 'to-client', rate: 0.35, seedOf: caseSeed });
+      proxy = await MutatingProxy.start({ framing, target: sim.port, direction: 'to-client', rate: 0.35, stickyShare: 0.2, seedOf: caseSeed });
     });
     after(async function () {
       await proxy?.close();

@@ -23,6 +23,8 @@ export interface ProxyOptions {
   direction: Direction;
   /** Share of frames that get some mutation. */
   rate: number;
+  /** Share of connections that keep one fault for every frame (see STICKY). */
+  stickyShare?: number;
   /** Seed of the connection with index `k`. */
   seedOf: (k: number) => number;
 }
@@ -88,6 +90,35 @@ function reencodeHdlc(rng: Rng, wire: Uint8Array, other: () => Uint8Array): Uint
   }
 }
 
+/**
+ * Faults a whole connection keeps (a meter that always does it): every frame sent twice, every frame one late (the
+ * answer to the previous request), every HDLC frame with a wrong N(S), trailing junk after every frame.
+ */
+const STICKY = ['twice', 'one-late', 'wrong-ns', 'junk'] as const;
+type Sticky = (typeof STICKY)[number];
+
+function applySticky(sticky: Sticky, rng: Rng, framing: Framing, frames: Uint8Array[], held: { last?: Uint8Array }): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const wire of frames) {
+    if (sticky === 'twice') out.push(wire, wire);
+    else if (sticky === 'junk') out.push(wire, rng.bytes(rng.range(1, 6)));
+    else if (sticky === 'one-late') {
+      if (held.last) out.push(held.last);
+      held.last = wire;
+    } else if (framing === 'hdlc') out.push(withWrongNs(wire));
+    else out.push(wire);
+  }
+  return out;
+}
+
+/** An I-frame with N(S) one ahead of what it was, checks recomputed; other frames unchanged. */
+function withWrongNs(wire: Uint8Array): Uint8Array {
+  const [scanned] = new FrameScanner().push(wire);
+  if (!scanned || scanned.frame.type !== 'I') return wire;
+  const f = scanned.frame;
+  return encodeFrame({ type: f.type, dest: f.dest, src: f.src, pf: f.pf, ns: (f.ns + 1) % 8, nr: f.nr, segmented: f.segmented, info: f.info });
+}
+
 export class MutatingProxy {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -125,6 +156,8 @@ export class MutatingProxy {
     const upstream = this.track(connect(this.options.target, '127.0.0.1'));
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
+    const sticky = rng.chance(this.options.stickyShare ?? 0) ? rng.pick(STICKY) : undefined;
+    const held: { last?: Uint8Array } = {};
     const seen: Uint8Array[] = [];
     const other = (): Uint8Array => (seen.length > 0 ? seen[rng.int(seen.length)]! : new Uint8Array(0));
     const mutating = (from: Socket, to: Socket): void => {
@@ -147,7 +180,8 @@ export class MutatingProxy {
             out.push(...mutateFrame(rng, this.options.framing, wire, other));
           } else out.push(wire);
         }
-        if (out.length > 0 && !to.destroyed) to.write(concatBytes(...out));
+        const sent = sticky ? applySticky(sticky, rng, this.options.framing, out, held) : out;
+        if (sent.length > 0 && !to.destroyed) to.write(concatBytes(...sent));
       });
     };
     const passing = (from: Socket, to: Socket): void => {

@@ -3,7 +3,7 @@
  * encryption), and one client session (connect, read three objects, close) whose every step must end — in success
  * or a well-formed DlmsError — within a bound. Anything else (another error type, a hang) is a finding.
  */
-import { DlmsClient } from '../../lib/client/client';
+import { ClientDeps, DlmsClient } from '../../lib/client/client';
 import { DlmsError } from '../../lib/errors';
 import { MeterOptions, resolveOptions } from '../../lib/client/options';
 import type { CounterStore } from '../../lib/security/counter-store';
@@ -52,6 +52,10 @@ export interface SessionOptions {
   counterStore: CounterStore;
   /** Overrides the profile's system title (ciphered profiles). */
   systemTitle?: string;
+  /** Added to each step's bound for a busy machine (default 3000 ms). */
+  slackMs?: number;
+  /** Replaces client dependencies (the self-test of this module opens a broken channel). */
+  deps?: Pick<ClientDeps, 'openChannel'>;
 }
 
 export interface SessionOutcome {
@@ -70,14 +74,14 @@ export interface SessionOutcome {
  * may take timeout × (retries + 1); the slack covers a busy machine.
  */
 function stepBound(o: SessionOptions): number {
-  return 8 * o.responseTimeout * (o.retries + 1) + 3000;
+  return 8 * o.responseTimeout * (o.retries + 1) + (o.slackMs ?? 3000);
 }
 
 export async function session(o: SessionOptions): Promise<SessionOutcome> {
   const out: SessionOutcome = { ok: [], rejected: [], messages: [], problems: [] };
   const client = new DlmsClient(
     { host: '127.0.0.1', port: o.port, framing: o.framing, responseTimeout: o.responseTimeout, retries: o.retries, ...PROFILES[o.profile], ...(o.systemTitle && o.profile !== 'public' ? { systemTitle: o.systemTitle } : {}) },
-    { counterStore: o.counterStore, now: () => NOW },
+    { counterStore: o.counterStore, now: () => NOW, ...o.deps },
   );
   const step = async (name: string, run: () => Promise<unknown>): Promise<boolean> => {
     let settled: { value?: unknown; error?: unknown };
