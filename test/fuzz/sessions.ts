@@ -28,8 +28,9 @@ export const PROFILE_NAMES = Object.keys(PROFILES);
 /** The clock, a register and the logical device name: a GET-with-list or several GETs, plain or ciphered. */
 const TARGETS = ['8/0.0.1.0.0.255:2', '3/1.0.1.8.0.255:2', '1/0.0.42.0.0.255:2'];
 
-export function startMeter(framing: Framing): Promise<Simulator> {
+export function startMeter(framing: Framing, log?: (line: string) => void): Promise<Simulator> {
   return startSimulator({
+    ...(log ? { log } : {}),
     port: 0,
     host: '127.0.0.1',
     framing,
