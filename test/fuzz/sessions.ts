@@ -1,7 +1,8 @@
 /**
  * What the network fuzzers run: a simulator that knows two clients (public, and HLS-GMAC with authenticated
- * encryption), and one client session (connect, read three objects, close) whose every step must end — in success
- * or a well-formed DlmsError — within a bound. Anything else (another error type, a hang) is a finding.
+ * encryption), and one client session (connect, read three objects and forty load profile entries, close) whose
+ * every step must end — in success or a well-formed DlmsError — within a bound. Anything else (another error type,
+ * a hang) is a finding.
  */
 import { ClientDeps, DlmsClient } from '../../lib/client/client';
 import { DlmsError } from '../../lib/errors';
@@ -27,6 +28,9 @@ export const PROFILE_NAMES = Object.keys(PROFILES);
 
 /** The clock, a register and the logical device name: a GET-with-list or several GETs, plain or ciphered. */
 const TARGETS = ['8/0.0.1.0.0.255:2', '3/1.0.1.8.0.255:2', '1/0.0.42.0.0.255:2'];
+
+/** Forty load profile entries: an answer long enough for HDLC segmentation or block transfer. */
+const PROFILE = '7/1.0.99.1.0.255:2';
 
 export function startMeter(framing: Framing, log?: (line: string) => void): Promise<Simulator> {
   return startSimulator({
@@ -106,7 +110,7 @@ export async function session(o: SessionOptions): Promise<SessionOutcome> {
   };
   const read = async (): Promise<void> => {
     // A failed item comes back as a result carrying its error, which must be as well-formed as a thrown one.
-    for (const r of await client.read(TARGETS)) {
+    for (const r of [...(await client.read(TARGETS)), ...(await client.read([PROFILE], { entries: [1, 40] }))]) {
       const bad = 'error' in r ? badThrow(new DlmsError(r.error.code, r.error.message)) : undefined;
       if (bad) throw new Error(`a read result ${bad}`);
     }
