@@ -6,7 +6,9 @@
  *
  * Creation sites come from an async_hooks `init` hook that keeps a short captured stack for the handle types that
  * can keep the loop alive. There is deliberately no `destroy` hook: with one, Node tracks the destruction of every
- * promise, which slows a promise-heavy suite; finished entries are pruned by state instead.
+ * promise, which slows a promise-heavy suite; finished entries are pruned by state instead. Whatever keeps the
+ * process alive without a tracked entry (created before this hook, or re-armed after being pruned) is still caught
+ * by `process.getActiveResourcesInfo()` and listed by type alone.
  */
 import { createHook } from 'node:async_hooks';
 import { Server } from 'node:net';
@@ -33,7 +35,7 @@ interface Tracked {
   site: { stack?: string };
 }
 
-export const tracked = new Set<Tracked>();
+const tracked = new Set<Tracked>();
 /**
  * Creation stacks of the requests a handle is often created from (a DNS lookup before listen/connect), by async id:
  * a handle created in such a callback has only Node's frames on its own stack. Bounded to the newest entries.
