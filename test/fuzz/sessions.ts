@@ -1,8 +1,8 @@
 /**
- * What the network fuzzers run: a simulator that knows two clients (public, and HLS-GMAC with authenticated
- * encryption), and one client session (connect, read three objects and forty load profile entries, close) whose
- * every step must end — in success or a well-formed DlmsError — within a bound. Anything else (another error type,
- * a hang) is a finding.
+ * What the network fuzzers run: a simulator that knows the public client and two HLS-GMAC clients with
+ * authenticated encryption, and one client session (connect, read three objects and forty load profile entries,
+ * close) whose every step must end — in success or a well-formed DlmsError — within a bound. Anything else (another
+ * error type, a hang) is a finding.
  */
 import { ClientDeps, DlmsClient } from '../../lib/client/client';
 import { DlmsError } from '../../lib/errors';
@@ -12,6 +12,14 @@ import { startSimulator, Simulator } from '../../lib/server/simulator';
 import { AK16, CLIENT_SAP, CLIENT_SYSTEM_TITLE, EK16, NOW, settlesWithin } from '../e2e/helpers';
 import { badThrow } from './harness';
 import type { Framing } from './mutating-proxy';
+
+/**
+ * A second ciphered client with its own address and system title, for the well-behaved sessions of the simulator
+ * fuzzer: the counter store keys counters by host and port today, so the fuzzed client's title used through the
+ * proxy and directly would share the key but not the counter (issue 10's nonce-reuse item), and the simulator would
+ * rightly refuse the repeated counters.
+ */
+export const SECOND_CLIENT = 'hls-gmac auth-enc, second client';
 
 export const PROFILES: Readonly<Record<string, Partial<MeterOptions>>> = {
   public: { clientAddress: 16, authentication: 'none', security: 'none' },
@@ -23,8 +31,17 @@ export const PROFILES: Readonly<Record<string, Partial<MeterOptions>>> = {
     blockCipherKey: EK16,
     authenticationKey: AK16,
   },
+  [SECOND_CLIENT]: {
+    clientAddress: CLIENT_SAP + 1,
+    authentication: 'high-gmac',
+    security: 'auth-enc',
+    systemTitle: '4E52443030303032',
+    blockCipherKey: EK16,
+    authenticationKey: AK16,
+  },
 };
-export const PROFILE_NAMES = Object.keys(PROFILES);
+/** The profiles the fuzzed sessions use. */
+export const PROFILE_NAMES = ['public', 'hls-gmac auth-enc'];
 
 /** The clock, a register and the logical device name: a GET-with-list or several GETs, plain or ciphered. */
 const TARGETS = ['8/0.0.1.0.0.255:2', '3/1.0.1.8.0.255:2', '1/0.0.42.0.0.255:2'];
@@ -39,7 +56,7 @@ export function startMeter(framing: Framing, log?: (line: string) => void): Prom
     host: '127.0.0.1',
     framing,
     now: () => NOW,
-    clients: [resolveOptions({ host: '127.0.0.1', ...PROFILES['hls-gmac auth-enc'] })],
+    clients: ['hls-gmac auth-enc', SECOND_CLIENT].map((name) => resolveOptions({ host: '127.0.0.1', ...PROFILES[name] })),
   });
 }
 
@@ -55,8 +72,6 @@ export interface SessionOptions {
    * counter it has already seen (as a meter must).
    */
   counterStore: CounterStore;
-  /** Overrides the profile's system title (ciphered profiles). */
-  systemTitle?: string;
   /** Added to each step's bound for a busy machine (default 3000 ms). */
   slackMs?: number;
   /** Replaces client dependencies (the self-test of this module opens a broken channel). */
@@ -85,7 +100,7 @@ function stepBound(o: SessionOptions): number {
 export async function session(o: SessionOptions): Promise<SessionOutcome> {
   const out: SessionOutcome = { ok: [], rejected: [], messages: [], problems: [] };
   const client = new DlmsClient(
-    { host: '127.0.0.1', port: o.port, framing: o.framing, responseTimeout: o.responseTimeout, retries: o.retries, ...PROFILES[o.profile], ...(o.systemTitle && o.profile !== 'public' ? { systemTitle: o.systemTitle } : {}) },
+    { host: '127.0.0.1', port: o.port, framing: o.framing, responseTimeout: o.responseTimeout, retries: o.retries, ...PROFILES[o.profile] },
     { counterStore: o.counterStore, now: () => NOW, ...o.deps },
   );
   const step = async (name: string, run: () => Promise<unknown>): Promise<boolean> => {
