@@ -29,16 +29,24 @@ import { gloTagFor, plainTagFor } from '../../lib/security/tags';
 import { translate, TranslateKeys } from '../../lib/translate';
 import { Tree } from '../../lib/translate/tree';
 import { concatBytes } from '../../lib/util/bytes';
-import { fromHex } from '../../lib/util/hex';
+import { fromHex, toHex } from '../../lib/util/hex';
 import { corpus } from './corpus';
+import { FUZZ_SEED, fuzzSeconds, report, timedRun } from './budget';
 import { badThrow, describeFailures, RunSummary, runTotal } from './harness';
 import { generateInputs, InputPlan, mutate } from './mutate';
 import { chunksOf, Rng, seedOf } from './rng';
 
-/** Fixed by default; FUZZ_SEED / FUZZ_COUNT allow a longer exploratory run (e.g. FUZZ_COUNT=200000). */
-const SEED = Number(process.env.FUZZ_SEED) || 0x0d1a_5eed;
+/** Fixed by default; FUZZ_SEED / FUZZ_COUNT (or `npm run fuzz -- --seconds N`) allow a longer exploratory run. */
+const SEED = FUZZ_SEED;
 /** Inputs per decoder; the whole file stays within a few seconds on a small machine. */
 const COUNT = Number(process.env.FUZZ_COUNT) || 5000;
+/** In a timed run (npm run fuzz) each decoder gets this many seconds instead of a count. */
+const DECODER_SECONDS = Number(process.env.FUZZ_DECODER_SECONDS) || fuzzSeconds(0);
+
+/** Under npm run fuzz: the inputs of npm test, then more until the decoder's share of the time is spent. */
+function timed(): Partial<InputPlan> {
+  return timedRun() ? { until: Date.now() + DECODER_SECONDS * 1000 } : {};
+}
 
 // Keys of the ln-hdlc-hls2-suite0-authenc recording (its header and comment line), so its ciphered APDUs decipher.
 const BLOCK_CIPHER_KEY = fromHex('000102030405060708090A0B0C0D0E0F');
@@ -51,7 +59,7 @@ const summaries: RunSummary[] = [];
 /** Runs `call` over the plan's inputs and fails with the shrunk offending inputs if the contract was broken. */
 function fuzz(name: string, seeds: readonly Uint8Array[], call: (input: Uint8Array) => void, plan: Partial<InputPlan> & { rejects?: boolean } = {}): RunSummary {
   const rng = new Rng(SEED ^ seedOf(Uint8Array.from(name, (c) => c.charCodeAt(0))));
-  const summary = runTotal(name, generateInputs(rng, seeds, { count: COUNT, ...plan }), call);
+  const summary = runTotal(name, generateInputs(rng, seeds, { count: COUNT, ...plan, ...timed() }), call);
   summaries.push(summary);
   if (summary.failures.length > 0) assert.fail(describeFailures(summary, call));
   // The corpus must reach the decoder's success paths, or the run proves little.
@@ -91,6 +99,7 @@ describe('fuzz: every decoder is total (fixed seed)', function () {
   const c = corpus();
 
   after(function () {
+    for (const s of summaries) report(`decoder ${s.name}`, s.inputs, s.failures.map((f) => `${f.problem}; input ${toHex(f.input)}`));
     if (process.env.FUZZ_REPORT) {
       for (const s of summaries) {
         const codes = [...s.rejected.entries()].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k}:${v}`).join(' ');

@@ -114,6 +114,8 @@ export interface InputPlan {
   randomShare?: number;
   /** Longest pure random input. */
   maxRandomLength?: number;
+  /** A timed run: after `count`, keep going until this Date.now(). */
+  until?: number;
 }
 
 /** The seeds unchanged, every truncation of a sample of them, then mutations and random bytes up to `count`. */
@@ -121,7 +123,7 @@ export function* generateInputs(rng: Rng, seeds: readonly Uint8Array[], plan: In
   if (seeds.length === 0) throw new Error('fuzz corpus is empty');
   let produced = 0;
   for (const s of seeds) {
-    if (produced >= plan.count) return;
+    if (produced >= plan.count && plan.until === undefined) return;
     produced++;
     yield s;
   }
@@ -130,12 +132,12 @@ export function* generateInputs(rng: Rng, seeds: readonly Uint8Array[], plan: In
   const pool = short.length > 0 ? short : seeds;
   for (let k = 0; k < (plan.truncatedSeeds ?? 6); k++) {
     const s = pool[rng.int(pool.length)]!;
-    for (let n = 0; n < s.length && produced < plan.count; n++, produced++) yield s.slice(0, n);
+    for (let n = 0; n < s.length && (produced < plan.count || plan.until !== undefined); n++, produced++) yield s.slice(0, n);
   }
   const other = (): Uint8Array => seeds[rng.int(seeds.length)]!;
   const randomShare = plan.randomShare ?? 0.05;
   const maxRandom = plan.maxRandomLength ?? 64;
-  while (produced < plan.count) {
+  while (produced < plan.count || (plan.until !== undefined && Date.now() < plan.until)) {
     produced++;
     yield rng.chance(randomShare) ? rng.bytes(rng.int(maxRandom + 1)) : mutate(rng, other(), other);
   }
