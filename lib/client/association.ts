@@ -7,7 +7,7 @@
  */
 import { type Apdu, decodeApdu, decodeApdus, encodeApdu } from '../apdu';
 import type { Aare, Rlrq, UserInformation } from '../apdu/acse';
-import { conformanceNames } from '../apdu/conformance';
+import { conformanceBit, conformanceNames } from '../apdu/conformance';
 import { describeErrorApdu } from '../apdu/errors-apdu';
 import type { InitiateResponse } from '../apdu/initiate';
 import type { ProtectedApdu } from '../apdu/protected';
@@ -19,6 +19,7 @@ import { parsePublicKey } from '../security/keys';
 import { ReplayGuard } from '../security/replay-guard';
 import { type AarqMaterial, buildAarq, buildInitiateRequest, checkInitiateResponse, isCiphered, isHls, proposedConformance, readAare } from './aarq';
 import type { ApduChannel, TraceSink } from './channel';
+import { ClientGbt, isGbt } from './gbt';
 import { withoutInnerLlc } from './hdlc-answer';
 import { runHls } from './hls';
 import { type Authentication, type MeterOptions, type SecurityLevel, secretBytes } from './options';
@@ -69,8 +70,8 @@ function keyInfoOverhead(o: MeterOptions): number {
   return 3;
 }
 
-/** GBT blocks kept while nobody waits for them: the largest window a meter may stream (63). */
-const MAX_STREAMED_BLOCKS = 63;
+/** Largest answer reassembled from general-block-transfer blocks. */
+const MAX_GBT_ANSWER_BYTES = 16 * 1024 * 1024;
 
 function hlsMechanism(a: Authentication): HlsMechanism {
   return a as HlsMechanism;
@@ -89,9 +90,8 @@ export class ClientAssociation {
   private abortError?: DlmsError;
   private readonly listeners: ((apdu: Apdu) => void)[] = [];
   private readonly pushGuard = new ReplayGuard();
-  /** General-block-transfer blocks the meter streamed (sent without waiting for our acknowledgement), oldest first. */
-  private readonly streamed: Apdu[] = [];
-  private streamWaiter: ((block: Apdu | undefined) => void) | undefined;
+  /** General block transfer sits below protection: it carries the APDUs as protected for the wire. */
+  private readonly gbt: ClientGbt;
 
   private constructor(
     private readonly channel: ApduChannel,
@@ -101,6 +101,17 @@ export class ClientAssociation {
     readonly info: AssociationInfo,
   ) {
     this.maxRequestApdu = Math.max(0, info.serverMaxPduSize - protectionOverhead(options));
+    this.gbt = new ClientGbt(
+      { request: async (bytes) => this.received(await channel.request(bytes)) },
+      {
+        granted: (info.conformance & conformanceBit('general-block-transfer')) !== 0,
+        window: options.gbtWindow,
+        maxRequestApdu: info.serverMaxPduSize > 0 ? info.serverMaxPduSize : 0xffff,
+        maxAnswerBytes: MAX_GBT_ANSWER_BYTES,
+        streamTimeoutMs: options.responseTimeout,
+        note: (text) => deps.trace?.({ direction: 'info', layer: 'note', text }),
+      },
+    );
     channel.onLost((e) => {
       this.lostError = e;
     });
@@ -183,11 +194,15 @@ export class ClientAssociation {
     const plain = encodeApdu(request);
     const wire = await this.protection.protectRequest(plain, { sign });
     this.trace('tx', plain, `${request.kind} sent as ${wire.envelope}${wire.invocationCounter !== undefined ? ` IC ${wire.invocationCounter}` : ''}`, wire.envelope);
-    const received = await this.channel.request(wire.bytes);
-    const answer = this.channel.framing === 'hdlc' ? withoutInnerLlc(received) : received;
+    const answer = await this.gbt.exchange(wire.bytes, request.kind);
     const u = this.protection.unprotectAnswer(answer);
     this.trace('rx', u.apdu, `answer from ${u.envelope}${u.invocationCounter !== undefined ? ` IC ${u.invocationCounter}` : ''}`, u.envelope);
     return u;
+  }
+
+  /** One message from the link as APDUs back to back. */
+  private received(message: Uint8Array): Uint8Array {
+    return this.channel.framing === 'hdlc' ? withoutInnerLlc(message) : message;
   }
 
   private assertUsable(): void {
@@ -215,8 +230,6 @@ export class ClientAssociation {
    * confirmed-service-error rejects with ServiceError; data-access-results inside a normal answer do not.
    */
   async exchange(request: Apdu): Promise<Apdu> {
-    // Blocks streamed for an earlier transfer are no answer to a new request.
-    if (request.kind !== 'general-block-transfer') this.streamed.length = 0;
     const u = await this.roundTrip(request);
     const apdus = decodeApdus(u.apdu, `answer to ${request.kind}`);
     if (apdus.length > 1) this.deps.trace?.({ direction: 'info', layer: 'note', text: `the meter sent ${apdus.length} APDUs in one answer; using the first (${apdus[0]!.kind})` });
@@ -246,35 +259,6 @@ export class ClientAssociation {
     await this.channel.send(wire.bytes);
   }
 
-  /**
-   * The next general-block-transfer block the meter streams after its answer (the window we announced lets it send
-   * several before we acknowledge). Resolves undefined when none comes within the response timeout: a lost block.
-   */
-  nextStreamed(): Promise<Apdu | undefined> {
-    const ready = this.streamed.shift();
-    if (ready || this.released || this.lostError || this.endedError) return Promise.resolve(ready);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.streamWaiter = undefined;
-        resolve(undefined);
-      }, this.options.responseTimeout);
-      this.streamWaiter = (block) => {
-        clearTimeout(timer);
-        this.streamWaiter = undefined;
-        resolve(block);
-      };
-    });
-  }
-
-  private streamedBlock(block: Apdu): void {
-    if (this.streamWaiter) return this.streamWaiter(block);
-    if (this.streamed.length >= MAX_STREAMED_BLOCKS) {
-      this.deps.trace?.({ direction: 'info', layer: 'note', text: `dropped a streamed general-block-transfer block: ${MAX_STREAMED_BLOCKS} are already waiting` });
-      return;
-    }
-    this.streamed.push(block);
-  }
-
   onUnsolicited(listener: (apdu: Apdu) => void): void {
     this.listeners.push(listener);
   }
@@ -282,12 +266,17 @@ export class ClientAssociation {
   private unsolicited(bytes: Uint8Array): void {
     let apdu: Apdu;
     try {
+      // A block the meter streams beyond its answer: GBT blocks travel unprotected, whatever they carry.
+      if (isGbt(bytes)) {
+        const block = decodeApdu(this.received(bytes), 'streamed general-block-transfer block');
+        if (block.kind === 'general-block-transfer') this.gbt.offer(block);
+        return;
+      }
       apdu = decodeApdu(this.protection.unprotectAnswer(bytes, this.pushGuard).apdu, 'unsolicited APDU');
     } catch (e) {
       this.deps.trace?.({ direction: 'info', layer: 'note', text: `dropped an unsolicited APDU: ${toDlmsError(e).message}` });
       return;
     }
-    if (apdu.kind === 'general-block-transfer') return this.streamedBlock(apdu);
     for (const l of this.listeners) l(apdu);
   }
 
@@ -295,7 +284,7 @@ export class ClientAssociation {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    this.streamWaiter?.(undefined);
+    this.gbt.close();
     if (!this.deps.preEstablished && !this.lostError && !this.endedError) {
       try {
         const rlrq: Rlrq = { kind: 'rlrq', reason: 0 };
