@@ -7,6 +7,7 @@
  */
 import * as assert from 'node:assert/strict';
 import type { MeterOptions } from '../../lib/client/options';
+import { clientFromOptions } from '../../lib/server/profiles';
 import { AK16, CLIENT_SAP, CLIENT_SYSTEM_TITLE, EK16, Harness, securityControlOf, success, type WireLog } from './helpers';
 
 const PROFILE = '1.0.99.1.0.255';
@@ -86,6 +87,28 @@ describe('e2e: general block transfer below ciphering, streamed windows', functi
         blockCount += blocks.length;
       }
       assert.ok(transfers >= 1 && blockCount > 20, `${transfers} transfers, ${blockCount} blocks`);
+    });
+
+    it(`auth-enc + GBT: requests longer than the meter's PDU go ciphered first, then in blocks it joins (${framing})`, async () => {
+      const o = ciphered(framing, { generalBlockTransfer: true });
+      // The meter takes APDUs of 40 bytes at most: the ciphered HLS pass 3 (51 bytes) needs blocks.
+      const sim = await h.simulator({ framing, clients: [{ ...clientFromOptions(Harness.simulatorClient(o), 1), maxPduSize: 40 }] });
+      const { client, log } = h.client(sim, o);
+      await client.connect();
+      const [r] = await client.read([PROFILE]);
+      assert.ok(Array.isArray(success(r, PROFILE).value));
+      let requests = 0;
+      for (let i = 0; i < log.exchanges.length; i++) {
+        if (!isGbt(log.exchanges[i]!.tx) || gbtParts(log.exchanges[i]!.tx).data.length === 0) continue;
+        const blocks = [gbtParts(log.exchanges[i]!.tx)];
+        while (!(blocks[blocks.length - 1]!.control & 0x80)) blocks.push(gbtParts(log.exchanges[++i]!.tx));
+        assert.ok(blocks.every((b, n) => b.number === n + 1 && b.data.length > 0));
+        const joined = Buffer.concat(blocks.map((b) => b.data));
+        assert.ok(joined[0] === 0xcb || joined[0] === 0xc8, `one glo-action- or glo-get-request, not 0x${joined[0]!.toString(16)}`);
+        assert.equal(securityControlOf(joined), 0x30);
+        requests++;
+      }
+      assert.ok(requests >= 1, `${requests} requests in blocks`);
     });
 
     it(`the simulator streams windows of 4 blocks and sends a block lost from a window again (${framing})`, async () => {
