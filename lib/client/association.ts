@@ -1,6 +1,6 @@
 /**
  * The client side of one DLMS association over an ApduChannel: AARQ/AARE (aarq.ts), HLS pass 3/4 (hls.ts),
- * protection of every service APDU (protection.ts), and RLRQ/RLRE. Services (get/set/action…) are built on
+ * protection of every service APDU (protection.ts), general block transfer below it (gbt.ts), and RLRQ/RLRE. Services (get/set/action…) are built on
  * `exchange()`, which hands back the plain answer APDU.
  *
  * open() closes the channel when the association fails, so a caller never holds a half-open link.
@@ -102,7 +102,13 @@ export class ClientAssociation {
   ) {
     this.maxRequestApdu = Math.max(0, info.serverMaxPduSize - protectionOverhead(options));
     this.gbt = new ClientGbt(
-      { request: async (bytes) => this.received(await channel.request(bytes)) },
+      {
+        request: async (bytes) => {
+          // Blocks and acknowledgements go straight to the channel: no request after an abort or a lost link.
+          this.assertUsable();
+          return this.received(await channel.request(bytes));
+        },
+      },
       {
         granted: (info.conformance & conformanceBit('general-block-transfer')) !== 0,
         window: options.gbtWindow,
@@ -217,6 +223,7 @@ export class ClientAssociation {
    */
   abort(error: DlmsError): void {
     this.abortError ??= error;
+    this.gbt.close();
     this.channel.abort?.(error);
   }
 

@@ -1,8 +1,9 @@
 /**
- * Client-side xDLMS services over an association: LN get/set/action and SN read/write/method invocation, with every
- * kind of block transfer (datablocks, pblocks, SN data blocks, general block transfer) and with-list requests split to
- * fit the negotiated PDU size. Callers address attributes and methods; which services carry them (LN or SN) follows the
- * association's referencing.
+ * Client-side xDLMS services over an association: LN get/set/action and SN read/write/method invocation, with the
+ * services' own block transfer (datablocks, pblocks, SN data blocks) and with-list requests split to fit the
+ * negotiated PDU size. Under general block transfer a long request goes whole: the association cuts it into GBT
+ * blocks after protecting it (lib/client/gbt.ts). Callers address attributes and methods; which services carry them
+ * (LN or SN) follows the association's referencing.
  *
  * Per-item failures (a Data-Access-Result or Action-Result other than success) are ServiceErrors whose code is the
  * result's name, e.g. 'object-undefined'; protocol failures (a wrong answer, an exception-response) throw.

@@ -44,7 +44,7 @@ export interface ServiceContext extends AccessContext {
 
 /** Upper bound on what a client may send us in blocks (long set / action parameters). */
 export const MAX_LONG_REQUEST_BYTES = 64 * 1024;
-/** Under general block transfer, a service's answer is built whole (up to this size) and then cut into GBT blocks. */
+/** Under general block transfer, a service's answer is built whole (up to this size); the association cuts it. */
 const MAX_GBT_ANSWER_BYTES = 16 * 1024 * 1024;
 
 const STATE_SERVICE_NOT_ALLOWED = 1;
