@@ -1,13 +1,13 @@
 /**
  * The client side of one DLMS association over an ApduChannel: AARQ/AARE (aarq.ts), HLS pass 3/4 (hls.ts),
- * protection of every service APDU (protection.ts), and RLRQ/RLRE. Services (get/set/action…) are built on
+ * protection of every service APDU (protection.ts), general block transfer below it (gbt.ts), and RLRQ/RLRE. Services (get/set/action…) are built on
  * `exchange()`, which hands back the plain answer APDU.
  *
  * open() closes the channel when the association fails, so a caller never holds a half-open link.
  */
 import { type Apdu, decodeApdu, decodeApdus, encodeApdu } from '../apdu';
 import type { Aare, Rlrq, UserInformation } from '../apdu/acse';
-import { conformanceNames } from '../apdu/conformance';
+import { conformanceBit, conformanceNames } from '../apdu/conformance';
 import { describeErrorApdu } from '../apdu/errors-apdu';
 import type { InitiateResponse } from '../apdu/initiate';
 import type { ProtectedApdu } from '../apdu/protected';
@@ -20,6 +20,7 @@ import { ReplayGuard } from '../security/replay-guard';
 import { type AarqMaterial, buildAarq, buildInitiateRequest, checkInitiateResponse, isCiphered, isHls, proposedConformance, readAare } from './aarq';
 import { AnswerMatcher } from './answer-match';
 import type { ApduChannel, StaleCheck, TraceSink } from './channel';
+import { ClientGbt, isGbt } from './gbt';
 import { withoutInnerLlc } from './hdlc-answer';
 import { runHls } from './hls';
 import { type Authentication, type MeterOptions, type SecurityLevel, secretBytes } from './options';
@@ -70,8 +71,8 @@ function keyInfoOverhead(o: MeterOptions): number {
   return 3;
 }
 
-/** GBT blocks kept while nobody waits for them: the largest window a meter may stream (63). */
-const MAX_STREAMED_BLOCKS = 63;
+/** Largest answer reassembled from general-block-transfer blocks. */
+const MAX_GBT_ANSWER_BYTES = 16 * 1024 * 1024;
 
 function hlsMechanism(a: Authentication): HlsMechanism {
   return a as HlsMechanism;
@@ -91,9 +92,8 @@ export class ClientAssociation {
   private readonly listeners: ((apdu: Apdu) => void)[] = [];
   private readonly pushGuard = new ReplayGuard();
   private readonly answers = new AnswerMatcher();
-  /** General-block-transfer blocks the meter streamed (sent without waiting for our acknowledgement), oldest first. */
-  private readonly streamed: Apdu[] = [];
-  private streamWaiter: ((block: Apdu | undefined) => void) | undefined;
+  /** General block transfer sits below protection: it carries the APDUs as protected for the wire. */
+  private readonly gbt: ClientGbt;
 
   private constructor(
     private readonly channel: ApduChannel,
@@ -103,6 +103,23 @@ export class ClientAssociation {
     readonly info: AssociationInfo,
   ) {
     this.maxRequestApdu = Math.max(0, info.serverMaxPduSize - protectionOverhead(options));
+    this.gbt = new ClientGbt(
+      {
+        request: async (bytes, stale) => {
+          // Blocks and acknowledgements go straight to the channel: no request after an abort or a lost link.
+          this.assertUsable();
+          return channel.request(bytes, stale ? { stale } : undefined);
+        },
+      },
+      {
+        granted: (info.conformance & conformanceBit('general-block-transfer')) !== 0,
+        window: options.gbtWindow,
+        maxRequestApdu: info.serverMaxPduSize > 0 ? info.serverMaxPduSize : 0xffff,
+        maxAnswerBytes: MAX_GBT_ANSWER_BYTES,
+        streamTimeoutMs: options.responseTimeout,
+        note: (text) => deps.trace?.({ direction: 'info', layer: 'note', text }),
+      },
+    );
     channel.onLost((e) => {
       this.lostError = e;
     });
@@ -186,13 +203,13 @@ export class ClientAssociation {
     const wire = await this.protection.protectRequest(plain, { sign });
     this.trace('tx', plain, `${request.kind} sent as ${wire.envelope}${wire.invocationCounter !== undefined ? ` IC ${wire.invocationCounter}` : ''}`, wire.envelope);
     const judge = this.staleCheckFor(request);
-    let received: Uint8Array;
+    let answer: Uint8Array;
     try {
-      received = await this.channel.request(wire.bytes, judge ? { stale: judge.check } : undefined);
+      answer = await this.gbt.exchange(wire.bytes, request.kind, judge?.check);
     } finally {
       this.answers.finished(request);
     }
-    const u = judge?.judged(received) ?? this.protection.unprotectAnswer(this.withoutInnerLlc(received));
+    const u = judge?.judged(answer) ?? this.protection.unprotectAnswer(this.withoutInnerLlc(answer));
     this.trace('rx', u.apdu, `answer from ${u.envelope}${u.invocationCounter !== undefined ? ` IC ${u.invocationCounter}` : ''}`, u.envelope);
     return u;
   }
@@ -209,6 +226,7 @@ export class ClientAssociation {
    */
   abort(error: DlmsError): void {
     this.abortError ??= error;
+    this.gbt.close();
     this.channel.abort?.(error);
   }
 
@@ -258,8 +276,6 @@ export class ClientAssociation {
    * confirmed-service-error rejects with ServiceError; data-access-results inside a normal answer do not.
    */
   async exchange(request: Apdu): Promise<Apdu> {
-    // Blocks streamed for an earlier transfer are no answer to a new request.
-    if (request.kind !== 'general-block-transfer') this.streamed.length = 0;
     const u = await this.roundTrip(request);
     const apdus = u.decoded ?? decodeApdus(u.apdu, `answer to ${request.kind}`);
     if (apdus.length > 1) this.deps.trace?.({ direction: 'info', layer: 'note', text: `the meter sent ${apdus.length} APDUs in one answer; using the first (${apdus[0]!.kind})` });
@@ -289,35 +305,6 @@ export class ClientAssociation {
     await this.channel.send(wire.bytes);
   }
 
-  /**
-   * The next general-block-transfer block the meter streams after its answer (the window we announced lets it send
-   * several before we acknowledge). Resolves undefined when none comes within the response timeout: a lost block.
-   */
-  nextStreamed(): Promise<Apdu | undefined> {
-    const ready = this.streamed.shift();
-    if (ready || this.released || this.lostError || this.endedError) return Promise.resolve(ready);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.streamWaiter = undefined;
-        resolve(undefined);
-      }, this.options.responseTimeout);
-      this.streamWaiter = (block) => {
-        clearTimeout(timer);
-        this.streamWaiter = undefined;
-        resolve(block);
-      };
-    });
-  }
-
-  private streamedBlock(block: Apdu): void {
-    if (this.streamWaiter) return this.streamWaiter(block);
-    if (this.streamed.length >= MAX_STREAMED_BLOCKS) {
-      this.deps.trace?.({ direction: 'info', layer: 'note', text: `dropped a streamed general-block-transfer block: ${MAX_STREAMED_BLOCKS} are already waiting` });
-      return;
-    }
-    this.streamed.push(block);
-  }
-
   onUnsolicited(listener: (apdu: Apdu) => void): void {
     this.listeners.push(listener);
   }
@@ -325,12 +312,17 @@ export class ClientAssociation {
   private unsolicited(bytes: Uint8Array): void {
     let apdu: Apdu;
     try {
+      // A block the meter streams beyond its answer: GBT blocks travel unprotected, whatever they carry.
+      if (isGbt(bytes)) {
+        const block = decodeApdu(bytes, 'streamed general-block-transfer block');
+        if (block.kind === 'general-block-transfer') this.gbt.offer(block);
+        return;
+      }
       apdu = decodeApdu(this.protection.unprotectAnswer(bytes, this.pushGuard).apdu, 'unsolicited APDU');
     } catch (e) {
       this.deps.trace?.({ direction: 'info', layer: 'note', text: `dropped an unsolicited APDU: ${toDlmsError(e).message}` });
       return;
     }
-    if (apdu.kind === 'general-block-transfer') return this.streamedBlock(apdu);
     for (const l of this.listeners) l(apdu);
   }
 
@@ -338,7 +330,7 @@ export class ClientAssociation {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    this.streamWaiter?.(undefined);
+    this.gbt.close();
     if (!this.deps.preEstablished && !this.lostError && !this.endedError) {
       try {
         const rlrq: Rlrq = { kind: 'rlrq', reason: 0 };

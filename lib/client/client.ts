@@ -207,7 +207,7 @@ export class DlmsClient {
     this.association.onUnsolicited?.((apdu) => {
       for (const listener of this.unsolicited) listener(apdu);
     });
-    this.services = new CosemServices(this.association, { gbtWindow: options.gbtWindow, ...this.deps.services });
+    this.services = new CosemServices(this.association, this.deps.services);
     this.scalers.clear();
     this.columns.clear();
     await this.loadKnowledge(options, this.association.info.referencing);

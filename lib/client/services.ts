@@ -1,8 +1,9 @@
 /**
- * Client-side xDLMS services over an association: LN get/set/action and SN read/write/method invocation, with every
- * kind of block transfer (datablocks, pblocks, SN data blocks, general block transfer) and with-list requests split to
- * fit the negotiated PDU size. Callers address attributes and methods; which services carry them (LN or SN) follows the
- * association's referencing.
+ * Client-side xDLMS services over an association: LN get/set/action and SN read/write/method invocation, with the
+ * services' own block transfer (datablocks, pblocks, SN data blocks) and with-list requests split to fit the
+ * negotiated PDU size. Under general block transfer a long request goes whole: the association cuts it into GBT
+ * blocks after protecting it (lib/client/gbt.ts). Callers address attributes and methods; which services carry them
+ * (LN or SN) follows the association's referencing.
  *
  * Per-item failures (a Data-Access-Result or Action-Result other than success) are ServiceErrors whose code is the
  * result's name, e.g. 'object-undefined'; protocol failures (a wrong answer, an exception-response) throw.
@@ -19,7 +20,6 @@ import {
   darName,
   describeErrorApdu,
   encodeApdu,
-  decodeApdu,
   invokeId,
   makeInvokeIdAndPriority,
   readDataResult,
@@ -39,11 +39,12 @@ export interface ServiceSessionInfo {
   clientMaxPduSize: number;
 }
 
-/** Anything that sends one (plain) APDU and returns the (plain) answer: ClientAssociation, or a test fake. */
+/**
+ * Anything that sends one (plain) APDU and returns the (plain) answer: ClientAssociation, or a test fake. General
+ * block transfer happens below it (lib/client/gbt.ts), on the APDUs as protected for the wire.
+ */
 export interface ServiceSession {
   exchange(request: Apdu): Promise<Apdu>;
-  /** The next general-block-transfer block the meter streams unasked; undefined when none comes in time. */
-  nextStreamed?(): Promise<Apdu | undefined>;
   readonly info: ServiceSessionInfo;
   readonly maxRequestApdu: number;
 }
@@ -77,8 +78,6 @@ export interface ServicesOptions {
   maxListItems?: number;
   /** Largest reassembled block-transfer response accepted (default 16 MiB). */
   maxResponseBytes?: number;
-  /** The general-block-transfer window we announce: blocks the meter may send before we acknowledge (default 1). */
-  gbtWindow?: number;
 }
 
 export interface ActionOptions {
@@ -90,8 +89,6 @@ const DEFAULT_MAX_LIST_ITEMS = 10;
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** A peer that keeps sending empty non-last blocks must not keep us looping for ever. */
 const MAX_BLOCKS = 65535;
-/** A GBT block asked for again this many times in a row without arriving ends the transfer. */
-const MAX_GBT_RETRIES = 3;
 
 const OBIS_TEXT = (ln: Uint8Array): string => Array.from(ln).join('.');
 
@@ -191,7 +188,6 @@ export class CosemServices {
   private readonly roll: boolean;
   private maxListItems: number;
   private readonly maxResponseBytes: number;
-  private readonly gbtWindow: number;
 
   constructor(
     private readonly session: ServiceSession,
@@ -200,7 +196,6 @@ export class CosemServices {
     this.roll = options.rollInvokeIds ?? true;
     this.maxListItems = Math.max(1, options.maxListItems ?? DEFAULT_MAX_LIST_ITEMS);
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    this.gbtWindow = options.gbtWindow ?? 1;
   }
 
   get referencing(): 'ln' | 'sn' {
@@ -217,94 +212,15 @@ export class CosemServices {
     return makeInvokeIdAndPriority({ id });
   }
 
-  // ---- transport: error APDUs, invoke ids, general block transfer ---------------------------------------------
+  // ---- transport: error APDUs, invoke ids ---------------------------------------------------------------------
 
-  /** Sends one APDU, wrapping it in general-block-transfer when negotiated and too long, and unwraps GBT answers. */
+  /** Sends one APDU; an exception-response or confirmed-service-error rejects. */
   private async send(request: Apdu, what: string): Promise<Apdu> {
-    let response: Apdu;
-    if (this.has('general-block-transfer')) {
-      const bytes = encodeApdu(request);
-      response = bytes.length > this.session.maxRequestApdu ? await this.sendGbt(bytes, what) : await this.session.exchange(request);
-      if (response.kind === 'general-block-transfer') response = await this.receiveGbt(response, what);
-    } else {
-      response = await this.session.exchange(request);
-      // Tolerated even when not negotiated: some meters answer in GBT regardless.
-      if (response.kind === 'general-block-transfer') response = await this.receiveGbt(response, what);
-    }
+    const response = await this.session.exchange(request);
     if (response.kind === 'exception-response' || response.kind === 'confirmed-service-error') {
       throw new ServiceError(response.kind, `${what}: ${describeErrorApdu(response)}`);
     }
     return response;
-  }
-
-  private gbtBlock(lastBlock: boolean, blockNumber: number, blockNumberAck: number, blockData: Uint8Array): Apdu {
-    return { kind: 'general-block-transfer', lastBlock, streaming: false, window: this.gbtWindow, blockNumber, blockNumberAck, blockData };
-  }
-
-  /**
-   * Sends a long request in GBT blocks. The meter acknowledges each block with the number of the last block it holds;
-   * an acknowledgement that lags behind makes us send again from the block after it (a block it lost).
-   */
-  private async sendGbt(bytes: Uint8Array, what: string): Promise<Apdu> {
-    const empty = encodeApdu(this.gbtBlock(false, 1, 0, new Uint8Array(0)));
-    const size = chunkSize(this.session.maxRequestApdu, empty.length, `${what} general-block-transfer`);
-    const blocks = splitBytes(bytes, size);
-    let next = 1;
-    let retries = 0;
-    for (;;) {
-      const last = next === blocks.length;
-      const response = await this.session.exchange(this.gbtBlock(last, next, 0, blocks[next - 1]!));
-      if (last) return response;
-      if (response.kind === 'exception-response' || response.kind === 'confirmed-service-error') return response;
-      if (response.kind !== 'general-block-transfer') throw protocolError('unexpected-response', `${what}: expected a general-block-transfer acknowledgement, got ${response.kind}`);
-      if (response.blockData.length > 0) return response; // the meter answered early: its answer starts here
-      const ack = response.blockNumberAck;
-      if (ack > next) throw protocolError('block-number-mismatch', `${what}: sent general-block-transfer block ${next}, the meter acknowledged ${ack}`);
-      if (ack < next) {
-        if (++retries > MAX_GBT_RETRIES) throw protocolError('gbt-block-lost', `${what}: the meter kept missing general-block-transfer block ${ack + 1}`);
-      } else retries = 0;
-      next = ack + 1;
-    }
-  }
-
-  /**
-   * Receives a GBT answer. Blocks are taken in order; while the meter streams (its window lets it send several before
-   * our acknowledgement) the next ones are awaited, otherwise the last block held is acknowledged. A block that comes
-   * after a gap (one lost on the way) is dropped, and acknowledging the last block held again makes the meter send
-   * again from the missing one.
-   */
-  private async receiveGbt(first: Apdu, what: string): Promise<Apdu> {
-    if (first.kind !== 'general-block-transfer') return first;
-    const collector = new BlockCollector(`${what} general-block-transfer`, this.maxResponseBytes);
-    let block = first;
-    let held = 0;
-    let ours = 0;
-    let acked = -1;
-    let retries = 0;
-    for (;;) {
-      if (block.blockNumber === held + 1) {
-        collector.add(block.blockNumber, block.blockData);
-        held = block.blockNumber;
-        if (block.lastBlock) break;
-      }
-      if (block.streaming && this.session.nextStreamed) {
-        const more = await this.session.nextStreamed();
-        if (more?.kind === 'general-block-transfer') {
-          block = more;
-          continue;
-        }
-      }
-      retries = held === acked ? retries + 1 : 0;
-      if (retries > MAX_GBT_RETRIES) {
-        throw protocolError('gbt-block-lost', `${what}: general-block-transfer block ${held + 1} did not come after asking ${MAX_GBT_RETRIES} times (got block ${block.blockNumber})`);
-      }
-      acked = held;
-      const next = await this.session.exchange(this.gbtBlock(true, ++ours, held, new Uint8Array(0)));
-      if (next.kind === 'exception-response' || next.kind === 'confirmed-service-error') return next;
-      if (next.kind !== 'general-block-transfer') throw protocolError('unexpected-response', `${what}: expected the next general-block-transfer block, got ${next.kind}`);
-      block = next;
-    }
-    return decodeApdu(collector.bytes(), `${what} general-block-transfer content`);
   }
 
   /** Sends and checks kind and invoke id of the answer. */

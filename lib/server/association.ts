@@ -17,7 +17,9 @@
 import { type Aare, type Aarq, applicationContext, mechanism, ACSE_REQUIREMENTS_AUTHENTICATION, type UserInformation } from '../apdu/acse';
 import type { ActionRequest, ActionResponseNormal } from '../apdu/action';
 import { AARQ_TAG, RLRQ_TAG } from '../apdu/acse';
+import { hasConformance } from '../apdu/conformance';
 import type { ConfirmedServiceError } from '../apdu/errors-apdu';
+import { GENERAL_BLOCK_TRANSFER_TAG } from '../apdu/gbt';
 import { type Apdu, decodeApdu, encodeApdu } from '../apdu/index';
 import type { InitiateRequest, InitiateResponse } from '../apdu/initiate';
 import type { ApplicationContextName, MechanismName } from '../apdu/names-acse';
@@ -31,6 +33,7 @@ import { lgzChallenge } from '../security/lgz';
 import { concatBytes } from '../util/bytes';
 import { toHex } from '../util/hex';
 import type { AccessRights } from './access';
+import { ServerGbt, type TurnCapacity } from './gbt';
 import type { AccessContext, SessionFacts } from './model/types';
 import { type Envelope, exceptionResponse, noteClientCounter, ProtectionFault, type SecurityRuntime, ServerProtection, serviceNotAllowed, STATE_SERVICE_UNKNOWN, SERVICE_NOT_SUPPORTED } from './protection';
 
@@ -134,7 +137,15 @@ export interface AssociationDeps {
   random?: (n: number) => Uint8Array;
   /** One line per notable event (never secrets). */
   log?: (line: string) => void;
+  /** How many answers the link carries in one turn (general-block-transfer windows); default: all of them. */
+  turnCapacity?: TurnCapacity;
+  /** Fault knob: block N of a general-block-transfer answer is lost once. */
+  gbtLoseBlock?: number;
 }
+
+/** Largest request accepted in general-block-transfer blocks. */
+const MAX_GBT_REQUEST_BYTES = 64 * 1024;
+
 
 export type AssociationState = 'idle' | 'awaiting-pass3' | 'associated';
 
@@ -151,6 +162,7 @@ export class ServerAssociation {
   private userId: number | undefined;
   private readonly now: () => Date;
   private readonly random: (n: number) => Uint8Array;
+  private readonly gbt: ServerGbt;
 
   constructor(
     readonly config: ClientAssociationConfig,
@@ -173,6 +185,7 @@ export class ServerAssociation {
     );
     this.now = deps.now ?? (() => new Date());
     this.random = deps.random ?? randomBytes;
+    this.gbt = new ServerGbt({ maxRequestBytes: MAX_GBT_REQUEST_BYTES, ...(deps.gbtLoseBlock !== undefined ? { loseBlock: deps.gbtLoseBlock } : {}) });
   }
 
   get authenticated(): boolean {
@@ -196,6 +209,30 @@ export class ServerAssociation {
   reset(): void {
     this.state = 'idle';
     this.protection.dedicatedKey = undefined;
+    this.gbt.reset();
+  }
+
+  private get gbtGranted(): boolean {
+    return this.state !== 'idle' && hasConformance(this.negotiatedConformance, 'general-block-transfer');
+  }
+
+  /**
+   * One request APDU (bytes as received) → the APDUs to send back: none, the answer, or general-block-transfer blocks
+   * (a window of them). GBT sits below protection: blocks carry slices of the protected APDUs (protocol.md §f.5).
+   */
+  respond(bytes: Uint8Array): Uint8Array[] {
+    const capacity = this.deps.turnCapacity ?? ((lengths: readonly number[]) => lengths.length);
+    if (bytes[0] === GENERAL_BLOCK_TRANSFER_TAG && this.gbtGranted) {
+      const step = this.gbt.receive(bytes, capacity);
+      if (step.kind === 'send') return step.apdus;
+      const answer = this.answerProtected(step.bytes);
+      // The client is in a block transfer: its answer comes as blocks too, even a short one.
+      return answer ? this.gbt.answer(answer, this.clientMaxPdu, capacity) : [];
+    }
+    this.gbt.reset();
+    const answer = this.handle(bytes);
+    if (!answer) return [];
+    return this.gbtGranted && answer.length > this.clientMaxPdu ? this.gbt.answer(answer, this.clientMaxPdu, capacity) : [answer];
   }
 
   /** One request APDU (bytes as received) → the answer bytes, or undefined for no answer. */
@@ -210,6 +247,11 @@ export class ServerAssociation {
     if (bytes.length > this.config.maxPduSize) {
       return encodeApdu(exceptionResponse(1, PDU_TOO_LONG));
     }
+    return this.answerProtected(bytes);
+  }
+
+  /** A whole service request, protected as the association requires → the protected answer. */
+  private answerProtected(bytes: Uint8Array): Uint8Array | undefined {
     let unwrapped;
     try {
       unwrapped = this.protection.unprotect(bytes);

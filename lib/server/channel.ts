@@ -17,8 +17,16 @@ export interface ServerPeer {
 export interface ServerChannel {
   readonly framing: 'hdlc' | 'wrapper';
   readonly description: string;
-  /** Each request APDU (one reassembled HDLC message or wrapper frame). Answer with `reply` (at most once). */
-  onApdu(listener: (apdu: Uint8Array, peer: ServerPeer, reply: (answer: Uint8Array) => Promise<void>) => void): void;
+  /**
+   * Each request APDU (one reassembled HDLC message or wrapper frame). Answer with `reply` (at most once): one APDU, or
+   * several sent back to back (a window of general-block-transfer blocks; see `turnCapacity`).
+   */
+  onApdu(listener: (apdu: Uint8Array, peer: ServerPeer, reply: (answer: Uint8Array | readonly Uint8Array[]) => Promise<void>) => void): void;
+  /**
+   * How many answers of these lengths (in order) one reply carries to `peer` without the client asking in between;
+   * at least the first. HDLC: as many as the send window holds; the wrapper: all.
+   */
+  turnCapacity(peer: ServerPeer, lengths: readonly number[]): number;
   /** A new link to a client (HDLC SNRM accepted; a new TCP connection for the wrapper): associations start over. */
   onConnect(listener: (peer: ServerPeer) => void): void;
   /** The client ended the link (DISC) or the medium closed. */

@@ -1,38 +1,52 @@
 /**
- * The simulator's general block transfer (protocol.md §f.5), in acknowledged mode: every block waits for the
- * client's acknowledgement (the window is an upper bound; a sender may always stop and wait). A long request arrives in
- * blocks and is served once whole; an answer too long for the client's PDU goes out in blocks. The client's
- * block-number-ack names the last block it holds, so the next block sent is always ack + 1: that is also how a lost
- * block is sent again.
+ * The simulator's general block transfer (protocol.md §f.5), a layer BELOW protection, as in the client
+ * (lib/client/gbt.ts): a long request arrives in blocks that carry slices of the APDU as it was sent (ciphered or
+ * signed when the association protects it) and is unprotected once whole; an answer is protected first, and the
+ * protected APDU is cut into blocks. The blocks themselves are never protected.
+ *
+ * Requests are taken in acknowledged mode: each block is acknowledged with the last block held, so a lost one is
+ * sent again. Answers are streamed: up to the window the client announces in its blocks (1 until it announced one),
+ * as many as one turn of the link carries (`capacity`), every block but the last of a window flagged streaming. The
+ * client's block-number-ack names the last block it holds, so the next window starts after it: that is also how a
+ * lost block is sent again.
  */
-import { type Apdu, decodeApdu, encodeApdu, type GeneralBlockTransfer } from '../apdu';
+import { decodeApdu, encodeApdu, type GeneralBlockTransfer } from '../apdu';
 import type { ExceptionResponse } from '../apdu/errors-apdu';
 import { concatBytes } from '../util/bytes';
 
-/** block-control, block-number, block-number-ack and a length prefix of up to 3 bytes. */
+/** Tag, block-control, block-number, block-number-ack and a length prefix of up to 3 bytes. */
 const GBT_HEADER = 9;
+/** The window we announce: we acknowledge every block of a request. */
+const OUR_WINDOW = 1;
 const STATE_SERVICE_NOT_ALLOWED = 1;
 const SERVICE_OPERATION_NOT_POSSIBLE = 1;
 const SERVICE_PDU_TOO_LONG = 4;
 
 export interface ServerGbtOptions {
-  /** Fault knob: block N of an answer is lost once (block N + 1 goes out in its place), as a dropped frame would be. */
+  /** Fault knob: block N of an answer is lost once (the window carries block N + 1 and on in its place). */
   loseBlock?: number;
   /** Largest request accepted in blocks. */
   maxRequestBytes: number;
 }
 
-function exception(stateError: number, serviceError: number): ExceptionResponse {
-  return { kind: 'exception-response', stateError, serviceError };
-}
+/** How many of the APDUs of these lengths (in order) the link carries in one answer; at least the first. */
+export type TurnCapacity = (lengths: readonly number[]) => number;
 
-function block(lastBlock: boolean, blockNumber: number, blockNumberAck: number, blockData: Uint8Array): GeneralBlockTransfer {
-  return { kind: 'general-block-transfer', lastBlock, streaming: false, window: 1, blockNumber, blockNumberAck, blockData };
+/** What a block from the client leads to: a whole request to serve, or APDUs to send back. */
+export type GbtStep = { kind: 'request'; bytes: Uint8Array } | { kind: 'send'; apdus: Uint8Array[] };
+
+function exception(serviceError: number): Uint8Array {
+  const e: ExceptionResponse = { kind: 'exception-response', stateError: STATE_SERVICE_NOT_ALLOWED, serviceError };
+  return encodeApdu(e);
 }
 
 export class ServerGbt {
   private incoming?: { parts: Uint8Array[]; size: number; blockNumber: number };
   private outgoing?: { data: Uint8Array; blockSize: number; blocks: number };
+  /** The window the client announced last: how many blocks it takes before it acknowledges. */
+  private clientWindow = 1;
+  /** The client's last block number: our block-number-ack. */
+  private clientBlock = 0;
   private lost = false;
 
   constructor(private readonly options: ServerGbtOptions) {}
@@ -42,62 +56,72 @@ export class ServerGbt {
     this.outgoing = undefined;
   }
 
-  /** An answer as it is when it fits `limit` bytes, else the first of its blocks. */
-  answer(response: Apdu, limit: number): Apdu {
-    const bytes = encodeApdu(response);
-    return bytes.length <= limit ? response : this.startAnswer(bytes, limit);
-  }
-
-  /** A block from the client: part of a long request (served by `serve` once whole) or an acknowledgement of ours. */
-  receive(request: GeneralBlockTransfer, limit: number, serve: (request: Apdu) => Apdu | undefined): Apdu | undefined {
-    if (request.blockData.length > 0 || this.incoming) return this.requestBlock(request, limit, serve);
+  /** A block from the client: part of a long request, or an acknowledgement of our answer's blocks. */
+  receive(bytes: Uint8Array, capacity: TurnCapacity): GbtStep {
+    let block: GeneralBlockTransfer;
+    try {
+      const apdu = decodeApdu(bytes, 'general-block-transfer');
+      if (apdu.kind !== 'general-block-transfer') return send(exception(SERVICE_OPERATION_NOT_POSSIBLE));
+      block = apdu;
+    } catch {
+      return send(exception(SERVICE_OPERATION_NOT_POSSIBLE));
+    }
+    this.clientWindow = Math.max(1, block.window);
+    this.clientBlock = block.blockNumber;
+    if (block.blockData.length > 0 || this.incoming) return this.requestBlock(block);
     const out = this.outgoing;
-    if (!out || request.blockNumberAck >= out.blocks) return exception(STATE_SERVICE_NOT_ALLOWED, SERVICE_OPERATION_NOT_POSSIBLE);
-    return this.sendBlock(request.blockNumberAck + 1);
+    if (!out || block.blockNumberAck >= out.blocks) return send(exception(SERVICE_OPERATION_NOT_POSSIBLE));
+    return { kind: 'send', apdus: this.window(block.blockNumberAck + 1, capacity) };
   }
 
-  private requestBlock(request: GeneralBlockTransfer, limit: number, serve: (request: Apdu) => Apdu | undefined): Apdu | undefined {
+  /** An answer (as protected for the wire) in blocks of at most `limit` bytes: the first window of them. */
+  answer(bytes: Uint8Array, limit: number, capacity: TurnCapacity): Uint8Array[] {
+    const blockSize = Math.max(1, limit - GBT_HEADER);
+    this.outgoing = { data: bytes, blockSize, blocks: Math.max(1, Math.ceil(bytes.length / blockSize)) };
+    return this.window(1, capacity);
+  }
+
+  private requestBlock(block: GeneralBlockTransfer): GbtStep {
     this.outgoing = undefined;
     const held = this.incoming ?? { parts: [], size: 0, blockNumber: 0 };
     // Out of order: acknowledge the last block held, so the client sends the next one again.
-    if (request.blockNumber !== held.blockNumber + 1) return block(false, 0, held.blockNumber, new Uint8Array(0));
-    held.size += request.blockData.length;
+    if (block.blockNumber !== held.blockNumber + 1) return send(this.block(false, false, 0, held.blockNumber, new Uint8Array(0)));
+    held.size += block.blockData.length;
     if (held.size > this.options.maxRequestBytes) {
       this.incoming = undefined;
-      return exception(STATE_SERVICE_NOT_ALLOWED, SERVICE_PDU_TOO_LONG);
+      return send(exception(SERVICE_PDU_TOO_LONG));
     }
-    held.parts.push(request.blockData);
-    held.blockNumber = request.blockNumber;
-    if (!request.lastBlock) {
+    held.parts.push(block.blockData);
+    held.blockNumber = block.blockNumber;
+    if (!block.lastBlock) {
       this.incoming = held;
-      return block(false, 0, held.blockNumber, new Uint8Array(0));
+      return send(this.block(false, false, 0, held.blockNumber, new Uint8Array(0)));
     }
     this.incoming = undefined;
-    let inner: Apdu;
-    try {
-      inner = decodeApdu(concatBytes(...held.parts), 'general-block-transfer request');
-    } catch {
-      return exception(STATE_SERVICE_NOT_ALLOWED, SERVICE_OPERATION_NOT_POSSIBLE);
-    }
-    const answer = serve(inner);
-    // The client is in a block transfer: its answer comes as blocks too, even a short one.
-    return answer && this.startAnswer(encodeApdu(answer), limit);
+    return { kind: 'request', bytes: concatBytes(...held.parts) };
   }
 
-  private startAnswer(bytes: Uint8Array, limit: number): Apdu {
-    const blockSize = Math.max(1, limit - GBT_HEADER);
-    this.outgoing = { data: bytes, blockSize, blocks: Math.max(1, Math.ceil(bytes.length / blockSize)) };
-    return this.sendBlock(1);
-  }
-
-  private sendBlock(wanted: number): Apdu {
+  /** Blocks `from` on, up to the client's window and the link's turn; the last of them not flagged streaming. */
+  private window(from: number, capacity: TurnCapacity): Uint8Array[] {
     const out = this.outgoing!;
-    let n = wanted;
-    if (this.options.loseBlock === n && !this.lost && n < out.blocks) {
-      this.lost = true;
-      n++;
+    const numbers: number[] = [];
+    for (let n = from; n <= out.blocks && numbers.length < this.clientWindow; n++) {
+      if (this.options.loseBlock === n && !this.lost && n < out.blocks) {
+        this.lost = true;
+        continue;
+      }
+      numbers.push(n);
     }
-    const data = out.data.subarray((n - 1) * out.blockSize, n * out.blockSize);
-    return block(n === out.blocks, n, 0, data);
+    const data = (n: number): Uint8Array => out.data.subarray((n - 1) * out.blockSize, n * out.blockSize);
+    const count = Math.max(1, Math.min(numbers.length, capacity(numbers.map((n) => GBT_HEADER + data(n).length))));
+    return numbers.slice(0, count).map((n, i) => this.block(n === out.blocks, i < count - 1, n, this.clientBlock, data(n)));
   }
+
+  private block(lastBlock: boolean, streaming: boolean, blockNumber: number, blockNumberAck: number, blockData: Uint8Array): Uint8Array {
+    return encodeApdu({ kind: 'general-block-transfer', lastBlock, streaming, window: OUR_WINDOW, blockNumber, blockNumberAck, blockData });
+  }
+}
+
+function send(apdu: Uint8Array): GbtStep {
+  return { kind: 'send', apdus: [apdu] };
 }

@@ -11,8 +11,8 @@
  * - Selective access without the selective-access conformance bit: DAR scope-of-access-violated.
  * - An LN that exists with another class id: object-class-inconsistent; an unknown LN: object-undefined.
  * - A new request while a long get is in progress drops the long get (as meters do).
- * - With general-block-transfer negotiated, long answers go out in GBT blocks instead of the service's own blocks, and
- *   long requests are taken in GBT blocks (lib/server/gbt.ts, acknowledged mode).
+ * - With general-block-transfer negotiated, answers are built whole (no service-level blocks): the association cuts
+ *   the protected answer into GBT blocks and joins GBT request blocks before unprotecting them (lib/server/gbt.ts).
  */
 import type { Apdu } from '../apdu';
 import { encodeApdu } from '../apdu';
@@ -29,7 +29,6 @@ import type { DataValue } from '../axdr/types';
 import { DlmsError } from '../errors';
 import { ByteReader, concatBytes } from '../util/bytes';
 import { type AccessRights, checkInvoke, checkRead, checkWrite } from './access';
-import { ServerGbt, type ServerGbtOptions } from './gbt';
 import { type AccessContext, type CosemObject, DAR, DarError, type MeterModel } from './model/types';
 
 export interface ServiceContext extends AccessContext {
@@ -45,7 +44,7 @@ export interface ServiceContext extends AccessContext {
 
 /** Upper bound on what a client may send us in blocks (long set / action parameters). */
 export const MAX_LONG_REQUEST_BYTES = 64 * 1024;
-/** Under general block transfer, a service's answer is built whole (up to this size) and then cut into GBT blocks. */
+/** Under general block transfer, a service's answer is built whole (up to this size); the association cuts it. */
 const MAX_GBT_ANSWER_BYTES = 16 * 1024 * 1024;
 
 const STATE_SERVICE_NOT_ALLOWED = 1;
@@ -142,28 +141,16 @@ export class ServerServices {
   private longSet?: LongSet;
   private incomingAction?: LongAction;
   private snWrite?: IncomingBlocks & { name: number };
-  private readonly gbt: ServerGbt;
-
-  constructor(options: { gbtLoseBlock?: number } = {}) {
-    const gbt: ServerGbtOptions = { maxRequestBytes: MAX_LONG_REQUEST_BYTES };
-    if (options.gbtLoseBlock !== undefined) gbt.loseBlock = options.gbtLoseBlock;
-    this.gbt = new ServerGbt(gbt);
-  }
 
   /** Forgets every transfer in progress (new association). */
   reset(): void {
     this.longGet = this.longAction = this.longRead = undefined;
     this.longSet = this.incomingAction = this.snWrite = undefined;
-    this.gbt.reset();
   }
 
   handle(request: Apdu, ctx: ServiceContext): Apdu | undefined {
     if (!this.allowed(ctx, 'general-block-transfer')) return this.serve(request, ctx);
-    const whole: ServiceContext = { ...ctx, maxPduSize: MAX_GBT_ANSWER_BYTES };
-    if (request.kind === 'general-block-transfer') return this.gbt.receive(request, limit(ctx), (inner) => this.serve(inner, whole));
-    this.gbt.reset();
-    const answer = this.serve(request, whole);
-    return answer && this.gbt.answer(answer, limit(ctx));
+    return this.serve(request, { ...ctx, maxPduSize: MAX_GBT_ANSWER_BYTES });
   }
 
   private serve(request: Apdu, ctx: ServiceContext): Apdu | undefined {

@@ -60,6 +60,8 @@ export interface SimulatorOptions {
   profile?: ProfileName;
   physicalAddress?: number;
   logicalDevice?: number;
+  /** HDLC window (1..7) the meter accepts and uses, up to what the client proposes (default 1). */
+  hdlcWindow?: number;
   /** Extra clients: option-schema objects (as `dlms simulate` passes them) or ready configurations. */
   clients?: (MeterOptions | ClientAssociationConfig)[];
   serverSystemTitle?: Uint8Array | string;
@@ -291,6 +293,7 @@ class SimulatorImpl implements Simulator {
       ...(this.profile.physicalAddress !== undefined && this.options.framing === 'hdlc' ? { physicalAddress: this.profile.physicalAddress } : {}),
       ...(hdlc.maxInfoRx !== undefined ? { hdlcMaxInfoRx: hdlc.maxInfoRx } : {}),
       ...(hdlc.addressSize !== undefined ? { addressSize: hdlc.addressSize } : {}),
+      ...(this.options.hdlcWindow !== undefined ? { hdlcWindow: this.options.hdlcWindow } : {}),
       ...(this.options.faults ? { faults: this.options.faults } : {}),
       ...(this.options.trace ? { trace: this.options.trace } : {}),
       ...(this.modeE ? { modeE: this.modeE } : {}),
@@ -303,7 +306,7 @@ class SimulatorImpl implements Simulator {
       if (s) return s;
       const config = this.configs.find((c) => c.clientSap === peer.clientSap);
       if (!config) return undefined;
-      const services = new ServerServices(this.options.faults?.gbtLoseBlock !== undefined ? { gbtLoseBlock: this.options.faults.gbtLoseBlock } : {});
+      const services = new ServerServices();
       const identity = {
         systemTitle: this.profile.serverSystemTitle,
         ...(this.profile.serverSigningKey ? { signingKey: this.profile.serverSigningKey } : {}),
@@ -314,6 +317,8 @@ class SimulatorImpl implements Simulator {
         now: this.now,
         ...(this.options.random ? { random: this.options.random } : {}),
         log: (line) => this.log(line),
+        turnCapacity: (lengths) => channel.turnCapacity(peer, lengths),
+        ...(this.options.faults?.gbtLoseBlock !== undefined ? { gbtLoseBlock: this.options.faults.gbtLoseBlock } : {}),
       });
       s = { association, services, config };
       sessions.set(peer.clientSap, s);
@@ -345,7 +350,7 @@ class SimulatorImpl implements Simulator {
     });
     channel.onApdu((apdu, peer, reply) => {
       peers.set(peer.clientSap, peer);
-      let answer: Uint8Array | undefined;
+      let answer: Uint8Array | Uint8Array[];
       try {
         const stale = sessions.get(peer.clientSap);
         // A new AARQ after key_transfer associates with the client's new keys.
@@ -356,13 +361,13 @@ class SimulatorImpl implements Simulator {
           answer = apdu[0] === 0x60 ? unknownClientAare(apdu) : encodeApdu({ kind: 'exception-response', stateError: 1, serviceError: 1 });
         } else {
           if (apdu[0] === 0x60) session.services.reset();
-          answer = session.association.handle(apdu);
+          answer = session.association.respond(apdu);
         }
       } catch (e) {
         this.log(`internal error answering client ${peer.clientSap}: ${e instanceof Error ? e.message : String(e)}`);
         answer = encodeApdu({ kind: 'exception-response', stateError: 1, serviceError: 3 });
       }
-      reply(answer ?? new Uint8Array(0)).catch((e: unknown) => this.log(`reply failed: ${e instanceof DlmsError ? e.message : String(e)}`));
+      reply(answer).catch((e: unknown) => this.log(`reply failed: ${e instanceof DlmsError ? e.message : String(e)}`));
     });
   }
 

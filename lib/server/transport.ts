@@ -12,7 +12,8 @@
  * tells a live peer from a silent or junk-sending socket by it.
  *
  * `reply(answer)` answers a request once; `reply(new Uint8Array(0))` acknowledges without an APDU (unconfirmed
- * services: HDLC returns the poll with RR, the wrapper sends nothing).
+ * services: HDLC returns the poll with RR, the wrapper sends nothing). `reply([a, b, …])` sends several APDUs back to
+ * back (a general-block-transfer window): wrapper frames one after another, HDLC messages within one send window.
  *
  * Fault knobs, for tests of the client's timeout and retry paths (requests count from 1, per medium):
  *  - responseDelayMs: every answer leaves this much later;
@@ -20,7 +21,7 @@
  *  - silenceAfterRequests N: requests after the Nth get no answer, and HDLC stops answering any frame;
  *  - dropAfterRequests N: request N+1 closes the connection instead of being answered;
  *  - corruptFcsEvery N: every Nth HDLC frame sent has a wrong FCS (the client's scanner drops it).
- *  - gbtLoseBlock N: block N of a long general-block-transfer answer is lost once (applied by the services).
+ *  - gbtLoseBlock N: block N of a long general-block-transfer answer is lost once (applied by the association).
  *
  * IEC 62056-21 mode E (HDLC only, option modeE): until an HDLC link is connected, received bytes are also offered to
  * the sign-on parser (lib/server/mode-e.ts). A request is answered with the identification, the HDLC ACK switches a
@@ -50,7 +51,7 @@ export interface ServerFaults {
   dropAfterRequests?: number;
   corruptFcsEvery?: number;
   ignoreRequests?: readonly number[];
-  /** General block transfer: block N of a long answer is lost once (the services send block N + 1 in its place). */
+  /** General block transfer: block N of a long answer is lost once (block N + 1 and on go out in its place). */
   gbtLoseBlock?: number;
 }
 
@@ -85,7 +86,7 @@ export interface ServerTransportOptions {
   faults?: ServerFaults;
 }
 
-type ApduListener = (apdu: Uint8Array, peer: ServerPeer, reply: (answer: Uint8Array) => Promise<void>) => void;
+type ApduListener = (apdu: Uint8Array, peer: ServerPeer, reply: (answer: Uint8Array | readonly Uint8Array[]) => Promise<void>) => void;
 type ConnectListener = (peer: ServerPeer) => void;
 type DisconnectListener = (peer: ServerPeer | undefined, error?: DlmsError) => void;
 type CloseListener = (error?: DlmsError) => void;
@@ -142,6 +143,7 @@ abstract class ServerChannelCore implements ServerChannel {
   }
 
   abstract push(apdu: Uint8Array, peer: ServerPeer): Promise<void>;
+  abstract turnCapacity(peer: ServerPeer, lengths: readonly number[]): number;
   protected abstract received(bytes: Uint8Array): void;
   /** Peers with a live link, told about a medium that closed. */
   protected abstract connectedPeers(): ServerPeer[];
@@ -193,7 +195,7 @@ abstract class ServerChannelCore implements ServerChannel {
    * A complete request: applies the fault knobs, then hands it to the listeners with a reply function that answers
    * once (after the configured delay) through `answer`.
    */
-  protected request(apdu: Uint8Array, peer: ServerPeer, answer: (apdu: Uint8Array) => Promise<void>): void {
+  protected request(apdu: Uint8Array, peer: ServerPeer, answer: (apdus: readonly Uint8Array[]) => Promise<void>): void {
     const n = ++this.requests;
     this.traceApdu('rx', apdu);
     const f = this.faults;
@@ -212,13 +214,14 @@ abstract class ServerChannelCore implements ServerChannel {
       return;
     }
     let replied = false;
-    const reply = (out: Uint8Array): Promise<void> => {
+    const reply = (answers: Uint8Array | readonly Uint8Array[]): Promise<void> => {
+      const out = answers instanceof Uint8Array ? [answers].filter((a) => a.length > 0) : answers;
       if (replied) return Promise.reject(new LinkError('already-replied', `${this.description}: request ${n} was answered already`));
       replied = true;
       if (this.closed) return Promise.reject(new LinkError('channel-closed', `${this.description}: the connection closed before the answer`));
       const go = (): Promise<void> => {
         if (this.closed || this.silent) return Promise.resolve();
-        if (out.length > 0) this.traceApdu('tx', out);
+        for (const a of out) this.traceApdu('tx', a);
         return answer(out);
       };
       const delay = f.responseDelayMs ?? 0;
@@ -498,7 +501,7 @@ class HdlcServerChannel extends ServerChannelCore {
         }
         case 'apdu': {
           const peer = entry.peer;
-          if (peer) this.request(o.apdu, peer, (answer) => this.answer(entry, answer));
+          if (peer) this.request(o.apdu, peer, (answers) => this.answer(entry, answers));
           break;
         }
         case 'ui':
@@ -525,10 +528,10 @@ class HdlcServerChannel extends ServerChannelCore {
     return sent;
   }
 
-  private answer(entry: LinkEntry, apdu: Uint8Array): Promise<void> {
+  private answer(entry: LinkEntry, apdus: readonly Uint8Array[]): Promise<void> {
     let outputs: LinkOutput[];
     try {
-      outputs = apdu.length > 0 ? entry.link.sendApdu(apdu) : entry.link.acknowledge();
+      outputs = apdus.length > 0 ? entry.link.sendApdus(apdus) : entry.link.acknowledge();
     } catch (e) {
       return Promise.reject(toDlmsError(e));
     }
@@ -555,6 +558,11 @@ class HdlcServerChannel extends ServerChannelCore {
     const entry = [...this.links.values()].find((e) => e.peer?.clientSap === peer.clientSap && e.address.upper === peer.logicalDevice) ?? this.entryFor(this.pushAddress(peer));
     this.traceApdu('tx', apdu, 'push: ');
     await this.act(entry, entry.link.sendUi(apdu, clientAddress(peer.clientSap)));
+  }
+
+  turnCapacity(peer: ServerPeer, lengths: readonly number[]): number {
+    const entry = [...this.links.values()].find((e) => e.peer?.clientSap === peer.clientSap && e.address.upper === peer.logicalDevice);
+    return entry ? entry.link.turnCapacity(lengths) : Math.min(1, lengths.length);
   }
 
   private pushAddress(peer: ServerPeer): HdlcAddress {
@@ -632,7 +640,13 @@ class WrapperServerChannel extends ServerChannelCore {
       this.peers.set(key, peer);
       this.emitConnect(peer);
     }
-    this.request(f.apdu, peer, (answer) => (answer.length > 0 ? this.sendFrame({ source: f.destination, destination: f.source, apdu: answer }) : Promise.resolve()));
+    this.request(f.apdu, peer, async (answers) => {
+      for (const apdu of answers) await this.sendFrame({ source: f.destination, destination: f.source, apdu });
+    });
+  }
+
+  turnCapacity(_peer: ServerPeer, lengths: readonly number[]): number {
+    return lengths.length;
   }
 
   private sendFrame(frame: WrapperFrame): Promise<void> {

@@ -239,6 +239,24 @@ describe('link/hdlc client and server', () => {
     assert.equal(toHex(apdusOf(wire.clientEvents)[0]!), toHex(res));
   });
 
+  it('a server answer of several APDUs goes out as messages back to back within the window (GBT streaming)', () => {
+    const server = new HdlcServerLink({ address: { logical: 1 }, maxInfoTx: 32, maxInfoRx: 32, windowTx: 3, windowRx: 3 });
+    const client = new HdlcClientLink({ client: 16, server: { logical: 1 }, maxInfoTx: 32, maxInfoRx: 32, windowTx: 3, windowRx: 3 });
+    const { wire, run } = makePump(client, server);
+    run('client', client.connect());
+    run('client', client.sendApdu(pattern(10, 1)));
+    const first = pattern(40, 2); // 43 bytes with the LLC header: 2 frames
+    const second = pattern(20, 3); // 1 frame
+    assert.equal(server.turnCapacity([first.length, second.length]), 2, '3 frames fit the window of 3');
+    assert.equal(server.turnCapacity([first.length, second.length, 5]), 2, 'a fourth frame does not');
+    assert.equal(server.turnCapacity([200]), 1, 'the first always goes, in as many windows as it needs');
+    run('server', server.sendApdus([first, second]));
+    const seq = wire.log.slice(3).map((l) => `${l.from[0]}:${ctrl(l.frame)}`);
+    // S (segmented) only inside the first message; F only on the last frame of the turn.
+    assert.deepEqual(seq, ['s:I0/1S', 's:I1/1', 's:I2/1P']);
+    assert.deepEqual(apdusOf(wire.clientEvents).map((a) => toHex(a)), [toHex(first), toHex(second)]);
+  });
+
   it('recovers from a lost UA with responseTimeout', () => {
     const server = new HdlcServerLink({ address: { logical: 1 } });
     const client = new HdlcClientLink({ client: 16, server: { logical: 1 } });

@@ -159,6 +159,8 @@ export abstract class HdlcStation {
   /** V(R): the N(S) we expect next from the peer. */
   protected vr = 0;
   protected segments: Uint8Array[] = [];
+  /** Per segment: more segments of the same message follow (the frame's S bit); several messages may be queued. */
+  private continued: boolean[] = [];
   protected nextSegment = 0;
   protected unacked: Unacked[] = [];
   protected readonly rx: Reassembly;
@@ -245,6 +247,7 @@ export abstract class HdlcStation {
     this.vs = 0;
     this.vr = 0;
     this.segments = [];
+    this.continued = [];
     this.nextSegment = 0;
     this.unacked = [];
     this.rx.clear();
@@ -252,12 +255,33 @@ export abstract class HdlcStation {
 
   /** Queues an APDU for transmission in segments of at most `maxInfo` bytes (LLC header first). */
   protected queueApdu(apdu: Uint8Array, maxInfo: number): void {
+    this.queueApdus([apdu], maxInfo);
+  }
+
+  /**
+   * Queues APDUs for transmission, each a message of its own (LLC header first) in segments of at most `maxInfo`
+   * bytes. Several go out back to back within the window (a server streaming general-block-transfer blocks).
+   */
+  protected queueApdus(apdus: readonly Uint8Array[], maxInfo: number): void {
     if (this.nextSegment < this.segments.length || this.unacked.length > 0) {
       throw new UsageError('link-busy', 'the HDLC link is still sending the previous APDU; wait for its answer before sending another');
     }
-    const limit = Math.max(1, Math.min(maxInfo, maxInfoForAddresses(this.remote!, this.local)));
-    this.segments = splitSegments(withLlc(apdu, this.outgoingLlc), limit);
+    const limit = this.segmentLimit(maxInfo);
+    this.segments = [];
+    this.continued = [];
+    for (const apdu of apdus) {
+      const parts = splitSegments(withLlc(apdu, this.outgoingLlc), limit);
+      parts.forEach((p, i) => {
+        this.segments.push(p);
+        this.continued.push(i < parts.length - 1);
+      });
+    }
     this.nextSegment = 0;
+  }
+
+  /** The longest information field of a segment we send, given the negotiated `maxInfo`. */
+  protected segmentLimit(maxInfo: number): number {
+    return Math.max(1, Math.min(maxInfo, maxInfoForAddresses(this.remote!, this.local)));
   }
 
   protected get hasNewSegments(): boolean {
@@ -267,7 +291,7 @@ export abstract class HdlcStation {
   private sendSegment(u: Unacked, pf: boolean): Uint8Array {
     return this.sendFrame({
       type: 'I', dest: this.remote!, src: this.local, pf, ns: u.ns, nr: this.vr,
-      segmented: u.segment < this.segments.length - 1, info: this.segments[u.segment]!,
+      segmented: this.continued[u.segment] ?? false, info: this.segments[u.segment]!,
     });
   }
 
@@ -302,6 +326,7 @@ export abstract class HdlcStation {
     this.unacked.splice(0, k);
     if (this.unacked.length === 0 && !this.hasNewSegments) {
       this.segments = [];
+      this.continued = [];
       this.nextSegment = 0;
     }
     return true;

@@ -10,7 +10,7 @@
 import { LinkError } from '../../errors';
 import { HdlcAddress, ServerAddressSpec, addressesEqual, isHdlcAddress, serverAddress } from './address';
 import { HdlcFrame, maxInfoForAddresses } from './frame';
-import { LlcKind, withLlc } from './llc';
+import { LLC_LENGTH, LlcKind, withLlc } from './llc';
 import { DEFAULT_PARAMETERS, HdlcParameters, decodeParameters, encodeParameters } from './parameters';
 import { HdlcStation, LinkOutput, StationOptions, clampWindow, splitSegments } from './link';
 
@@ -79,11 +79,37 @@ export class HdlcServerLink extends HdlcStation {
 
   /** Sends (or queues until the client polls) the answer to the request just delivered. */
   sendApdu(apdu: Uint8Array): LinkOutput[] {
+    return this.sendApdus([apdu]);
+  }
+
+  /**
+   * Sends several APDUs as one answer, each its own message, back to back within the window and F on the last frame
+   * (general-block-transfer blocks streamed to the client). Check `turnCapacity` first: a window boundary right after
+   * a message would give the poll back before the rest, and the client would not know to ask for it.
+   */
+  sendApdus(apdus: readonly Uint8Array[]): LinkOutput[] {
     if (this.linkState !== 'connected') throw new LinkError('not-connected', 'cannot send an APDU: no client is connected to this HDLC server');
-    this.queueApdu(apdu, this.negotiated!.maxInfoTx);
+    this.queueApdus(apdus, this.negotiated!.maxInfoTx);
     return this.run(() => {
       if (this.holdsPoll) this.answerWithSegments();
     });
+  }
+
+  /**
+   * How many of the APDUs of these lengths (in order) fit in one answer: the first always, then as many more as the
+   * send window holds with every frame of them.
+   */
+  turnCapacity(lengths: readonly number[]): number {
+    if (!this.negotiated || lengths.length === 0) return Math.min(1, lengths.length);
+    const limit = this.segmentLimit(this.negotiated.maxInfoTx);
+    let frames = 0;
+    let n = 0;
+    for (const length of lengths) {
+      frames += Math.ceil((length + LLC_LENGTH) / limit);
+      if (n > 0 && frames > this.negotiated.windowTx) break;
+      n++;
+    }
+    return n;
   }
 
   /** Returns the poll with RR when the request needs no answer (unconfirmed services). */
