@@ -19,7 +19,7 @@ import type { ApduChannel, TraceSink } from './channel';
 import { ASSOCIATION_LN_CLASS, CURRENT_ASSOCIATION_LN, ObjectDirectory, parseLnObjectList, parseSnObjectList, type ObjectListEntry } from './object-list';
 import { resolveOptions, type MeterOptions } from './options';
 import { CosemServices, type AttributeRef, type GetItem, type ItemResult, type ServiceSession, type ServicesOptions } from './services';
-import { parametersForMethod, parseCaptureObjects, shapeAttribute, shapeProfileRows, valueForAttribute, type ProfileColumn } from './shaping';
+import { needsPresentType, parametersForMethod, parseCaptureObjects, shapeAttribute, shapeProfileRows, valueForAttribute, type ProfileColumn } from './shaping';
 import { parseTarget, resolveClass, type Target } from './targets';
 import { openChannel } from './transport';
 
@@ -417,7 +417,20 @@ export class DlmsClient {
     const target = parseTarget(targetText);
     const directory = await this.needsDirectory([target]);
     const { classId, ref } = this.ref(target, directory);
-    await services.set(ref, valueForAttribute(classId, ref.attribute, value));
+    // Where the class leaves the type open (a register's value), plain JSON takes the type the meter holds now.
+    const present = needsPresentType(classId, ref.attribute, value) ? await this.presentValue(target, ref) : undefined;
+    await services.set(ref, valueForAttribute(classId, ref.attribute, value, present));
+  }
+
+  private async presentValue(target: Target, ref: AttributeRef): Promise<DataValue> {
+    const got = await this.session().services.getItem(ref);
+    if ('error' in got) {
+      throw new UsageError(
+        'needs-typed-value',
+        `${target.text}: the class does not fix this value's type and reading it to learn the type failed (${got.error.message}): give typed JSON, e.g. {"type":"long-unsigned","value":5}`,
+      );
+    }
+    return got.value;
   }
 
   /** Invokes OBIS:METHOD; methods without parameters get integer(0). Resolves with the plain return value, if any. */
