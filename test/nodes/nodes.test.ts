@@ -305,6 +305,28 @@ describe('Node-RED nodes against the simulator', function () {
     const ports = await helper.request().get('/dlms-meter/serialports').expect(200);
     assert.ok(Array.isArray((ports.body as { ports: unknown[] }).ports));
   });
+
+  it('browses the objects with the settings as they stand in the editor, deployed or not, credentials included', async function () {
+    const flow = [tab, meterDef('m1', sim!.port)];
+    await helper.load(allNodes, flow, { m1: LLS });
+    const settings = { host: '127.0.0.1', port: sim!.port, clientAddress: 17, authentication: 'low', responseTimeout: 2000 };
+    // Never deployed: the password typed in the editor is used.
+    let res = await helper.request().post('/dlms-meter/objects').send({ id: 'new1', settings, credentials: { password: 'Gurux' } }).expect(200);
+    assert.ok((res.body as { objects: { obis: string; classId: number }[] }).objects.some((o) => o.obis === '1.0.1.8.0.255' && o.classId === 3));
+    // The deployed settings with the stored password (the editor only knows it is there): the deployed association.
+    const before = managed('m1').connects;
+    res = await helper.request().post('/dlms-meter/objects').send({ id: 'm1', settings: meterDef('m1', sim!.port), credentials: { password: '__PWRD__' } }).expect(200);
+    assert.ok((res.body as { objects: unknown[] }).objects.length > 0);
+    assert.equal(managed('m1').connects, before + 1, 'the deployed meter associated for it');
+    // A wrong password typed, not deployed: the meter's refusal, without the password.
+    res = await helper.request().post('/dlms-meter/objects').send({ id: 'm1', settings: meterDef('m1', sim!.port), credentials: { password: 'Wrong-Secret-42' } }).expect(502);
+    const error = (res.body as { error: string }).error;
+    assert.match(error, /authenticat|refused|password|rejected/i);
+    assert.doesNotMatch(error, /Wrong-Secret-42/);
+    // Settings that cannot work: a host of spaces.
+    res = await helper.request().post('/dlms-meter/objects').send({ settings: { ...settings, host: '   ' }, credentials: {} }).expect(400);
+    assert.match((res.body as { error: string }).error, /host is required/);
+  });
 });
 
 // Keep TestNode imported for the type of helper nodes in this file.
