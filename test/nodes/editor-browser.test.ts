@@ -102,6 +102,36 @@ describe('the editor in a headless browser', function () {
     await p.waitForSelector('#node-config-input-host.input-error');
   });
 
+  it('browses the objects of a meter that is not deployed yet, grouped by class and filtered, from the read dialog', async function () {
+    const p = await openEditor('en-US');
+    const flow = [
+      { id: 'bm1', type: 'dlms-meter', name: 'simulator', host: '127.0.0.1', port: sim!.port, clientAddress: 16, authentication: 'none' },
+      { id: 'br1', type: 'dlms-read', meter: 'bm1', targets: [{ obis: '1.0.99.1.0.255', classId: 7, access: 'range', hours: 24 }, { obis: '1.0.1.8.0.255' }], x: 200, y: 100 },
+    ];
+    await p.evaluate(`RED.view.importNodes(${JSON.stringify(flow)}, { notify: false }); RED.editor.edit(RED.nodes.node('br1'))`);
+    await p.waitForSelector('#dlms-read-browse', { visible: true });
+    const rows = (await p.evaluate(`$('#node-input-targets-list').editableList('items').map(function () {
+      return $(this).find('.dlms-profile').css('display') !== 'none';
+    }).get()`)) as boolean[];
+    assert.deepEqual(rows, [true, false], 'profile settings on the profile row only');
+    assert.equal(await p.evaluate(`$('#node-input-output option:selected').text()`), 'one message per object');
+    const header = (await p.evaluate(`$('.dlms-read-columns').text()`)) as string;
+    assert.match(header, /OBIS code.*Attr.*Class.*Profile rows/);
+    await p.click('#dlms-read-browse');
+    await p.waitForSelector('#dlms-read-objects optgroup', { visible: true });
+    const groups = (await p.evaluate(`$('#dlms-read-objects optgroup').map(function () { return this.label; }).get()`)) as string[];
+    assert.ok(groups.some((g) => /^3 · Register \(\d+\)$/.test(g)), groups.join(', '));
+    assert.ok(groups.some((g) => /^8 · Clock \(1\)$/.test(g)), groups.join(', '));
+    await p.type('#dlms-read-filter', 'clock');
+    const filtered = (await p.evaluate(`$('#dlms-read-objects option').map(function () { return $(this).text(); }).get()`)) as string[];
+    assert.ok(filtered.length >= 1 && filtered.every((t) => /clock/i.test(t) || /0\.0\.1\.0\.0\.255/.test(t)), filtered.join(' | '));
+    await p.click('#dlms-read-filter', { count: 3 });
+    await p.keyboard.press('Backspace');
+    await p.type('#dlms-read-filter', '1.8.0');
+    const tray = await p.$('.red-ui-tray');
+    await (tray ?? p).screenshot({ path: path.join(images, 'editor-read-dialog.png') });
+  });
+
   it('shows the dialog in German', async function () {
     const p = await openEditor('de');
     await openMeterDialog(p);
