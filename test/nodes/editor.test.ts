@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as options from '../../lib/client/options';
 import { DEFAULT_OPTIONS, OPTION_SPECS, SECRET_OPTIONS } from '../../lib/client/options';
+import { DataTag } from '../../lib/axdr/types';
 import { NODE_ONLY_OPTIONS } from '../../nodes/shared/meter-options';
 import { projectRoot } from './red-helper';
 
@@ -115,6 +116,28 @@ describe('Node-RED editor files', function () {
       assert.equal(typeof lookup(de, `dlms-meter.tip.${spec.name}`), 'string', `no German explanation for ${spec.name}`);
     }
     for (const tab of ['link', 'addresses', 'security', 'advanced']) assert.equal(typeof lookup(de, `dlms-meter.label.tab.${tab}`), 'string');
+  });
+
+  it('the help speaks of the dialog labels and documents outputs, profile rows, value types and parameters', function () {
+    const meterHelp = read('nodes/locales/en-US/dlms-meter.html');
+    const labels = lookup(readJson('nodes/locales/en-US/dlms-meter.json'), 'dlms-meter.label') as Record<string, unknown>;
+    for (const spec of OPTION_SPECS) {
+      assert.doesNotMatch(meterHelp, new RegExp(`<code>${spec.name}</code>`), `the meter help names the property ${spec.name}`);
+    }
+    for (const name of ['preset', 'host', 'clientAddress', 'authentication', 'security', 'protectionEnvelope', 'keyTransport', 'counterStore', 'idleTimeout']) {
+      assert.ok(meterHelp.includes(`<b>${String(labels[name])}</b>`) || meterHelp.includes(`<dt>${String(labels[name])}`), `the meter help does not use the label of ${name}`);
+    }
+    const writeHelp = read('nodes/locales/en-US/dlms-write.html');
+    for (const type of Object.keys(DataTag).filter((t) => !t.startsWith('delta-') && t !== 'dont-care')) {
+      assert.ok(writeHelp.includes(`<code>${type}</code>`), `the write help does not list the type ${type}`);
+    }
+    assert.match(writeHelp, /<h3>Plain or typed JSON<\/h3>/);
+    assert.match(writeHelp, /reads the attribute first/);
+    const readHelp = read('nodes/locales/en-US/dlms-read.html');
+    for (const topic of ['<dt>Output</dt>', '<dt>Profile rows</dt>', '<dt>Browse objects</dt>', 'last N hours', 'entries from..to', 'dlms.results']) {
+      assert.ok(readHelp.includes(topic), `the read help lacks ${topic}`);
+    }
+    assert.match(read('nodes/locales/en-US/dlms-action.html'), /<h3>Parameter format<\/h3>[\s\S]*typed JSON/);
   });
 
   it('every node type has its editor file, help, locale and (for flow nodes) icon, and package.json lists it', function () {
