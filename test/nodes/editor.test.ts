@@ -118,6 +118,13 @@ describe('Node-RED editor files', function () {
     for (const tab of ['link', 'addresses', 'security', 'advanced']) assert.equal(typeof lookup(de, `dlms-meter.label.tab.${tab}`), 'string');
   });
 
+  it('ships the schema help texts as the English explanations, unless the catalog words one for the editor', function () {
+    const source = lookup(readJson('nodes/locales/en-US/dlms-meter.json'), 'dlms-meter.tip') as Record<string, string>;
+    const shipped = lookup(readJson('dist/nodes/locales/en-US/dlms-meter.json'), 'dlms-meter.tip') as Record<string, string>;
+    for (const spec of ALL_SPECS) assert.equal(shipped[spec.name], source[spec.name] ?? spec.help, `explanation of ${spec.name}`);
+    assert.equal(lookup(readJson('dist/nodes/locales/en-US/dlms-meter.json'), 'dlms-meter.status.connecting'), 'connecting');
+  });
+
   it('the help speaks of the dialog labels and documents outputs, profile rows, value types and parameters', function () {
     const meterHelp = read('nodes/locales/en-US/dlms-meter.html');
     const labels = lookup(readJson('nodes/locales/en-US/dlms-meter.json'), 'dlms-meter.label') as Record<string, unknown>;

@@ -280,7 +280,8 @@ describe('Node-RED nodes against the simulator', function () {
   it('gives a clear error when no meter is configured or the configuration is inconsistent', async function () {
     const flow = [
       tab,
-      { id: 'm1', type: 'dlms-meter', medium: 'tcp', host: '' },
+      // A host of spaces is no host.
+      { id: 'm1', type: 'dlms-meter', medium: 'tcp', host: '   ' },
       { id: 'r1', z: 'f1', type: 'dlms-read', meter: 'm1', wires: [] },
       { id: 'r2', z: 'f1', type: 'dlms-read', wires: [] },
       { id: 'c1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
