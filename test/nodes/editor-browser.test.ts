@@ -96,6 +96,15 @@ describe('the editor in a headless browser', function () {
     const tray = await p.$('.red-ui-tray');
     await (tray ?? p).screenshot({ path: path.join(images, 'editor-meter-dialog.png') });
 
+    // The Security tab: the headings of the sections in use only.
+    await p.click('#dlms-meter-tabs li:nth-child(3) a');
+    await p.select('#node-config-input-authentication', 'high-gmac');
+    await p.select('#node-config-input-security', 'auth-enc');
+    const headings = (await p.evaluate(`$('#dlms-meter-tab-security .dlms-meter-section:visible').map(function () { return $(this).text(); }).get()`)) as string[];
+    assert.deepEqual(headings, ['Login', 'Ciphering', 'Signatures (suites 1 and 2)', 'Envelope and key transport']);
+    await (tray ?? p).screenshot({ path: path.join(images, 'editor-meter-security.png') });
+    await p.click('#dlms-meter-tabs li:nth-child(1) a');
+
     // A host of spaces is no host: the field is marked invalid.
     await p.type('#node-config-input-host', '   ');
     await p.evaluate("$('#node-config-input-host').trigger('change')");
