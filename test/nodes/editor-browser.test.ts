@@ -152,5 +152,14 @@ describe('the editor in a headless browser', function () {
     assert.equal(seen.preset, 'Voreinstellung');
     const tray = await p.$('.red-ui-tray');
     await (tray ?? p).screenshot({ path: path.join(images, 'editor-meter-dialog-de.png') });
+    // The flow nodes' dialogs too: dlms-listen in German.
+    await p.evaluate(`RED.tray.close(); RED.view.importNodes([{ id: 'bl1', type: 'dlms-listen', source: 'tcp', port: 4059, x: 300, y: 200 }], { notify: false })`);
+    await p.evaluate(`RED.editor.edit(RED.nodes.node('bl1'))`);
+    await p.waitForSelector('#node-input-source', { visible: true });
+    const listen = (await p.evaluate(`({
+      source: $('label[for="node-input-source"]').text().trim(),
+      tcp: $('#node-input-source option[value="tcp"]').text(),
+    })`)) as { source: string; tcp: string };
+    assert.deepEqual(listen, { source: 'Quelle', tcp: 'TCP-Port (Zähler verbinden sich zu uns)' });
   });
 });

@@ -22,7 +22,7 @@ function lookup(catalog: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), catalog);
 }
 
-const EDITOR_NODES = ['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action'];
+const EDITOR_NODES = ['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action', 'dlms-listen'];
 const ALL_SPECS = [...OPTION_SPECS, ...NODE_ONLY_OPTIONS];
 
 describe('Node-RED editor files', function () {
