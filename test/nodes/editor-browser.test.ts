@@ -1,11 +1,12 @@
 /**
  * The editor as a user sees it: a real Node-RED with the package, its editor in headless Chromium (puppeteer-core).
  * The browser is the system's Chromium (CHROMIUM_PATH, else /usr/bin/chromium; .ci/run installs it). Without one the
- * tests skip and say so, unless DLMS_BROWSER_TESTS=1 (CI), where a missing browser fails. Screenshots go to
- * docs/images/.
+ * tests skip and say so, unless DLMS_BROWSER_TESTS=1 (CI), where a missing browser fails. Screenshots go to a
+ * temporary folder, or to DLMS_SCREENSHOTS_DIR (docs/images to refresh the README's).
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { startSimulator, type Simulator } from '../../lib/server/simulator';
@@ -17,7 +18,8 @@ function chromiumPath(): string | undefined {
   return candidates.find((p): p is string => !!p && fs.existsSync(p));
 }
 
-const images = path.join(projectRoot(), 'docs', 'images');
+// The screenshots land in a temporary folder; DLMS_SCREENSHOTS_DIR=docs/images refreshes the ones the README shows.
+const images = process.env['DLMS_SCREENSHOTS_DIR'] ? path.resolve(projectRoot(), process.env['DLMS_SCREENSHOTS_DIR']) : path.join(os.tmpdir(), 'dlms-editor-screenshots');
 
 describe('the editor in a headless browser', function () {
   this.timeout(90000);
