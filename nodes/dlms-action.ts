@@ -1,6 +1,6 @@
 /**
  * dlms-action: invokes one method, e.g. disconnect control 0.0.96.3.10.255:1 (remote disconnect) / :2 (remote
- * reconnect), clock 0.0.1.0.0.255:6 (adjust to the nearest minute). The target is the node's `target` or
+ * reconnect), clock 0.0.1.0.0.255:3 (adjust to the nearest minute). The target is the node's `target` or
  * msg.topic; parameters come from the node (`parameters`, typed by `parametersType`), from msg.payload when
  * `parametersFrom` is "msg", or are left out (the method's default). msg.payload becomes the method's return value.
  */

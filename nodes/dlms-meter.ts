@@ -12,6 +12,7 @@ import { listSerialPorts } from '../lib/media/serial';
 import { FileMeterCache } from '../lib/client/meter-cache';
 import { FileCounterStore } from '../lib/security/file-counter-store';
 import { statusFor, type MeterConfigNode } from './shared/meter-node';
+import { browseError, browseObjects, objectEntry, type BrowseRequest } from './shared/object-browser';
 import { backoffMs, counterStorePath, idleMs, meterCachePath, optionsFromNode, type Credentials } from './shared/meter-options';
 import type { HttpRequest, HttpResponse, Node, NodeAPI, NodeDef } from './shared/red';
 
@@ -79,6 +80,17 @@ export = function register(RED: NodeAPI): void {
       (e: unknown) => res.json({ ports: [], error: toDlmsError(e).message }),
     );
   });
+  // The object browser of the read dialog, with the meter settings as they stand in the editor (deployed or not).
+  // It carries credentials and opens a connection, so it needs write permission.
+  RED.httpAdmin?.post('/dlms-meter/objects', needs('dlms-meter.write'), (req: HttpRequest, res: HttpResponse) => {
+    browseObjects(RED, (req.body ?? {}) as BrowseRequest).then(
+      (objects) => res.json({ objects }),
+      (e: unknown) => {
+        const { status, error } = browseError(e);
+        res.status(status).json({ error });
+      },
+    );
+  });
   RED.httpAdmin?.get('/dlms-meter/:id/objects', needs('dlms-meter.read'), (req: HttpRequest, res: HttpResponse) => {
     const node = RED.nodes.getNode(req.params['id'] ?? '') as (MeterConfigNode & { type?: string }) | null;
     if (!node || node.type !== 'dlms-meter') {
@@ -88,7 +100,7 @@ export = function register(RED: NodeAPI): void {
     node
       .use((client) => client.objectList())
       .then(
-        (list) => res.json({ objects: list.map((o) => ({ classId: o.classId, version: o.version, obis: o.obis, name: o.name })) }),
+        (list) => res.json({ objects: list.map(objectEntry) }),
         (e: unknown) => res.status(502).json({ error: toDlmsError(e).message }),
       );
   });

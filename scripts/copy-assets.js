@@ -21,3 +21,6 @@ function copyTree(from, to, filter) {
 
 copyTree(path.join(root, 'nodes'), out, (name) => name.endsWith('.html') || name.endsWith('.json'));
 copyTree(path.join(root, 'icons'), path.join(out, 'icons'), (name) => /\.(svg|png)$/.test(name));
+
+// The meter editor and its English explanations come from the option schema (compiled by tsc just before).
+require('./meter-editor').build();

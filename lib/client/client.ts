@@ -23,7 +23,7 @@ import { FileMeterCache, meterCacheKey, MemoryMeterCache, type MeterCacheStore, 
 import { ASSOCIATION_LN_CLASS, CURRENT_ASSOCIATION_LN, ObjectDirectory, parseLnObjectList, parseSnObjectList, type ObjectListEntry } from './object-list';
 import { resolveOptions, type MeterOptions } from './options';
 import { CosemServices, type AttributeRef, type GetItem, type ItemResult, type ServiceSession, type ServicesOptions } from './services';
-import { parametersForMethod, parseCaptureObjects, shapeAttribute, shapeProfileRows, valueForAttribute, type ProfileColumn } from './shaping';
+import { needsPresentType, parametersForMethod, parseCaptureObjects, shapeAttribute, shapeProfileRows, valueForAttribute, type ProfileColumn } from './shaping';
 import { classKnownWithoutList, parseTarget, resolveClass, type ClassSource, type Target } from './targets';
 import { openChannel } from './transport';
 
@@ -573,8 +573,23 @@ export class DlmsClient {
     const { services } = this.session();
     const target = parseTarget(targetText);
     const planned = this.plan(target, await this.needsDirectory([target]));
-    const set = (p: Planned): Promise<void> => services.set(p.ref, valueForAttribute(p.classId, p.ref.attribute, value));
+    // Where the class leaves the type open (a register's value), plain JSON takes the type the meter holds now.
+    const set = async (p: Planned): Promise<void> => {
+      const present = needsPresentType(p.classId, p.ref.attribute, value) ? await this.presentValue(target, p.ref) : undefined;
+      await services.set(p.ref, valueForAttribute(p.classId, p.ref.attribute, value, present));
+    };
     await this.withReplan(planned, set);
+  }
+
+  private async presentValue(target: Target, ref: AttributeRef): Promise<DataValue> {
+    const got = await this.session().services.getItem(ref);
+    if ('error' in got) {
+      throw new UsageError(
+        'needs-typed-value',
+        `${target.text}: the class does not fix this value's type and reading it to learn the type failed (${got.error.message}): give typed JSON, e.g. {"type":"long-unsigned","value":5}`,
+      );
+    }
+    return got.value;
   }
 
   /** Runs `request` for the planned target; when the meter refuses it as the wrong object, plans again once. */

@@ -369,7 +369,7 @@ function checkConsistency(o: MeterOptions, at: (name: keyof MeterOptions) => str
   const fail = (message: string): never => {
     throw new UsageError('bad-option', message);
   };
-  if ((o.medium === 'tcp' || o.medium === 'udp') && !o.host) fail(`${at('host')} is required for a ${o.medium} link`);
+  if ((o.medium === 'tcp' || o.medium === 'udp') && !o.host.trim()) fail(`${at('host')} is required for a ${o.medium} link`);
   if (o.medium === 'serial' && !o.serialPath) fail(`${at('serialPath')} is required for a serial link`);
   if (o.medium === 'serial' && o.framing === 'wrapper') fail(`${at('framing')} wrapper runs over tcp or udp: use ${at('framing')} hdlc on a serial port`);
   if (o.modeE && (o.parity !== 'none' || o.stopBits !== 1)) {

@@ -236,12 +236,37 @@ export function plainToData(json: unknown, schema: TypeSchema | undefined, hint:
   return { type: 'structure', value: list.map((e, i) => plainToData(e, fields[i], elementHint(hint, i), `${path}${schema.names ? `.${schema.names[i]}` : `[${i}]`}`)) };
 }
 
-/** The value to write to an attribute from plain or typed JSON. */
-export function valueForAttribute(classId: number, attribute: number, json: unknown): DataValue {
+/**
+ * Whether plain JSON for this attribute can only be typed by the value the attribute holds now: the class leaves the
+ * type open (a register's value is any simple type the meter chose) and the JSON names none.
+ */
+export function needsPresentType(classId: number, attribute: number, json: unknown): boolean {
+  if (isTypedJson(json)) return false;
+  const d = attributeDescriptor(classId, attribute);
+  return d !== undefined && d.type === 'any';
+}
+
+/**
+ * The value to write to an attribute from plain or typed JSON. `present` is the attribute's value as read just before,
+ * for attributes whose class leaves the type open (needsPresentType): plain JSON is then written in its type.
+ */
+export function valueForAttribute(classId: number, attribute: number, json: unknown, present?: DataValue): DataValue {
+  if (present !== undefined && needsPresentType(classId, attribute, json)) return valueInPresentType(attribute, json, present);
   const d = attributeDescriptor(classId, attribute);
   // Top-level enums carry their names on the descriptor rather than in the type.
   const schema: TypeSchema | undefined = d?.type === 'enum' && d.enumNames ? { enum: d.enumNames } : d?.type;
   return plainToData(json, schema, attributeHint(classId, attribute), `value of attribute ${attribute}`);
+}
+
+function valueInPresentType(attribute: number, json: unknown, present: DataValue): DataValue {
+  const path = `value of attribute ${attribute}`;
+  if (present.type === 'null-data' || present.type === 'array' || present.type === 'structure' || present.type === 'compact-array') {
+    throw new UsageError(
+      'needs-typed-value',
+      `${path}: the meter holds ${present.type === 'null-data' ? 'no value' : `a ${present.type}`} there, so its type cannot be taken from it: give typed JSON, e.g. {"type":"double-long-unsigned","value":${typeof json === 'number' ? json : 5}}`,
+    );
+  }
+  return plainToData(json, present.type, undefined, `${path} (written as ${present.type}, the type the meter holds)`);
 }
 
 /** The parameters of a method from plain or typed JSON; undefined json → undefined (the services send integer 0). */

@@ -46,6 +46,8 @@ export interface Node<Creds = Record<string, string>> extends EventEmitter {
 export interface HttpRequest {
   params: Record<string, string>;
   query: Record<string, unknown>;
+  /** A JSON request body (Node-RED's admin API parses it). */
+  body?: unknown;
 }
 export interface HttpResponse {
   json(body: unknown): void;
@@ -61,6 +63,6 @@ export interface NodeAPI {
   };
   settings: { userDir?: string; [key: string]: unknown };
   util: { cloneMessage<T>(msg: T): T };
-  httpAdmin?: { get(path: string, ...handlers: Handler[]): void };
+  httpAdmin?: { get(path: string, ...handlers: Handler[]): void; post(path: string, ...handlers: Handler[]): void };
   auth?: { needsPermission(permission: string): Handler };
 }

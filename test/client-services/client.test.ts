@@ -62,6 +62,26 @@ describe('client-services: DlmsClient facade', () => {
     await assert.rejects(client.read(['1.0.1.8.0.255']), /not connected/);
   });
 
+  it("writes plain JSON to a register's value in the type the meter holds there, and says why when it cannot know it", async () => {
+    const meter = meterWith([
+      ['3/1.0.0.3.0.255:2', { type: 'long-unsigned', value: 1000 }],
+      ['3/1.0.0.3.1.255:2', { type: 'null-data' }],
+    ]);
+    const client = new DlmsClient({ host: 'x' }, { openChannel: async () => fakeChannel(), openAssociation: async () => meter });
+    await client.connect();
+    await client.write('3/1.0.0.3.0.255:2', 5);
+    assert.deepEqual(meter.written.get('3/1.0.0.3.0.255:2'), { type: 'long-unsigned', value: 5 });
+    // Typed JSON is written as given, with no read first.
+    const before = meter.requests.length;
+    await client.write('3/1.0.0.3.0.255:2', { type: 'double-long', value: -7 });
+    assert.equal(meter.requests.slice(before).filter((r) => r.kind === 'get-request').length, 0);
+    assert.deepEqual(meter.written.get('3/1.0.0.3.0.255:2'), { type: 'double-long', value: -7 });
+    await assert.rejects(client.write('3/1.0.0.3.1.255:2', 5), (e: unknown) => (e as { code?: string }).code === 'needs-typed-value' && /holds no value/.test((e as Error).message));
+    await assert.rejects(client.write('3/1.0.0.3.2.255:2', 5), (e: unknown) => (e as { code?: string }).code === 'needs-typed-value' && /object-undefined/.test((e as Error).message));
+    await assert.rejects(client.write('3/1.0.0.3.0.255:2', 70000), /long-unsigned/);
+    await client.close();
+  });
+
   it('restricts a time range on the profile clock column even when it is not the first capture column', async () => {
     const column = (classId: number, obis: number[], attr: number) => ({
       type: 'structure' as const,

@@ -52,6 +52,8 @@ describe('client/options', () => {
 
   it('explains missing pieces of a secured association', () => {
     assert.throws(() => resolveOptions({}, 'flag'), usageError(/--host is required/));
+    // A host of spaces is no host.
+    assert.throws(() => resolveOptions({ host: '   ' }, 'flag'), usageError(/--host is required/));
     assert.throws(() => resolveOptions({ host: 'm', authentication: 'low' }, 'flag'), usageError(/needs a secret: give --password or --password-hex/));
     assert.throws(() => resolveOptions({ host: 'm', security: 'auth-enc', systemTitle: '4D4D4D0000000001' }, 'flag'), usageError(/needs --ek/));
     assert.throws(

@@ -280,7 +280,8 @@ describe('Node-RED nodes against the simulator', function () {
   it('gives a clear error when no meter is configured or the configuration is inconsistent', async function () {
     const flow = [
       tab,
-      { id: 'm1', type: 'dlms-meter', medium: 'tcp', host: '' },
+      // A host of spaces is no host.
+      { id: 'm1', type: 'dlms-meter', medium: 'tcp', host: '   ' },
       { id: 'r1', z: 'f1', type: 'dlms-read', meter: 'm1', wires: [] },
       { id: 'r2', z: 'f1', type: 'dlms-read', wires: [] },
       { id: 'c1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
@@ -304,6 +305,28 @@ describe('Node-RED nodes against the simulator', function () {
     await helper.request().get('/dlms-meter/nope/objects').expect(404);
     const ports = await helper.request().get('/dlms-meter/serialports').expect(200);
     assert.ok(Array.isArray((ports.body as { ports: unknown[] }).ports));
+  });
+
+  it('browses the objects with the settings as they stand in the editor, deployed or not, credentials included', async function () {
+    const flow = [tab, meterDef('m1', sim!.port)];
+    await helper.load(allNodes, flow, { m1: LLS });
+    const settings = { host: '127.0.0.1', port: sim!.port, clientAddress: 17, authentication: 'low', responseTimeout: 2000 };
+    // Never deployed: the password typed in the editor is used.
+    let res = await helper.request().post('/dlms-meter/objects').send({ id: 'new1', settings, credentials: { password: 'Gurux' } }).expect(200);
+    assert.ok((res.body as { objects: { obis: string; classId: number }[] }).objects.some((o) => o.obis === '1.0.1.8.0.255' && o.classId === 3));
+    // The deployed settings with the stored password (the editor only knows it is there): the deployed association.
+    const before = managed('m1').connects;
+    res = await helper.request().post('/dlms-meter/objects').send({ id: 'm1', settings: meterDef('m1', sim!.port), credentials: { password: '__PWRD__' } }).expect(200);
+    assert.ok((res.body as { objects: unknown[] }).objects.length > 0);
+    assert.equal(managed('m1').connects, before + 1, 'the deployed meter associated for it');
+    // A wrong password typed, not deployed: the meter's refusal, without the password.
+    res = await helper.request().post('/dlms-meter/objects').send({ id: 'm1', settings: meterDef('m1', sim!.port), credentials: { password: 'Wrong-Secret-42' } }).expect(502);
+    const error = (res.body as { error: string }).error;
+    assert.match(error, /authenticat|refused|password|rejected/i);
+    assert.doesNotMatch(error, /Wrong-Secret-42/);
+    // Settings that cannot work: a host of spaces.
+    res = await helper.request().post('/dlms-meter/objects').send({ settings: { ...settings, host: '   ' }, credentials: {} }).expect(400);
+    assert.match((res.body as { error: string }).error, /host is required/);
   });
 });
 

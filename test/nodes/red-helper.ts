@@ -21,7 +21,10 @@ export interface Helper {
   /** Deploys a new flow to the running runtime (a redeploy: nodes are closed and created again). */
   setFlows(flow: unknown[], type: 'full' | 'nodes' | 'flows', credentials?: Record<string, unknown>): Promise<void>;
   getNode(id: string): TestNode;
-  request(): { get(path: string): { expect(code: number): Promise<{ body: unknown }> } };
+  request(): {
+    get(path: string): { expect(code: number): Promise<{ body: unknown }> };
+    post(path: string): { send(body: unknown): { expect(code: number): Promise<{ body: unknown }> } };
+  };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
