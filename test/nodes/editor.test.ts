@@ -71,15 +71,15 @@ describe('Node-RED editor files', function () {
   });
 
   it('an option added to the schema gets its default, validator, table entries and a row without editing the editor', function () {
-    const added = { name: 'gbtWindow', flag: 'gbt-window', type: 'integer', min: 1, max: 63, group: 'advanced', help: 'GBT window size.' };
+    const added = { name: 'testWindow', flag: 'test-window', type: 'integer', min: 1, max: 63, group: 'advanced', help: 'A window size no meter has.' };
     const schema = { options: { ...options, OPTION_SPECS: [...OPTION_SPECS, added] }, nodeOnly: NODE_ONLY_OPTIONS };
     const html = meterEditor.renderMeterEditor(read('nodes/dlms-meter.html'), schema);
-    assert.match(html, /\n\s+gbtWindow: \{ value: "", validate: intIn\(1, 63\) \}/);
-    assert.match(html, /"gbtWindow":"integer"/);
+    assert.match(html, /\n\s+testWindow: \{ value: "", validate: intIn\(1, 63\) \}/);
+    assert.match(html, /"testWindow":"integer"/);
     const advanced = html.slice(html.indexOf('id="dlms-meter-tab-advanced"'));
-    assert.match(advanced, /<label for="node-config-input-gbtWindow" data-i18n="dlms-meter.label.gbtWindow"><\/label><input type="text" id="node-config-input-gbtWindow">/);
-    assert.match(advanced, /data-i18n="dlms-meter.tip.gbtWindow"/);
-    assert.throws(() => meterEditor.renderMeterEditor(read('nodes/dlms-meter.html'), { ...schema, options: { ...schema.options, OPTION_SPECS: [...OPTION_SPECS, { ...added, group: 'nowhere' }] } }), /no tab for gbtWindow/);
+    assert.match(advanced, /<label for="node-config-input-testWindow" data-i18n="dlms-meter.label.testWindow"><\/label><input type="text" id="node-config-input-testWindow">/);
+    assert.match(advanced, /data-i18n="dlms-meter.tip.testWindow"/);
+    assert.throws(() => meterEditor.renderMeterEditor(read('nodes/dlms-meter.html'), { ...schema, options: { ...schema.options, OPTION_SPECS: [...OPTION_SPECS, { ...added, group: 'nowhere' }] } }), /no tab for testWindow/);
   });
 
   it('puts the preset first on the first tab, every field with its visible explanation', function () {
