@@ -2,6 +2,7 @@
  * What every meter-talking command shares: the schema's flags plus --json/--trace, a DlmsClient with a trace on stderr
  * (secrets never printed), connect with exit code 3 on failure, and an always-release.
  */
+import { withCliHint } from './hints';
 import { DlmsClient } from '../client/client';
 import { resolveOptions } from '../client/options';
 import { formatTraceEvent } from '../client/trace';
@@ -28,7 +29,7 @@ export function targetFailed(io: Io, json: boolean, target: string, e: unknown):
   const err = toDlmsError(e);
   if (err instanceof UsageError) throw err;
   if (json) io.stdout(toJson({ target, error: err.toJSON() }) + '\n');
-  else io.stderr(`${target}  ERROR ${err.code}: ${err.message}\n`);
+  else io.stderr(`${target}  ERROR ${err.code}: ${withCliHint(err.message, err.hint)}\n`);
   return 1;
 }
 
@@ -57,7 +58,7 @@ export async function withMeter(
     // A configuration mistake found only while connecting (a key file that cannot be read) is a usage error (exit 2).
     if (err instanceof UsageError) throw err;
     if (args.flags.json) io.stdout(toJson({ error: err.toJSON() }) + '\n');
-    io.stderr(`could not associate with the meter: ${err.message}\n`);
+    io.stderr(`could not associate with the meter: ${withCliHint(err.message, err.hint)}\n`);
     return EXIT_CONNECT;
   }
   try {

@@ -21,7 +21,7 @@ import { type AarqMaterial, buildAarq, buildInitiateRequest, checkInitiateRespon
 import type { ApduChannel, TraceSink } from './channel';
 import { runHls } from './hls';
 import { type Authentication, type MeterOptions, type SecurityLevel, secretBytes } from './options';
-import { certificatePem, ClientProtection, counterAllocatorFor, decipheringHint, protectionConfigFrom } from './protection';
+import { certificatePem, ClientProtection, counterAllocatorFor, DECIPHERING_FAILED, decipheringHint, protectionConfigFrom } from './protection';
 
 export interface AssociationInfo {
   referencing: 'ln' | 'sn';
@@ -244,8 +244,12 @@ export class ClientAssociation {
     }
     if (apdu.kind === 'exception-response' || apdu.kind === 'confirmed-service-error') {
       const noAssociation = apdu.kind === 'exception-response' && apdu.stateError === STATE_SERVICE_NOT_ALLOWED;
-      const hint = apdu.kind === 'exception-response' && apdu.serviceError === 5 ? decipheringHint(this.options) : noAssociation ? NO_ASSOCIATION_HINT : '';
-      const error = new ServiceError(apdu.kind, `${request.kind} refused: ${describeErrorApdu(apdu)}${hint}`, { details: { ...apdu } });
+      const deciphering = apdu.kind === 'exception-response' && apdu.serviceError === 5;
+      const said = deciphering ? DECIPHERING_FAILED : noAssociation ? NO_ASSOCIATION_HINT : '';
+      const error = new ServiceError(apdu.kind, `${request.kind} refused: ${describeErrorApdu(apdu)}${said}`, {
+        details: { ...apdu },
+        ...(deciphering ? { hint: decipheringHint(this.options) } : {}),
+      });
       // The meter does not take requests from us in its current state: it holds no association for us (it never
       // had one, another client with our addresses replaced it, or it timed out). Only a new AARQ helps.
       if (noAssociation) this.endedError = error;

@@ -18,7 +18,7 @@ import { type AssociationInfo, ClientAssociation } from './association';
 import type { ApduChannel, TraceSink } from './channel';
 import { ASSOCIATION_LN_CLASS, CURRENT_ASSOCIATION_LN, ObjectDirectory, parseLnObjectList, parseSnObjectList, type ObjectListEntry } from './object-list';
 import { resolveOptions, type MeterOptions } from './options';
-import { CosemServices, type AttributeRef, type GetItem, type ItemResult, type ServiceSession, type ServicesOptions } from './services';
+import { CosemServices, type AttributeRef, type BlockProgress, type GetItem, type ItemResult, type ServiceSession, type ServicesOptions } from './services';
 import { parametersForMethod, parseCaptureObjects, shapeAttribute, shapeProfileRows, valueForAttribute, type ProfileColumn } from './shaping';
 import { parseTarget, resolveClass, type Target } from './targets';
 import { openChannel } from './transport';
@@ -49,6 +49,11 @@ export interface ClientDeps {
   openAssociation?: (channel: ApduChannel, options: MeterOptions, deps: AssociationOpenDeps) => Promise<AssociationHandle>;
   now?: () => Date;
   services?: ServicesOptions;
+}
+
+export interface ReadOptions {
+  /** Called for every block of a block transfer: blocks and data bytes received so far. */
+  onProgress?: (p: BlockProgress) => void;
 }
 
 export interface ReadAccess {
@@ -287,9 +292,21 @@ export class DlmsClient {
     });
   }
 
-  /** Reads each target; one result per target, failures per target (the call rejects only when the link fails). */
-  async read(targetTexts: readonly string[], access?: ReadAccess): Promise<ReadResult[]> {
+  /**
+   * Reads each target; one result per target, failures per target (the call rejects only when the link fails).
+   * options.onProgress hears of every block of a block transfer (long profile reads).
+   */
+  async read(targetTexts: readonly string[], access?: ReadAccess, options: ReadOptions = {}): Promise<ReadResult[]> {
     const { services } = this.session();
+    services.onProgress = options.onProgress;
+    try {
+      return await this.readTargets(services, targetTexts, access);
+    } finally {
+      services.onProgress = undefined;
+    }
+  }
+
+  private async readTargets(services: CosemServices, targetTexts: readonly string[], access: ReadAccess | undefined): Promise<ReadResult[]> {
     const targets = targetTexts.map((t) => parseTarget(t));
     const hasAccess = access !== undefined && (access.from !== undefined || access.to !== undefined || access.entries !== undefined);
     if (access?.entries && (access.from !== undefined || access.to !== undefined)) {

@@ -19,7 +19,7 @@
  * glo- (lib/security/general-ciphering.ts).
  */
 import * as fs from 'node:fs';
-import { SecurityError, UsageError } from '../errors';
+import { type ErrorHint, SecurityError, UsageError } from '../errors';
 import { checkKeyForSuite, unwrapGeneralGlo, unwrapGlo, wrapGeneralGlo, wrapGlo, type UnprotectOptions } from '../security/cipher';
 import { CounterAllocator, type CounterStore, counterKey } from '../security/counter-store';
 import type { SecuritySuite } from '../security/crypto';
@@ -415,9 +415,12 @@ function splitApdus(bytes: Uint8Array): Uint8Array[] {
 }
 
 /** The keys to check when a meter answers deciphering-error, by how our APDUs are protected. */
-export function decipheringHint(o: MeterOptions): string {
-  const keys = ['--ek', '--ak', '--system-title'];
-  if (o.protectionEnvelope === 'general-ciphering' && o.keyTransport === 'wrapped') keys.push('--kek');
-  if (o.protectionEnvelope === 'general-ciphering' && o.keyTransport === 'agreed') keys.push('--server-ka-key', '--client-key');
-  return ` — the meter could not decipher our request: check ${keys.join(', ')}`;
+export function decipheringHint(o: MeterOptions): ErrorHint {
+  const options = ['blockCipherKey', 'authenticationKey', 'systemTitle'];
+  if (o.protectionEnvelope === 'general-ciphering' && o.keyTransport === 'wrapped') options.push('masterKey');
+  if (o.protectionEnvelope === 'general-ciphering' && o.keyTransport === 'agreed') options.push('serverKeyAgreementKey', 'clientSigningKey');
+  return { key: 'check', options };
 }
+
+/** What the meter's deciphering-error tells, before the hint. */
+export const DECIPHERING_FAILED = ' — the meter could not decipher our request';

@@ -77,6 +77,12 @@ export interface ServicesOptions {
   maxResponseBytes?: number;
 }
 
+/** How far a block transfer has come: blocks and data bytes received so far. */
+export interface BlockProgress {
+  block: number;
+  bytes: number;
+}
+
 export interface ActionOptions {
   /** SN: the method returns data, so invoke it with a ReadRequest (parameterized access) instead of a WriteRequest. */
   returnsData?: boolean;
@@ -147,6 +153,7 @@ class BlockCollector {
   constructor(
     private readonly what: string,
     private readonly maxBytes: number,
+    private readonly onProgress?: (p: BlockProgress) => void,
   ) {}
 
   add(blockNumber: number, raw: Uint8Array): void {
@@ -160,6 +167,7 @@ class BlockCollector {
     }
     this.parts.push(raw);
     this.lastNumber = blockNumber;
+    this.onProgress?.({ block: this.count, bytes: this.total });
   }
 
   bytes(): Uint8Array {
@@ -186,6 +194,8 @@ export class CosemServices {
   private readonly roll: boolean;
   private maxListItems: number;
   private readonly maxResponseBytes: number;
+  /** Told of every block received by the request in progress (the client sets it per request). */
+  onProgress: ((p: BlockProgress) => void) | undefined;
 
   constructor(
     private readonly session: ServiceSession,
@@ -257,7 +267,7 @@ export class CosemServices {
 
   private async receiveGbt(first: Apdu, what: string): Promise<Apdu> {
     if (first.kind !== 'general-block-transfer') return first;
-    const collector = new BlockCollector(`${what} general-block-transfer`, this.maxResponseBytes);
+    const collector = new BlockCollector(`${what} general-block-transfer`, this.maxResponseBytes, this.onProgress);
     let block = first;
     let ours = 1;
     for (;;) {
@@ -327,7 +337,7 @@ export class CosemServices {
       if (fromNormal) return fromNormal(response);
       throw protocolError('unexpected-response', `${what}: the meter answered a single get with a get-response-with-list`);
     }
-    const collector = new BlockCollector(what, this.maxResponseBytes);
+    const collector = new BlockCollector(what, this.maxResponseBytes, this.onProgress);
     let block = response;
     for (;;) {
       if ('dar' in block.result) {
@@ -440,7 +450,7 @@ export class CosemServices {
   /** One SN ReadRequest item, following data-block-results with block-number-access. */
   private async readVariable(item: VariableAccess, what: string): Promise<DataValue> {
     let response = await this.snCall({ kind: 'read-request', items: [item] }, 'read-response', what);
-    const collector = new BlockCollector(what, this.maxResponseBytes);
+    const collector = new BlockCollector(what, this.maxResponseBytes, this.onProgress);
     for (;;) {
       if (response.results.length !== 1) throw protocolError('result-count-mismatch', `${what}: expected 1 result, the meter answered ${response.results.length}`);
       const r = response.results[0]!;
@@ -586,7 +596,7 @@ export class CosemServices {
     }
     if (response.variant !== 'with-pblock') throw protocolError('unexpected-response', `${what}: unexpected action-response-${response.variant}`);
     // ⚠ The pblocks of a long result carry the encoded return Data.
-    const collector = new BlockCollector(what, this.maxResponseBytes);
+    const collector = new BlockCollector(what, this.maxResponseBytes, this.onProgress);
     let block = response.block;
     for (;;) {
       collector.add(block.blockNumber, block.rawData);

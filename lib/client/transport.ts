@@ -25,7 +25,7 @@
  * while no request is outstanding. The wrapper has no sequence numbers, so one that comes even later, after the next
  * request went out, is taken as that request's answer: the association's invoke-id check is what catches it.
  */
-import { DlmsError, LinkError, MediaError, TimeoutError, UsageError, toDlmsError } from '../errors';
+import { DlmsError, type DlmsErrorOptions, LinkError, MediaError, TimeoutError, UsageError, toDlmsError } from '../errors';
 import { formatAddress, serverAddress, type AddressSize, type HdlcAddress } from '../link/hdlc/address';
 import { HdlcClientLink } from '../link/hdlc/client-link';
 import { describeFrame, type HdlcFrame } from '../link/hdlc/frame';
@@ -147,7 +147,18 @@ abstract class ChannelCore implements DlmsChannel {
   private readonly unsolicitedListeners: ((apdu: Uint8Array) => void)[] = [];
   private readonly lostListeners: ((error: DlmsError) => void)[] = [];
   private closing: Promise<void> | undefined;
-  private readonly onMediumData = (b: Uint8Array): void => this.received(b);
+  /** Bytes the peer has sent so far, and whether we have sent anything: to recognise a peer that is no meter. */
+  private receivedBytes = 0;
+  private sentBytes = false;
+  private readonly onMediumData = (b: Uint8Array): void => {
+    const first = this.receivedBytes === 0;
+    this.receivedBytes += b.length;
+    if (first && startsLikeHttp(b)) {
+      this.markLost(this.httpError(b));
+      return;
+    }
+    this.received(b);
+  };
   private readonly onMediumClose = (reason: MediaError | undefined): void => this.mediumClosed(reason);
   private readonly onMediumError = (e: MediaError): void => this.note(`medium error: ${e.message}`);
 
@@ -297,7 +308,29 @@ abstract class ChannelCore implements DlmsChannel {
       this.mediumGone();
       return;
     }
+    if (!reason && this.sentBytes && this.receivedBytes === 0) {
+      this.markLost(this.closedAtOnceError());
+      return;
+    }
     this.markLost(reason ?? new MediaError('connection-closed', `${this.medium.description}: the connection was closed`));
+  }
+
+  /**
+   * The peer hung up on our first request without a byte of answer: what a DLMS server does with frames of the other
+   * framing (a wrapper server reading 7E…, an HDLC gateway reading 00 01…).
+   */
+  private closedAtOnceError(): LinkError {
+    const first = this.framing === 'hdlc' ? 'HDLC frame (SNRM)' : 'wrapper frame (AARQ)';
+    return new LinkError('closed-after-request', `${this.description}: the peer closed the connection right after our first ${first}, without answering`, {
+      hint: { key: 'framing-mismatch', options: ['framing'], values: { framing: this.framing } },
+    });
+  }
+
+  private httpError(bytes: Uint8Array): LinkError {
+    const line = new TextDecoder('latin1').decode(bytes.subarray(0, 64)).split(/[\r\n]/)[0]!.replace(/[^\x20-\x7e]/g, '?');
+    return new LinkError('http-on-port', `${this.description}: the peer answered "${line}": that port speaks HTTP, not DLMS`, {
+      hint: { key: 'http-on-port', options: ['host', 'port'], values: { host: this.options.host ?? '', port: this.options.port ?? '' } },
+    });
   }
 
   /** Framing-specific reaction to a loss (HDLC: a connect in progress fails). */
@@ -307,6 +340,7 @@ abstract class ChannelCore implements DlmsChannel {
   protected mediumGone(): void {}
 
   protected write(bytes: Uint8Array): void {
+    this.sentBytes = true;
     this.medium.write(bytes).catch((e: unknown) => {
       const error = toDlmsError(e);
       if (this.state === 'open') this.markLost(error);
@@ -348,10 +382,16 @@ function serialInterFrameMs(baudRate: number): number {
   return Math.max(50, Math.ceil((3 * 11 * 1000) / baudRate));
 }
 
+/** An HTTP status line ("HTTP/1.1 400 …"): a web server on the port we took for the meter's. */
+function startsLikeHttp(bytes: Uint8Array): boolean {
+  const prefix = [0x48, 0x54, 0x54, 0x50, 0x2f]; // "HTTP/"
+  return bytes.length >= prefix.length && prefix.every((b, i) => bytes[i] === b);
+}
+
 /** A DlmsError of the same class and code with the channel named in front. */
 function located(error: DlmsError, where: string): DlmsError {
-  const Ctor = error.constructor as new (code: string, message: string, options: { cause?: unknown; details?: Record<string, unknown> }) => DlmsError;
-  return new Ctor(error.code, `${where}: ${error.message}`, { cause: error, ...(error.details ? { details: error.details } : {}) });
+  const Ctor = error.constructor as new (code: string, message: string, options: DlmsErrorOptions) => DlmsError;
+  return new Ctor(error.code, `${where}: ${error.message}`, { cause: error, ...(error.details ? { details: error.details } : {}), ...(error.hint ? { hint: error.hint } : {}) });
 }
 
 class HdlcChannel extends ChannelCore {
@@ -533,7 +573,17 @@ class HdlcChannel extends ChannelCore {
     if (this.connectWaiter) {
       const w = this.connectWaiter;
       this.connectWaiter = undefined;
-      w.reject(error ? located(error, this.medium.description) : new LinkError('connection-refused', `${this.description}: the meter did not accept the HDLC connection`));
+      w.reject(
+        error
+          ? located(error, this.medium.description)
+          : new LinkError('connection-refused', `${this.description}: the meter did not accept the HDLC connection (DM): it may not know this client or server address`, {
+              hint: {
+                key: 'unknown-client-address',
+                options: ['clientAddress', 'serverAddress', 'physicalAddress'],
+                values: { client: this.options.clientAddress, server: this.options.serverAddress },
+              },
+            }),
+      );
       return;
     }
     if (this.discWaiter) {
