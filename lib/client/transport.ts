@@ -308,7 +308,8 @@ abstract class ChannelCore implements DlmsChannel {
       this.mediumGone();
       return;
     }
-    if (!reason && this.sentBytes && this.receivedBytes === 0) {
+    const peerClosed = !reason || reason.code === 'connection-closed' || reason.code === 'connection-reset';
+    if (peerClosed && this.sentBytes && this.receivedBytes === 0) {
       this.markLost(this.closedAtOnceError());
       return;
     }
@@ -369,9 +370,10 @@ abstract class ChannelCore implements DlmsChannel {
     this.trace({ direction, layer: 'apdu', bytes: redact.length > 0 ? redactBytes(apdu, redact) : apdu.slice(), text: `${prefix}${apduLabel(redact.length > 0 ? redactBytes(apdu, redact) : apdu)}, ${apdu.length} bytes${masked}` });
   }
 
-  protected timeoutError(what: string, hint: string, cause?: unknown): TimeoutError {
+  protected timeoutError(what: string, hint: string, cause?: unknown, check?: string[]): TimeoutError {
     return new TimeoutError('no-response', `${this.description}: no answer from the meter within ${this.options.responseTimeout} ms ${what}: ${hint}`, {
       ...(cause !== undefined ? { cause } : {}),
+      ...(check ? { hint: { key: 'check', options: check } } : {}),
       details: { timeoutMs: this.options.responseTimeout, retries: this.options.retries },
     });
   }
@@ -597,6 +599,7 @@ class HdlcChannel extends ChannelCore {
           `(after ${this.options.retries} retries); the HDLC link is lost`,
           `check the server address (logical ${this.options.serverAddress}${this.options.physicalAddress > 0 ? `, physical ${this.options.physicalAddress}` : ''}), the client address (${this.options.clientAddress})${this.options.medium === 'serial' ? ` and the baud rate (${this.options.baudRate})` : ''}, or raise the timeout for a slow meter`,
           error,
+          ['serverAddress', 'physicalAddress', 'clientAddress', ...(this.options.medium === 'serial' ? ['baudRate'] : []), 'responseTimeout'],
         ),
       );
       return;
@@ -701,6 +704,8 @@ class WrapperChannel extends ChannelCore {
           partial > 0
             ? `the meter stopped in the middle of a wrapper frame (${partial} bytes of it received)`
             : `check the server address (wrapper destination ${this.options.serverAddress}), the client address (wrapper source ${this.options.clientAddress}), that the meter speaks the wrapper (not HDLC) on this port, or raise the timeout for a slow meter`,
+          undefined,
+          partial > 0 ? undefined : ['serverAddress', 'clientAddress', 'framing', 'responseTimeout'],
         ),
       );
       // A TCP stream that stopped inside a frame (or announced a length it never sends) cannot be resynchronised:

@@ -10,7 +10,7 @@ import type { Translate } from './i18n';
 import type { NodeStatus } from './red';
 
 /** About what fits under a node in the editor without being cut. */
-export const STATUS_TEXT_MAX = 40;
+export const STATUS_TEXT_MAX = 42;
 
 export function clip(text: string, max = STATUS_TEXT_MAX): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;

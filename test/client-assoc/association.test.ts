@@ -154,7 +154,7 @@ describe('client-assoc: HLS pass 3/4', () => {
       ClientAssociation.open(ch, resolveOptions({ host: 'm', authentication: 'high', password: 'x' })),
       AuthenticationError,
       'pass3-refused',
-      /scope-of-access-violated \(action-result 13\): wrong secret\? for L\+G meters try --hls2 lgz/,
+      /scope-of-access-violated \(action-result 13\): wrong secret\? — for L\+G meters try --hls2 lgz/,
     );
   });
 
