@@ -310,7 +310,7 @@ abstract class ChannelCore implements DlmsChannel {
     }
     const peerClosed = !reason || reason.code === 'connection-closed' || reason.code === 'connection-reset';
     if (peerClosed && this.sentBytes && this.receivedBytes === 0) {
-      this.markLost(this.closedAtOnceError());
+      this.markLost(this.closedAtOnceError(reason));
       return;
     }
     this.markLost(reason ?? new MediaError('connection-closed', `${this.medium.description}: the connection was closed`));
@@ -320,9 +320,10 @@ abstract class ChannelCore implements DlmsChannel {
    * The peer hung up on our first request without a byte of answer: what a DLMS server does with frames of the other
    * framing (a wrapper server reading 7E…, an HDLC gateway reading 00 01…).
    */
-  private closedAtOnceError(): LinkError {
+  private closedAtOnceError(reason: MediaError | undefined): LinkError {
     const first = this.framing === 'hdlc' ? 'HDLC frame (SNRM)' : 'wrapper frame (AARQ)';
     return new LinkError('closed-after-request', `${this.description}: the peer closed the connection right after our first ${first}, without answering`, {
+      ...(reason ? { cause: reason } : {}),
       hint: { key: 'framing-mismatch', options: ['framing'], values: { framing: this.framing } },
     });
   }
