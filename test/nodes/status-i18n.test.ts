@@ -10,7 +10,7 @@ import { translator } from '../../nodes/shared/i18n';
 import { causeStatus, fullText } from '../../nodes/shared/meter-status';
 import type { NodeAPI } from '../../nodes/shared/red';
 import { AuthenticationError } from '../../lib/errors';
-import { projectRoot } from './red-helper';
+import { projectRoot, redPackageDir } from './red-helper';
 
 const LOCALES = path.join(projectRoot(), 'nodes', 'locales');
 const FILES = ['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action'];
@@ -60,9 +60,10 @@ describe('Node-RED runtime texts: English and German', function () {
   });
 
   it('Node-RED\'s i18n set to German gives German statuses and hints', async function () {
-    // The i18n module the runtime's RED._ uses; the node's namespace as Node-RED registers it (module/node-set).
+    // The i18n module the runtime's RED._ uses (of the Node-RED under test); the node's namespace as Node-RED
+    // registers it (module/node-set).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { i18n } = require('@node-red/util') as { i18n: { init(s: object): Promise<void>; registerMessageCatalog(ns: string, dir: string, file: string): Promise<void>; i: { loadLanguages(l: string[]): Promise<void> }; _(key: string, o?: object): string } };
+    const { i18n } = require(require.resolve('@node-red/util', { paths: [redPackageDir()] })) as { i18n: { init(s: object): Promise<void>; registerMessageCatalog(ns: string, dir: string, file: string): Promise<void>; i: { loadLanguages(l: string[]): Promise<void> }; _(key: string, o?: object): string } };
     await i18n.init({});
     const namespace = 'node-red-contrib-dlms/dlms-meter';
     await i18n.registerMessageCatalog(namespace, path.join(__dirname, '..', '..', 'nodes', 'locales'), 'dlms-meter.json');
