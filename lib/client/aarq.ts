@@ -82,7 +82,7 @@ export function buildInitiateRequest(o: MeterOptions, m: AarqMaterial): Initiate
 export function buildAarq(o: MeterOptions, m: AarqMaterial): Aarq {
   const aarq: Aarq = { kind: 'aarq', applicationContextName: applicationContext(applicationContextFor(o)) };
   if (needsCallingApTitle(o)) {
-    if (!m.clientSystemTitle) throw new AssociationError('missing-system-title', `${o.authentication} / security ${o.security} needs the client system title (--system-title)`);
+    if (!m.clientSystemTitle) throw new AssociationError('missing-system-title', `${o.authentication} / security ${o.security} needs the client system title`, { hint: { key: 'check', options: ['systemTitle'] } });
     aarq.callingApTitle = m.clientSystemTitle;
   }
   if (o.authentication !== 'none') {
