@@ -3,25 +3,47 @@
  * and a message a person can act on: what was asked, what the peer said (decoded names), what to check.
  */
 
+/**
+ * What a person can change to fix a failure, as a key and the options involved rather than words: the CLI names
+ * its flags (--hls2), Node-RED the dialog's fields (HLS algorithm, Security tab). Each front-end words the key.
+ */
+export interface ErrorHint {
+  /** Stable kebab-case key, e.g. 'hls2-lgz', 'http-on-port', 'framing-mismatch'. */
+  key: string;
+  /** The option-schema names (lib/client/options.ts) to check. */
+  options: string[];
+  /** Facts the wording may use (addresses, ports, the value to try); never secrets. */
+  values?: Record<string, string | number>;
+}
+
 export interface DlmsErrorOptions {
   cause?: unknown;
   /** Structured facts for programs (offsets, decoded names, expected values); never secrets. */
   details?: Record<string, unknown>;
+  hint?: ErrorHint;
 }
 
 export class DlmsError extends Error {
   readonly code: string;
   readonly details?: Record<string, unknown>;
+  /** What to change, for the front-end to word (the message itself names no CLI flag or dialog field). */
+  readonly hint?: ErrorHint;
 
   constructor(code: string, message: string, options: DlmsErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     if (options.details) this.details = options.details;
+    if (options.hint) this.hint = options.hint;
   }
 
-  toJSON(): { code: string; message: string; details?: Record<string, unknown> } {
-    return this.details ? { code: this.code, message: this.message, details: this.details } : { code: this.code, message: this.message };
+  toJSON(): { code: string; message: string; details?: Record<string, unknown>; hint?: ErrorHint } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.details ? { details: this.details } : {}),
+      ...(this.hint ? { hint: this.hint } : {}),
+    };
   }
 }
 

@@ -2,29 +2,38 @@
  * dlms-meter: the configuration node. Its properties are the option schema of lib/client/options.ts under the same
  * names (secrets only in credentials), plus `idleTimeout` (s). It owns one ManagedMeter (lib/client/pool.ts): one
  * association opened on first use and shared by every flow node, queued per medium, reconnected with backoff,
- * stopped on authentication failures, released when idle and on redeploy. Its state is shown on every user node.
+ * stopped on authentication failures, released when idle and on redeploy. Where its condition is the cause
+ * (connecting, waiting to reconnect, stopped) every user node shows it; otherwise each shows its own outcome. With
+ * `logFrames` the masked protocol trace goes to the Node-RED log (notes at debug level, frames and APDUs at trace).
  */
+import type { TraceEvent } from '../lib/client/channel';
 import type { DlmsClient } from '../lib/client/client';
 import { SECRET_OPTIONS } from '../lib/client/options';
-import { ManagedMeter, type ManagedMeterSettings, type MeterState } from '../lib/client/pool';
+import { ManagedMeter, type ManagedMeterSettings } from '../lib/client/pool';
+import { formatTraceEvent } from '../lib/client/trace';
 import { UsageError, toDlmsError } from '../lib/errors';
 import { listSerialPorts } from '../lib/media/serial';
 import { FileMeterCache } from '../lib/client/meter-cache';
 import { FileCounterStore } from '../lib/security/file-counter-store';
-import { statusFor, type MeterConfigNode } from './shared/meter-node';
+import { translator } from './shared/i18n';
+import type { MeterConfigNode } from './shared/meter-node';
 import { browseError, browseObjects, objectEntry, type BrowseRequest } from './shared/object-browser';
 import { backoffMs, counterStorePath, idleMs, meterCachePath, optionsFromNode, type Credentials } from './shared/meter-options';
-import type { HttpRequest, HttpResponse, Node, NodeAPI, NodeDef } from './shared/red';
+import { causeStatus, configStatus, failureOf, fullText, shortReason } from './shared/meter-status';
+import type { HttpRequest, HttpResponse, NodeAPI, NodeDef, NodeStatus } from './shared/red';
 
 export = function register(RED: NodeAPI): void {
+  const t = translator(RED, 'dlms-meter');
+
   function DlmsMeterNode(this: MeterConfigNode & { credentials: Credentials }, def: NodeDef): void {
     RED.nodes.createNode(this, def);
-    const users = new Set<Node>();
+    const causeListeners = new Set<(cause: NodeStatus | undefined) => void>();
     let meter: ManagedMeter | undefined;
     let configError: Error | undefined;
     const given = optionsFromNode(def, this.credentials);
     try {
       const settings: ManagedMeterSettings = { idleTimeoutMs: idleMs(def), ...backoffMs(def) };
+      if (def['logFrames'] === true) settings.trace = (event: TraceEvent) => (event.layer === 'note' ? this.debug(formatTraceEvent(event)) : this.trace(formatTraceEvent(event)));
       const storePath = counterStorePath(RED, given);
       if (storePath) settings.counterStore = new FileCounterStore({ path: storePath });
       const cachePath = meterCachePath(RED, given);
@@ -39,20 +48,19 @@ export = function register(RED: NodeAPI): void {
     const meterName = (typeof def.name === 'string' && def.name) || where;
     Object.defineProperty(this, 'meterName', { value: meterName, enumerable: true });
 
-    const show = (s: MeterState): void => {
-      const status = statusFor(s);
-      for (const u of users) u.status(status);
-    };
-    meter?.onState(show);
+    const currentCause = (): NodeStatus | undefined => (configError ? configStatus(configError, t) : meter ? causeStatus(meter.state, t) : undefined);
+    meter?.onState(() => {
+      const cause = currentCause();
+      for (const listener of causeListeners) listener(cause);
+    });
 
-    this.register = (user: Node): void => {
-      users.add(user);
-      if (configError) user.status({ fill: 'red', shape: 'ring', text: `config: ${configError.message.slice(0, 60)}` });
-      else if (meter) user.status(statusFor(meter.state));
+    this.watchCause = (listener) => {
+      causeListeners.add(listener);
+      listener(currentCause());
+      return () => causeListeners.delete(listener);
     };
-    this.deregister = (user: Node): void => {
-      users.delete(user);
-    };
+    this.shortReason = (e: unknown): string => shortReason(failureOf(e).code, t);
+    this.fullText = (e: unknown): string => fullText(e, t);
     this.use = <T>(task: (client: DlmsClient) => Promise<T>, signal?: AbortSignal): Promise<T> => {
       if (!meter) return Promise.reject(configError ?? new UsageError('no-meter', 'the meter configuration is not usable'));
       return meter.use(task, signal);
@@ -63,7 +71,7 @@ export = function register(RED: NodeAPI): void {
     Object.defineProperty(this, 'managedMeter', { value: meter });
 
     this.on('close', (_removed: boolean, done: () => void) => {
-      users.clear();
+      causeListeners.clear();
       if (!meter) return done();
       meter.close().then(done, done);
     });

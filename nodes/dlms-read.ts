@@ -5,9 +5,10 @@
  * per output message). A target the meter refuses fails the message through done(err) after the good values are
  * sent, so Catch nodes see it.
  */
-import type { ReadResult } from '../lib/client/client';
+import type { ReadFailure, ReadResult } from '../lib/client/client';
+import { translator, type Translate } from './shared/i18n';
 import { metadataOf } from './shared/metadata';
-import { attachToMeter, meterConfig } from './shared/meter-node';
+import { attachToMeter, meterConfig, NodeFailure, type MeterConfigNode } from './shared/meter-node';
 import { groupByAccess, readItems, type ConfiguredTarget } from './shared/read-targets';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './shared/red';
 
@@ -16,12 +17,23 @@ function configuredTargets(def: NodeDef): ConfiguredTarget[] {
   return Array.isArray(t) ? (t as ConfiguredTarget[]).filter((x) => x && typeof x.obis === 'string' && x.obis.trim() !== '') : [];
 }
 
+/** Targets the meter refused: all of them in the message (for Catch), the first one's reason under the node. */
+function readFailure(failures: ReadFailure[], total: number, meter: MeterConfigNode, t: Translate): NodeFailure {
+  const first = failures[0]!;
+  const message = failures.map((f) => `${f.target}: ${meter.fullText(f.error)}`).join('; ');
+  const reason = meter.shortReason(first.error);
+  const status = failures.length === 1 ? t('dlms-read.status.target-failed', { reason, target: first.target }) : t('dlms-read.status.some-failed', { failed: failures.length, total, reason });
+  return new NodeFailure(message, status, first.error.code);
+}
+
 export = function register(RED: NodeAPI): void {
+  const t = translator(RED, 'dlms-read');
+
   function DlmsReadNode(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const targets = configuredTargets(def);
     const output = def['output'] === 'all' ? 'all' : 'single';
-    attachToMeter(this, meterConfig(RED, def['meter']), async (meter, msg, send, signal) => {
+    attachToMeter(this, meterConfig(RED, def['meter']), t, async (meter, msg, send, ctx) => {
       const items = readItems(targets, msg);
       const results: ReadResult[] = new Array(items.length);
       await meter.use(async (client) => {
@@ -29,14 +41,15 @@ export = function register(RED: NodeAPI): void {
           const got = await client.read(
             g.indexes.map((i) => items[i]!.target),
             g.access,
+            { onProgress: ctx.progress },
           );
           g.indexes.forEach((i, k) => {
             results[i] = got[k]!;
           });
         }
-      }, signal);
+      }, ctx.signal);
       const time = new Date();
-      const failures = results.filter((r) => 'error' in r);
+      const failures = results.filter((r): r is ReadFailure => 'error' in r);
       // When every target failed there is nothing to send: only the error goes on (to Catch nodes), so a flow that
       // answers an HTTP request from both paths answers once.
       if (output === 'all' && failures.length < results.length) {
@@ -59,9 +72,7 @@ export = function register(RED: NodeAPI): void {
         // One output port: an array inside the array sends the messages one after the other.
         if (outs.length > 0) send([outs]);
       }
-      if (failures.length > 0) {
-        throw new Error(failures.map((f) => `${f.target}: ${'error' in f ? f.error.message : ''}`).join('; '));
-      }
+      if (failures.length > 0) throw readFailure(failures, results.length, meter, t);
     });
   }
   RED.nodes.registerType('dlms-read', DlmsReadNode as unknown as (this: never, def: NodeDef) => void);

@@ -6,6 +6,7 @@
 import { DlmsError, UsageError, toDlmsError } from '../errors';
 import { Io, processIo, toJson } from './output';
 import { COMMANDS, Command } from './commands';
+import { withCliHint } from './hints';
 
 export const EXIT_OK = 0;
 export const EXIT_TARGET_FAILED = 1;
@@ -51,7 +52,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   } catch (e) {
     const err: DlmsError = toDlmsError(e);
     if (json) io.stdout(toJson({ error: err.toJSON() }) + '\n');
-    io.stderr(`dlms ${name}: ${err.message}\n`);
+    io.stderr(`dlms ${name}: ${withCliHint(err.message, err.hint)}\n`);
     if (err instanceof UsageError) {
       io.stderr(`Run \`dlms help ${name}\` for usage.\n`);
       return EXIT_USAGE;

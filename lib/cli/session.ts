@@ -3,6 +3,7 @@
  * (secrets never printed) and the meter cache file (--cache, default in the user's cache directory; --no-cache),
  * connect with exit code 3 on failure, and an always-release.
  */
+import { withCliHint } from './hints';
 import { DlmsClient, type ClientDeps } from '../client/client';
 import { defaultMeterCachePath, FileMeterCache } from '../client/meter-cache';
 import { resolveOptions } from '../client/options';
@@ -30,7 +31,7 @@ export function targetFailed(io: Io, json: boolean, target: string, e: unknown):
   const err = toDlmsError(e);
   if (err instanceof UsageError) throw err;
   if (json) io.stdout(toJson({ target, error: err.toJSON() }) + '\n');
-  else io.stderr(`${target}  ERROR ${err.code}: ${err.message}\n`);
+  else io.stderr(`${target}  ERROR ${err.code}: ${withCliHint(err.message, err.hint)}\n`);
   return 1;
 }
 
@@ -63,7 +64,7 @@ export async function withMeter(
     // A configuration mistake found only while connecting (a key file that cannot be read) is a usage error (exit 2).
     if (err instanceof UsageError) throw err;
     if (args.flags.json) io.stdout(toJson({ error: err.toJSON() }) + '\n');
-    io.stderr(`could not associate with the meter: ${err.message}\n`);
+    io.stderr(`could not associate with the meter: ${withCliHint(err.message, err.hint)}\n`);
     return EXIT_CONNECT;
   }
   try {

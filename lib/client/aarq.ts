@@ -8,7 +8,7 @@ import { CONFORMANCE_LN_CLIENT, CONFORMANCE_SN_CLIENT, conformanceBit } from '..
 import { describeConfirmedServiceError, type ConfirmedServiceError } from '../apdu/errors-apdu';
 import type { InitiateRequest, InitiateResponse } from '../apdu/initiate';
 import type { ApplicationContextName, MechanismName } from '../apdu/names-acse';
-import { AssociationError, AuthenticationError } from '../errors';
+import { AssociationError, AuthenticationError, type ErrorHint } from '../errors';
 import type { Authentication, MeterOptions } from './options';
 
 export const DLMS_VERSION = 6;
@@ -83,7 +83,7 @@ export function buildInitiateRequest(o: MeterOptions, m: AarqMaterial): Initiate
 export function buildAarq(o: MeterOptions, m: AarqMaterial): Aarq {
   const aarq: Aarq = { kind: 'aarq', applicationContextName: applicationContext(applicationContextFor(o)) };
   if (needsCallingApTitle(o)) {
-    if (!m.clientSystemTitle) throw new AssociationError('missing-system-title', `${o.authentication} / security ${o.security} needs the client system title (--system-title)`);
+    if (!m.clientSystemTitle) throw new AssociationError('missing-system-title', `${o.authentication} / security ${o.security} needs the client system title`, { hint: { key: 'check', options: ['systemTitle'] } });
     aarq.callingApTitle = m.clientSystemTitle;
   }
   if (o.authentication !== 'none') {
@@ -115,23 +115,30 @@ function diagnosticText(aare: Aare): string {
   return `${d.name ?? `diagnostic ${d.value}`} (${d.source} ${d.value})`;
 }
 
-function hintFor(aare: Aare, o: MeterOptions): string {
+/** What the meter's rejection says in words, and what to change (worded by each front-end). */
+function hintFor(aare: Aare, o: MeterOptions): { said: string; hint?: ErrorHint } {
   const d = aare.resultSourceDiagnostic;
-  if (d.source !== 'acse-service-user') return '';
+  if (d.source !== 'acse-service-user') return { said: '' };
   switch (d.value) {
+    case 1:
+      // no-reason-given: what meters answer to a client address they have no association object for.
+      return {
+        said: `: the meter may have no association for client ${o.clientAddress}`,
+        hint: { key: 'unknown-client-address', options: ['clientAddress', 'serverAddress', 'authentication'], values: { client: o.clientAddress, server: o.serverAddress } },
+      };
     case 2:
-      return `: the meter does not accept ${o.referencing.toUpperCase()} referencing${isCiphered(o) ? ' with ciphering' : ''} for this client; check --referencing and --security`;
+      return { said: `: the meter does not accept ${o.referencing.toUpperCase()} referencing${isCiphered(o) ? ' with ciphering' : ''} for this client`, hint: { key: 'check', options: ['referencing', 'security'] } };
     case 3:
-      return ': the meter does not know our system title; check --system-title';
+      return { said: ': the meter does not know our system title', hint: { key: 'check', options: ['systemTitle'] } };
     case 11:
-      return `: the meter does not support mechanism ${o.authentication} for client ${o.clientAddress}; check --auth and --client`;
+      return { said: `: the meter does not support mechanism ${o.authentication} for client ${o.clientAddress}`, hint: { key: 'check', options: ['authentication', 'clientAddress'] } };
     case 12:
     case 14:
-      return `: client ${o.clientAddress} must authenticate; give --auth (and the secret) or use the public client 16`;
+      return { said: `: client ${o.clientAddress} must authenticate`, hint: { key: 'authentication-required', options: ['authentication', 'password', 'clientAddress'], values: { client: o.clientAddress } } };
     case 13:
-      return o.authentication === 'low' ? ': wrong password, or the password of another client address' : ': wrong secret or keys for this client address';
+      return { said: o.authentication === 'low' ? ': wrong password, or the password of another client address' : ': wrong secret or keys for this client address' };
     default:
-      return '';
+      return { said: '' };
   }
 }
 
@@ -139,13 +146,15 @@ function hintFor(aare: Aare, o: MeterOptions): string {
  * A meter that cannot decipher our InitiateRequest answers deciphering-error or, when there is no tag to check
  * (encryption only), an initiate error about the garbage it decrypted: both point at the keys.
  */
-function cipheringHint(e: ConfirmedServiceError, o: MeterOptions): string {
-  if (!isCiphered(o)) return '';
+function cipheringHint(e: ConfirmedServiceError, o: MeterOptions): ErrorHint | undefined {
+  if (!isCiphered(o)) return undefined;
   const decipheringError = e.errorType === 0 && e.value === 6;
   const initiateError = e.service === 1 && e.errorType === 6;
-  if (!decipheringError && !initiateError) return '';
-  return ' — the meter may not have been able to decipher our AARQ: check --ek, --ak, --system-title and --suite';
+  if (!decipheringError && !initiateError) return undefined;
+  return { key: 'check', options: ['blockCipherKey', 'authenticationKey', 'systemTitle', 'suite'] };
 }
+
+const CIPHERING_SAID = ' — the meter may not have been able to decipher our AARQ';
 
 /**
  * Reads an AARE. A rejection throws AuthenticationError (diagnostics 11-14) or AssociationError, with the
@@ -158,22 +167,30 @@ export function readAare(aare: Aare, o: MeterOptions): AareVerdict {
   const serviceError = aareServiceError(aare);
   if (aare.result !== 0) {
     const what = `association rejected: ${diagnosticText(aare)}, result ${aare.resultName ?? aare.result}`;
-    const extra = serviceError ? `; ${describeConfirmedServiceError(serviceError)}${cipheringHint(serviceError, o)}` : '';
-    const message = `${what}${extra}${hintFor(aare, o)}`;
+    const ciphering = serviceError ? cipheringHint(serviceError, o) : undefined;
+    const extra = serviceError ? `; ${describeConfirmedServiceError(serviceError)}${ciphering ? CIPHERING_SAID : ''}` : '';
+    const diagnosis = hintFor(aare, o);
+    // A meter that could not decipher the AARQ answers no-reason-given too: then the keys are the suspects.
+    const message = `${what}${extra}${ciphering ? '' : diagnosis.said}`;
+    const hint = ciphering ?? diagnosis.hint;
     const details = { result: aare.result, diagnostic: d.value, diagnosticSource: d.source, ...(d.name ? { diagnosticName: d.name } : {}) };
     if (d.source === 'acse-service-user' && AUTHENTICATION_DIAGNOSTICS.has(d.value)) {
-      throw new AuthenticationError(d.name ?? 'authentication-failure', message, { details });
+      throw new AuthenticationError(d.name ?? 'authentication-failure', message, { details, ...(hint ? { hint } : {}) });
     }
-    throw new AssociationError('association-rejected', message, { details });
+    throw new AssociationError('association-rejected', message, { details, ...(hint ? { hint } : {}) });
   }
   if (serviceError) {
-    throw new AssociationError('initiate-refused', `association refused: ${describeConfirmedServiceError(serviceError)}${cipheringHint(serviceError, o)}`, {
+    const hint = cipheringHint(serviceError, o);
+    throw new AssociationError('initiate-refused', `association refused: ${describeConfirmedServiceError(serviceError)}${hint ? CIPHERING_SAID : ''}`, {
       details: { service: serviceError.service, errorType: serviceError.errorType, value: serviceError.value },
+      ...(hint ? { hint } : {}),
     });
   }
   const hlsRequired = d.source === 'acse-service-user' && d.value === 14;
   if (hlsRequired && !isHls(o.authentication)) {
-    throw new AuthenticationError('authentication-required', `the meter accepted the AARQ but asks for HLS authentication (acse-service-user 14) while ${o.authentication} was configured: give an HLS --auth`);
+    throw new AuthenticationError('authentication-required', `the meter accepted the AARQ but asks for HLS authentication (acse-service-user 14) while ${o.authentication} was configured`, {
+      hint: { key: 'authentication-required', options: ['authentication', 'password', 'clientAddress'], values: { client: o.clientAddress } },
+    });
   }
   if (!hlsRequired && isHls(o.authentication)) {
     warnings.push(`the meter did not ask for HLS pass 3/4 (diagnostic ${diagnosticText(aare)}); continuing without it`);

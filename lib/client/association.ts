@@ -24,7 +24,7 @@ import { ClientGbt, isGbt } from './gbt';
 import { withoutInnerLlc } from './hdlc-answer';
 import { runHls } from './hls';
 import { type Authentication, type MeterOptions, type SecurityLevel, secretBytes } from './options';
-import { certificatePem, ClientProtection, counterAllocatorFor, decipheringHint, protectionConfigFrom, type UnprotectedAnswer } from './protection';
+import { certificatePem, ClientProtection, counterAllocatorFor, DECIPHERING_FAILED, decipheringHint, protectionConfigFrom, type UnprotectedAnswer } from './protection';
 
 export interface AssociationInfo {
   referencing: 'ln' | 'sn';
@@ -81,6 +81,29 @@ function hlsMechanism(a: Authentication): HlsMechanism {
 /** exception-response state-error: the service is not allowed in the current state (no association). */
 const STATE_SERVICE_NOT_ALLOWED = 1;
 const NO_ASSOCIATION_HINT = ' (the meter holds no association for this client any more)';
+/** Unsolicited APDUs kept while nobody listens yet; a meter flooding us before that costs no more than these. */
+const MAX_EARLY_UNSOLICITED = 32;
+
+/**
+ * Listens for unsolicited APDUs from before the AARQ goes out: a meter may send a notification in the same read as
+ * its AARE, delivered before the association (and its listeners) exist. Kept (bounded) until a handler attaches.
+ */
+class UnsolicitedInbox {
+  private handler: ((bytes: Uint8Array) => void) | undefined;
+  private readonly early: Uint8Array[] = [];
+
+  constructor(channel: ApduChannel) {
+    channel.onUnsolicited((bytes) => {
+      if (this.handler) this.handler(bytes);
+      else if (this.early.length < MAX_EARLY_UNSOLICITED) this.early.push(bytes);
+    });
+  }
+
+  attach(handler: (bytes: Uint8Array) => void): void {
+    this.handler = handler;
+    for (const bytes of this.early.splice(0)) handler(bytes);
+  }
+}
 
 export class ClientAssociation {
   readonly maxRequestApdu: number;
@@ -90,6 +113,8 @@ export class ClientAssociation {
   private endedError?: DlmsError;
   private abortError?: DlmsError;
   private readonly listeners: ((apdu: Apdu) => void)[] = [];
+  /** Decoded unsolicited APDUs that arrived before the first listener (the client adds its own after open()). */
+  private readonly unheard: Apdu[] = [];
   private readonly pushGuard = new ReplayGuard();
   private readonly answers = new AnswerMatcher();
   /** General block transfer sits below protection: it carries the APDUs as protected for the wire. */
@@ -101,6 +126,7 @@ export class ClientAssociation {
     private readonly deps: AssociationDeps,
     private readonly protection: ClientProtection,
     readonly info: AssociationInfo,
+    inbox: UnsolicitedInbox,
   ) {
     this.maxRequestApdu = Math.max(0, info.serverMaxPduSize - protectionOverhead(options));
     this.gbt = new ClientGbt(
@@ -123,7 +149,7 @@ export class ClientAssociation {
     channel.onLost((e) => {
       this.lostError = e;
     });
-    channel.onUnsolicited((bytes) => this.unsolicited(bytes));
+    inbox.attach((bytes) => this.unsolicited(bytes));
   }
 
   /**
@@ -151,11 +177,12 @@ export class ClientAssociation {
     if (isCiphered(o) && o.dedicatedKey) config.dedicatedKey = random(o.suite === 2 ? 32 : 16);
     const protection = new ClientProtection(config, allocator);
     const conformance = deps.conformance ?? proposedConformance(o);
+    const inbox = new UnsolicitedInbox(channel);
 
     if (deps.preEstablished) {
       if (deps.serverSystemTitle) protection.serverSystemTitle = deps.serverSystemTitle;
       const info = baseInfo(o, conformance, o.maxPduSize, 6, deps.serverSystemTitle);
-      return new ClientAssociation(channel, o, deps, protection, info);
+      return new ClientAssociation(channel, o, deps, protection, info, inbox);
     }
 
     const material: AarqMaterial = { conformance };
@@ -181,7 +208,7 @@ export class ClientAssociation {
     if (warnings.length > 0) info.warnings = warnings;
     for (const w of warnings) deps.trace?.({ direction: 'info', layer: 'note', text: w });
 
-    const association = new ClientAssociation(channel, o, deps, protection, info);
+    const association = new ClientAssociation(channel, o, deps, protection, info, inbox);
     if (verdict.hlsRequired) {
       const ctx = hlsContext(o, config, material.clientChallenge!, verdict.serverChallenge!, serverSystemTitle, verdict.serverCertificate);
       await runHls(hlsMechanism(o.authentication), ctx, o, response.vaaName, association.pass3Transport(), deps.trace);
@@ -286,8 +313,12 @@ export class ClientAssociation {
     }
     if (apdu.kind === 'exception-response' || apdu.kind === 'confirmed-service-error') {
       const noAssociation = apdu.kind === 'exception-response' && apdu.stateError === STATE_SERVICE_NOT_ALLOWED;
-      const hint = apdu.kind === 'exception-response' && apdu.serviceError === 5 ? decipheringHint(this.options) : noAssociation ? NO_ASSOCIATION_HINT : '';
-      const error = new ServiceError(apdu.kind, `${request.kind} refused: ${describeErrorApdu(apdu)}${hint}`, { details: { ...apdu } });
+      const deciphering = apdu.kind === 'exception-response' && apdu.serviceError === 5;
+      const said = deciphering ? DECIPHERING_FAILED : noAssociation ? NO_ASSOCIATION_HINT : '';
+      const error = new ServiceError(apdu.kind, `${request.kind} refused: ${describeErrorApdu(apdu)}${said}`, {
+        details: { ...apdu },
+        ...(deciphering ? { hint: decipheringHint(this.options) } : {}),
+      });
       // The meter does not take requests from us in its current state: it holds no association for us (it never
       // had one, another client with our addresses replaced it, or it timed out). Only a new AARQ helps.
       if (noAssociation) this.endedError = error;
@@ -307,6 +338,7 @@ export class ClientAssociation {
 
   onUnsolicited(listener: (apdu: Apdu) => void): void {
     this.listeners.push(listener);
+    for (const apdu of this.unheard.splice(0)) listener(apdu);
   }
 
   private unsolicited(bytes: Uint8Array): void {
@@ -321,6 +353,10 @@ export class ClientAssociation {
       apdu = decodeApdu(this.protection.unprotectAnswer(bytes, this.pushGuard).apdu, 'unsolicited APDU');
     } catch (e) {
       this.deps.trace?.({ direction: 'info', layer: 'note', text: `dropped an unsolicited APDU: ${toDlmsError(e).message}` });
+      return;
+    }
+    if (this.listeners.length === 0) {
+      if (this.unheard.length < MAX_EARLY_UNSOLICITED) this.unheard.push(apdu);
       return;
     }
     for (const l of this.listeners) l(apdu);

@@ -22,7 +22,7 @@ import type { ApduChannel, TraceSink } from './channel';
 import { FileMeterCache, meterCacheKey, MemoryMeterCache, type MeterCacheStore, type MeterKnowledge } from './meter-cache';
 import { ASSOCIATION_LN_CLASS, CURRENT_ASSOCIATION_LN, ObjectDirectory, parseLnObjectList, parseSnObjectList, type ObjectListEntry } from './object-list';
 import { resolveOptions, type MeterOptions } from './options';
-import { CosemServices, type AttributeRef, type GetItem, type ItemResult, type ServiceSession, type ServicesOptions } from './services';
+import { CosemServices, type AttributeRef, type BlockProgress, type GetItem, type ItemResult, type ServiceSession, type ServicesOptions } from './services';
 import { needsPresentType, parametersForMethod, parseCaptureObjects, shapeAttribute, shapeProfileRows, valueForAttribute, type ProfileColumn } from './shaping';
 import { classKnownWithoutList, parseTarget, resolveClass, type ClassSource, type Target } from './targets';
 import { openChannel } from './transport';
@@ -60,6 +60,11 @@ export interface ClientDeps {
   cacheStore?: MeterCacheStore;
   /** Told when the meter cache cannot be read or written (the request goes on without it). */
   warn?: (message: string) => void;
+}
+
+export interface ReadOptions {
+  /** Called for every block of a block transfer: blocks and data bytes received so far. */
+  onProgress?: (p: BlockProgress) => void;
 }
 
 export interface ReadAccess {
@@ -412,9 +417,21 @@ export class DlmsClient {
     });
   }
 
-  /** Reads each target; one result per target, failures per target (the call rejects only when the link fails). */
-  async read(targetTexts: readonly string[], access?: ReadAccess): Promise<ReadResult[]> {
-    this.session();
+  /**
+   * Reads each target; one result per target, failures per target (the call rejects only when the link fails).
+   * options.onProgress hears of every block of a block transfer (long profile reads).
+   */
+  async read(targetTexts: readonly string[], access?: ReadAccess, options: ReadOptions = {}): Promise<ReadResult[]> {
+    const { services } = this.session();
+    services.onProgress = options.onProgress;
+    try {
+      return await this.readTargets(services, targetTexts, access);
+    } finally {
+      services.onProgress = undefined;
+    }
+  }
+
+  private async readTargets(services: CosemServices, targetTexts: readonly string[], access: ReadAccess | undefined): Promise<ReadResult[]> {
     const targets = targetTexts.map((t) => parseTarget(t));
     const hasAccess = access !== undefined && (access.from !== undefined || access.to !== undefined || access.entries !== undefined);
     if (access?.entries && (access.from !== undefined || access.to !== undefined)) {

@@ -14,12 +14,12 @@ import { describeErrorApdu } from '../apdu/errors-apdu';
 import { actionResultName, darName } from '../apdu/results';
 import type { WriteRequest } from '../apdu/sn';
 import { snMethodAddress } from '../cosem/classes';
-import { AuthenticationError } from '../errors';
+import { AuthenticationError, type ErrorHint } from '../errors';
 import { type HlsContext, type HlsMechanism, hlsClientResponse, hlsExpectedServerResponse, verifyServerResponse } from '../security/hls';
 import { toHex } from '../util/hex';
 import type { TraceSink } from './channel';
 import type { MeterOptions } from './options';
-import { decipheringHint } from './protection';
+import { DECIPHERING_FAILED, decipheringHint } from './protection';
 
 /** Exception-response service-error deciphering-error (5). */
 const DECIPHERING_ERROR = 5;
@@ -49,14 +49,16 @@ export function pass3Request(referencing: 'ln' | 'sn', fStoC: Uint8Array, vaaNam
   };
 }
 
-function refusalHint(o: MeterOptions): string {
-  if (o.authentication === 'high' && o.hls2Algorithm === 'aes') return ': wrong secret? for L+G meters try --hls2 lgz';
-  if (o.authentication === 'high-gmac') return ': wrong keys (--ek/--ak) or invocation counter?';
-  return ': wrong secret or mechanism?';
+/** What a refused pass 3 most likely means for this configuration, and what to change. */
+function refusal(o: MeterOptions): { said: string; hint: ErrorHint } {
+  if (o.authentication === 'high' && o.hls2Algorithm === 'aes') return { said: ': wrong secret?', hint: { key: 'hls2-lgz', options: ['password', 'hls2Algorithm'], values: { value: 'lgz' } } };
+  if (o.authentication === 'high-gmac') return { said: ': wrong keys or invocation counter?', hint: { key: 'check', options: ['blockCipherKey', 'authenticationKey', 'invocationCounter'] } };
+  return { said: ': wrong secret or mechanism?', hint: { key: 'check', options: ['password', 'authentication'] } };
 }
 
 function pass3Refused(o: MeterOptions, said: string, details: Record<string, unknown>): AuthenticationError {
-  return new AuthenticationError('pass3-refused', `HLS pass 3 refused by the meter: ${said}${refusalHint(o)}`, { details });
+  const why = refusal(o);
+  return new AuthenticationError('pass3-refused', `HLS pass 3 refused by the meter: ${said}${why.said}`, { details, hint: why.hint });
 }
 
 /**
@@ -71,10 +73,10 @@ export function readPass4(apdus: Apdu[], o: MeterOptions): Uint8Array | undefine
       case 'exception-response':
       case 'confirmed-service-error': {
         const deciphering = apdu.kind === 'exception-response' && apdu.serviceError === DECIPHERING_ERROR;
-        const signHint =
-          apdu.kind === 'exception-response' && apdu.stateError === 1 && o.suite > 0 && !o.signPass3 && !deciphering ? '; some meters (Sagemcom T-210D) want pass 3 signed: try --sign-pass3' : '';
-        const keyHint = deciphering ? decipheringHint(o) : '';
-        throw new AuthenticationError('pass3-refused', `HLS pass 3 refused by the meter: ${describeErrorApdu(apdu)}${signHint}${keyHint}`, { details: { answer: apdu.kind } });
+        const wantsSigned = apdu.kind === 'exception-response' && apdu.stateError === 1 && o.suite > 0 && !o.signPass3 && !deciphering;
+        const hint: ErrorHint | undefined = wantsSigned ? { key: 'sign-pass3', options: ['signPass3'] } : deciphering ? decipheringHint(o) : undefined;
+        const said = wantsSigned ? '; some meters (Sagemcom T-210D) want pass 3 signed' : deciphering ? DECIPHERING_FAILED : '';
+        throw new AuthenticationError('pass3-refused', `HLS pass 3 refused by the meter: ${describeErrorApdu(apdu)}${said}`, { details: { answer: apdu.kind }, ...(hint ? { hint } : {}) });
       }
       case 'action-response': {
         if (apdu.variant !== 'normal') break;

@@ -20,7 +20,7 @@ import type { Apdu } from '../apdu';
 import type { MediumSpec } from '../media';
 import type { Medium } from '../media/types';
 import { formatAddress } from '../link/hdlc/address';
-import { AssociationError, AuthenticationError, DlmsError, LinkError, ServiceError, UsageError, toDlmsError } from '../errors';
+import { AssociationError, AuthenticationError, DlmsError, type ErrorHint, LinkError, ServiceError, UsageError, toDlmsError } from '../errors';
 import type { CounterStore } from '../security/counter-store';
 import { MemoryMeterCache, type MeterCacheStore } from './meter-cache';
 import type { ApduChannel, TraceSink } from './channel';
@@ -154,11 +154,22 @@ export interface MeterState {
   kind: MeterStateKind;
   /** When the last request succeeded. */
   lastGood?: Date;
-  /** failed / retrying / stopped: what failed. */
-  error?: { code: string; message: string };
+  /** failed / retrying / stopped: what failed (and what to change, where the error knows). */
+  error?: StateError;
   /** retrying: the next attempt is in this many ms; attempt counts failed attempts since the last success. */
   retryInMs?: number;
   attempt?: number;
+}
+
+export interface StateError {
+  code: string;
+  message: string;
+  hint?: ErrorHint;
+}
+
+function stateError(e: unknown): StateError {
+  const err = toDlmsError(e);
+  return err.hint ? { code: err.code, message: err.message, hint: err.hint } : { code: err.code, message: err.message };
 }
 
 export interface ManagedMeterSettings {
@@ -322,7 +333,6 @@ export class ManagedMeter implements AssociationHolder {
   /** What a failed request means for this meter: its state (never 'associated' now) and its association. */
   private async requestFailed(client: DlmsClient, e: unknown): Promise<void> {
     if (this.client !== client) return; // closed, or replaced meanwhile: nothing of ours to tidy
-    const err = toDlmsError(e);
     if (isAborted(e)) {
       // Cut off mid-exchange: the association's state is unknown. Release it (best effort) and start afresh.
       this.setState({ kind: 'idle' });
@@ -330,7 +340,7 @@ export class ManagedMeter implements AssociationHolder {
     } else if (!isRequestFailure(e)) {
       await this.linkFailed(e);
     } else {
-      this.setState({ kind: 'failed', error: { code: err.code, message: err.message } });
+      this.setState({ kind: 'failed', error: stateError(e) });
       // The meter answered that it holds no association for us: the next request associates again.
       if (!client.connected) await this.dropClient();
     }
@@ -358,7 +368,8 @@ export class ManagedMeter implements AssociationHolder {
 
   private stoppedError(): DlmsError {
     const why = this.current.error?.message ?? 'authentication failed';
-    return new AuthenticationError('stopped', `not connecting to the meter after: ${why}. Fix the configuration, or send a message with msg.reconnect = true to try again`);
+    const hint = this.current.error?.hint;
+    return new AuthenticationError('stopped', `not connecting to the meter after: ${why}. Fix the configuration, or send a message with msg.reconnect = true to try again`, hint ? { hint } : {});
   }
 
   /** Clears a stop after an authentication failure (and an ongoing backoff): the next request connects at once. */
@@ -452,10 +463,9 @@ export class ManagedMeter implements AssociationHolder {
 
   private connectFailed(e: unknown): void {
     if (this.closed) return;
-    const err = toDlmsError(e);
     if (isPermanent(e)) {
       this.clearRetry();
-      this.setState({ kind: 'stopped', error: { code: err.code, message: err.message } });
+      this.setState({ kind: 'stopped', error: stateError(e) });
       return;
     }
     this.scheduleRetry(e);
@@ -463,12 +473,11 @@ export class ManagedMeter implements AssociationHolder {
 
   private scheduleRetry(e: unknown): void {
     this.clearRetry();
-    const err = toDlmsError(e);
     this.attempt++;
     const initial = this.settings.backoffInitialMs ?? 1000;
     const max = this.settings.backoffMaxMs ?? 60000;
     const delay = Math.min(max, initial * 2 ** Math.min(this.attempt - 1, 30));
-    this.setState({ kind: 'retrying', error: { code: err.code, message: err.message }, retryInMs: delay, attempt: this.attempt });
+    this.setState({ kind: 'retrying', error: stateError(e), retryInMs: delay, attempt: this.attempt });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (this.closed || this.client || this.current.kind !== 'retrying') return;

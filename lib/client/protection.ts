@@ -21,7 +21,7 @@
  * glo- (lib/security/general-ciphering.ts).
  */
 import * as fs from 'node:fs';
-import { SecurityError, UsageError } from '../errors';
+import { type ErrorHint, SecurityError, UsageError } from '../errors';
 import { checkKeyForSuite, unwrapGeneralGlo, unwrapGlo, wrapGeneralGlo, wrapGlo, type UnprotectOptions } from '../security/cipher';
 import { CounterAllocator, type CounterStore, counterKey } from '../security/counter-store';
 import type { SecuritySuite } from '../security/crypto';
@@ -123,7 +123,7 @@ export function protectionConfigFrom(o: MeterOptions): ProtectionConfig {
  * addresses play no part, so reaching the meter under another name never starts it again.
  */
 export async function counterAllocatorFor(o: MeterOptions, config: ProtectionConfig, store?: CounterStore): Promise<CounterAllocator> {
-  if (!config.blockCipherKey) throw new SecurityError('missing-key', 'ciphering needs the block cipher key (--ek)');
+  if (!config.blockCipherKey) throw new SecurityError('missing-key', 'ciphering needs the block cipher key', { hint: { key: 'check', options: ['blockCipherKey'] } });
   const s = store ?? new FileCounterStore(o.counterStore ? { path: o.counterStore } : {});
   const allocator = new CounterAllocator(s, counterKey({ systemTitle: config.clientSystemTitle, key: config.blockCipherKey }));
   if (o.invocationCounter > 0) await allocator.setAtLeast(o.invocationCounter);
@@ -150,9 +150,9 @@ export class ClientProtection {
     private readonly allocator?: CounterAllocator,
   ) {
     if (config.security !== 'none') {
-      if (!config.blockCipherKey) throw new SecurityError('missing-key', `security ${config.security} needs the block cipher key (--ek)`);
+      if (!config.blockCipherKey) throw new SecurityError('missing-key', `security ${config.security} needs the block cipher key`, { hint: { key: 'check', options: ['blockCipherKey'] } });
       checkKeyForSuite(config.blockCipherKey, config.suite);
-      if (config.clientSystemTitle.length !== 8) throw new SecurityError('bad-system-title', `security ${config.security} needs an 8-byte client system title (--system-title)`);
+      if (config.clientSystemTitle.length !== 8) throw new SecurityError('bad-system-title', `security ${config.security} needs an 8-byte client system title`, { hint: { key: 'check', options: ['systemTitle'] } });
     }
   }
 
@@ -227,15 +227,15 @@ export class ClientProtection {
     if (transport === 'identified') return { contentKey: this.config.blockCipherKey!, keyInfo: { kind: 'identified', keyId: 0 } };
     if (transport === 'wrapped') {
       const kek = this.config.masterKey;
-      if (!kek) throw new SecurityError('missing-key', 'key transport wrapped needs the master key (--kek)');
+      if (!kek) throw new SecurityError('missing-key', 'key transport wrapped needs the master key (KEK)', { hint: { key: 'check', options: ['masterKey'] } });
       const contentKey = randomBytes(this.config.suite === 2 ? 32 : 16);
       return { contentKey, keyInfo: wrapContentKey(kek, contentKey) };
     }
     const signing = this.config.clientSigningKey;
     const peer = this.config.serverKeyAgreementKey;
     if (this.config.suite === 0) throw new SecurityError('no-key-agreement', 'key transport agreed needs security suite 1 or 2 (suite 0 has no key agreement)');
-    if (!signing) throw new SecurityError('missing-signing-key', 'key transport agreed signs its ephemeral key: it needs the client signing key (--client-key)');
-    if (!peer) throw new SecurityError('missing-server-key', "key transport agreed needs the meter's public key-agreement key (--server-ka-key)");
+    if (!signing) throw new SecurityError('missing-signing-key', 'key transport agreed signs its ephemeral key: it needs the client signing key', { hint: { key: 'check', options: ['clientSigningKey'] } });
+    if (!peer) throw new SecurityError('missing-server-key', "key transport agreed needs the meter's public key-agreement key", { hint: { key: 'check', options: ['serverKeyAgreementKey'] } });
     if (recipient.length !== 8) throw new SecurityError('missing-system-title', "key agreement names the recipient, but the meter's system title is not known (no responding-AP-title in the AARE)");
     return agreeContentKeyOnePassDh({
       suite: this.config.suite,
@@ -255,11 +255,14 @@ export class ClientProtection {
     }
     if (info.kind === 'identified') throw new SecurityError('missing-key', `the meter ciphered its general-ciphering answer with key-id ${info.keyId} (global broadcast key), which is not configured`);
     if (info.kind === 'wrapped') {
-      if (!this.config.masterKey) throw new SecurityError('missing-key', "the meter sent its general-ciphering answer with a wrapped key, but no master key (--kek) is configured to unwrap it");
+      if (!this.config.masterKey) throw new SecurityError('missing-key', "the meter sent its general-ciphering answer with a wrapped key, but no master key (KEK) is configured to unwrap it", { hint: { key: 'check', options: ['masterKey'] } });
       try {
         return unwrapContentKey(this.config.masterKey, info);
       } catch (e) {
-        throw new SecurityError('key-unwrap-failed', `cannot unwrap the content key of the meter's general-ciphering answer: wrong master key (--kek)? (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+        throw new SecurityError('key-unwrap-failed', `cannot unwrap the content key of the meter's general-ciphering answer: wrong master key (KEK)? (${e instanceof Error ? e.message : String(e)})`, {
+          cause: e,
+          hint: { key: 'check', options: ['masterKey'] },
+        });
       }
     }
     throw new SecurityError(
@@ -270,7 +273,7 @@ export class ClientProtection {
 
   private sign(plain: Uint8Array): Uint8Array {
     const key = this.config.clientSigningKey;
-    if (!key) throw new SecurityError('missing-signing-key', 'general-signing needs the client signing key (--client-key)');
+    if (!key) throw new SecurityError('missing-signing-key', 'general-signing needs the client signing key', { hint: { key: 'check', options: ['clientSigningKey'] } });
     if (!this.serverSystemTitle) throw new SecurityError('missing-system-title', "general-signing names the recipient, but the meter's system title is not known (no responding-AP-title in the AARE)");
     const suite = this.config.suite === 0 ? (key.curve === 'P-384' ? 2 : 1) : this.config.suite;
     return buildGeneralSigning({
@@ -365,7 +368,7 @@ export class ClientProtection {
     if (tag === GENERAL_SIGNING) {
       const pub = this.config.serverSigningKey;
       if (!pub) {
-        throw new SecurityError('missing-server-key', "the meter signed its answer (general-signing) but no server signing key is configured to verify it: give --server-key");
+        throw new SecurityError('missing-server-key', "the meter signed its answer (general-signing) but no server signing key is configured to verify it", { hint: { key: 'check', options: ['serverSigningKey'] } });
       }
       const suite = pub.curve === 'P-384' ? 2 : 1;
       const decoded = verifyGeneralSigning(bytes, pub.publicKey, suite);
@@ -423,9 +426,12 @@ function splitApdus(bytes: Uint8Array): Uint8Array[] {
 }
 
 /** The keys to check when a meter answers deciphering-error, by how our APDUs are protected. */
-export function decipheringHint(o: MeterOptions): string {
-  const keys = ['--ek', '--ak', '--system-title'];
-  if (o.protectionEnvelope === 'general-ciphering' && o.keyTransport === 'wrapped') keys.push('--kek');
-  if (o.protectionEnvelope === 'general-ciphering' && o.keyTransport === 'agreed') keys.push('--server-ka-key', '--client-key');
-  return ` — the meter could not decipher our request: check ${keys.join(', ')}`;
+export function decipheringHint(o: MeterOptions): ErrorHint {
+  const options = ['blockCipherKey', 'authenticationKey', 'systemTitle'];
+  if (o.protectionEnvelope === 'general-ciphering' && o.keyTransport === 'wrapped') options.push('masterKey');
+  if (o.protectionEnvelope === 'general-ciphering' && o.keyTransport === 'agreed') options.push('serverKeyAgreementKey', 'clientSigningKey');
+  return { key: 'check', options };
 }
+
+/** What the meter's deciphering-error tells, before the hint. */
+export const DECIPHERING_FAILED = ' — the meter could not decipher our request';

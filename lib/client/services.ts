@@ -80,6 +80,12 @@ export interface ServicesOptions {
   maxResponseBytes?: number;
 }
 
+/** How far a block transfer has come: blocks and data bytes received so far. */
+export interface BlockProgress {
+  block: number;
+  bytes: number;
+}
+
 export interface ActionOptions {
   /** SN: the method returns data, so invoke it with a ReadRequest (parameterized access) instead of a WriteRequest. */
   returnsData?: boolean;
@@ -149,6 +155,7 @@ class BlockCollector {
   constructor(
     private readonly what: string,
     private readonly maxBytes: number,
+    private readonly onProgress?: (p: BlockProgress) => void,
   ) {}
 
   add(blockNumber: number, raw: Uint8Array): void {
@@ -162,6 +169,7 @@ class BlockCollector {
     }
     this.parts.push(raw);
     this.lastNumber = blockNumber;
+    this.onProgress?.({ block: this.count, bytes: this.total });
   }
 
   bytes(): Uint8Array {
@@ -188,6 +196,8 @@ export class CosemServices {
   private readonly roll: boolean;
   private maxListItems: number;
   private readonly maxResponseBytes: number;
+  /** Told of every block received by the request in progress (the client sets it per request). */
+  onProgress: ((p: BlockProgress) => void) | undefined;
 
   constructor(
     private readonly session: ServiceSession,
@@ -272,7 +282,7 @@ export class CosemServices {
       if (fromNormal) return fromNormal(response);
       throw protocolError('unexpected-response', `${what}: the meter answered a single get with a get-response-with-list`);
     }
-    const collector = new BlockCollector(what, this.maxResponseBytes);
+    const collector = new BlockCollector(what, this.maxResponseBytes, this.onProgress);
     let block = response;
     for (;;) {
       if ('dar' in block.result) {
@@ -389,7 +399,7 @@ export class CosemServices {
   /** One SN ReadRequest item, following data-block-results with block-number-access. */
   private async readVariable(item: VariableAccess, what: string): Promise<DataValue> {
     let response = await this.snCall({ kind: 'read-request', items: [item] }, 'read-response', what);
-    const collector = new BlockCollector(what, this.maxResponseBytes);
+    const collector = new BlockCollector(what, this.maxResponseBytes, this.onProgress);
     for (;;) {
       if (response.results.length !== 1) throw protocolError('result-count-mismatch', `${what}: expected 1 result, the meter answered ${response.results.length}`);
       const r = response.results[0]!;
@@ -536,7 +546,7 @@ export class CosemServices {
     }
     if (response.variant !== 'with-pblock') throw protocolError('unexpected-response', `${what}: unexpected action-response-${response.variant}`);
     // ⚠ The pblocks of a long result carry the encoded return Data.
-    const collector = new BlockCollector(what, this.maxResponseBytes);
+    const collector = new BlockCollector(what, this.maxResponseBytes, this.onProgress);
     let block = response.block;
     for (;;) {
       collector.add(block.blockNumber, block.rawData);

@@ -37,7 +37,7 @@
  * wrapper has no sequence numbers: a request sent without a `stale` check (SN services, AARQ, RLRQ carry no invoke
  * id) that times out closes the connection, since its late answer could not be told from the next request's.
  */
-import { DlmsError, LinkError, MediaError, TimeoutError, UsageError, toDlmsError } from '../errors';
+import { DlmsError, type DlmsErrorOptions, LinkError, MediaError, TimeoutError, UsageError, toDlmsError } from '../errors';
 import { formatAddress, serverAddress, type AddressSize, type HdlcAddress } from '../link/hdlc/address';
 import { HdlcClientLink } from '../link/hdlc/client-link';
 import { describeFrame, type HdlcFrame } from '../link/hdlc/frame';
@@ -170,7 +170,18 @@ abstract class ChannelCore implements DlmsChannel {
   private closing: Promise<void> | undefined;
   /** Answers dropped as stale while the current request waited: named in its timeout error. */
   private staleDropped = 0;
-  private readonly onMediumData = (b: Uint8Array): void => this.received(b);
+  /** Bytes the peer has sent so far, and whether we have sent anything: to recognise a peer that is no meter. */
+  private receivedBytes = 0;
+  private sentBytes = false;
+  private readonly onMediumData = (b: Uint8Array): void => {
+    const first = this.receivedBytes === 0;
+    this.receivedBytes += b.length;
+    if (first && startsLikeHttp(b)) {
+      this.markLost(this.httpError(b));
+      return;
+    }
+    this.received(b);
+  };
   private readonly onMediumClose = (reason: MediaError | undefined): void => this.mediumClosed(reason);
   private readonly onMediumError = (e: MediaError): void => this.note(`medium error: ${e.message}`);
 
@@ -357,7 +368,31 @@ abstract class ChannelCore implements DlmsChannel {
       this.mediumGone();
       return;
     }
+    const peerClosed = !reason || reason.code === 'connection-closed' || reason.code === 'connection-reset';
+    if (peerClosed && this.sentBytes && this.receivedBytes === 0) {
+      this.markLost(this.closedAtOnceError(reason));
+      return;
+    }
     this.markLost(reason ?? new MediaError('connection-closed', `${this.medium.description}: the connection was closed`));
+  }
+
+  /**
+   * The peer hung up on our first request without a byte of answer: what a DLMS server does with frames of the other
+   * framing (a wrapper server reading 7E…, an HDLC gateway reading 00 01…).
+   */
+  private closedAtOnceError(reason: MediaError | undefined): LinkError {
+    const first = this.framing === 'hdlc' ? 'HDLC frame (SNRM)' : 'wrapper frame (AARQ)';
+    return new LinkError('closed-after-request', `${this.description}: the peer closed the connection right after our first ${first}, without answering`, {
+      ...(reason ? { cause: reason } : {}),
+      hint: { key: 'framing-mismatch', options: ['framing'], values: { framing: this.framing } },
+    });
+  }
+
+  private httpError(bytes: Uint8Array): LinkError {
+    const line = new TextDecoder('latin1').decode(bytes.subarray(0, 64)).split(/[\r\n]/)[0]!.replace(/[^\x20-\x7e]/g, '?');
+    return new LinkError('http-on-port', `${this.description}: the peer answered "${line}": that port speaks HTTP, not DLMS`, {
+      hint: { key: 'http-on-port', options: ['host', 'port'], values: { host: this.options.host ?? '', port: this.options.port ?? '' } },
+    });
   }
 
   /** Framing-specific reaction to a loss (HDLC: a connect in progress fails). */
@@ -367,6 +402,7 @@ abstract class ChannelCore implements DlmsChannel {
   protected mediumGone(): void {}
 
   protected write(bytes: Uint8Array): void {
+    this.sentBytes = true;
     this.medium.write(bytes).catch((e: unknown) => {
       const error = toDlmsError(e);
       if (this.state === 'open') this.markLost(error);
@@ -395,10 +431,11 @@ abstract class ChannelCore implements DlmsChannel {
     this.trace({ direction, layer: 'apdu', bytes: redact.length > 0 ? redactBytes(apdu, redact) : apdu.slice(), text: `${prefix}${apduLabel(redact.length > 0 ? redactBytes(apdu, redact) : apdu)}, ${apdu.length} bytes${masked}` });
   }
 
-  protected timeoutError(what: string, hint: string, cause?: unknown): TimeoutError {
+  protected timeoutError(what: string, hint: string, cause?: unknown, check?: string[]): TimeoutError {
     const dropped = this.staleDropped > 0 ? ` (${this.staleDropped} answer${this.staleDropped === 1 ? '' : 's'} to earlier requests dropped meanwhile: see the trace)` : '';
     return new TimeoutError('no-response', `${this.description}: no answer from the meter within ${this.options.responseTimeout} ms ${what}: ${hint}${dropped}`, {
       ...(cause !== undefined ? { cause } : {}),
+      ...(check ? { hint: { key: 'check', options: check } } : {}),
       details: { timeoutMs: this.options.responseTimeout, retries: this.options.retries },
     });
   }
@@ -409,10 +446,16 @@ function serialInterFrameMs(baudRate: number): number {
   return Math.max(50, Math.ceil((3 * 11 * 1000) / baudRate));
 }
 
+/** An HTTP status line ("HTTP/1.1 400 …"): a web server on the port we took for the meter's. */
+function startsLikeHttp(bytes: Uint8Array): boolean {
+  const prefix = [0x48, 0x54, 0x54, 0x50, 0x2f]; // "HTTP/"
+  return bytes.length >= prefix.length && prefix.every((b, i) => bytes[i] === b);
+}
+
 /** A DlmsError of the same class and code with the channel named in front. */
 function located(error: DlmsError, where: string): DlmsError {
-  const Ctor = error.constructor as new (code: string, message: string, options: { cause?: unknown; details?: Record<string, unknown> }) => DlmsError;
-  return new Ctor(error.code, `${where}: ${error.message}`, { cause: error, ...(error.details ? { details: error.details } : {}) });
+  const Ctor = error.constructor as new (code: string, message: string, options: DlmsErrorOptions) => DlmsError;
+  return new Ctor(error.code, `${where}: ${error.message}`, { cause: error, ...(error.details ? { details: error.details } : {}), ...(error.hint ? { hint: error.hint } : {}) });
 }
 
 class HdlcChannel extends ChannelCore {
@@ -611,7 +654,17 @@ class HdlcChannel extends ChannelCore {
     if (this.connectWaiter) {
       const w = this.connectWaiter;
       this.connectWaiter = undefined;
-      w.reject(error ? located(error, this.medium.description) : new LinkError('connection-refused', `${this.description}: the meter did not accept the HDLC connection`));
+      w.reject(
+        error
+          ? located(error, this.medium.description)
+          : new LinkError('connection-refused', `${this.description}: the meter did not accept the HDLC connection (DM): it may not know this client or server address`, {
+              hint: {
+                key: 'unknown-client-address',
+                options: ['clientAddress', 'serverAddress', 'physicalAddress'],
+                values: { client: this.options.clientAddress, server: this.options.serverAddress },
+              },
+            }),
+      );
       return;
     }
     if (this.discWaiter) {
@@ -625,6 +678,7 @@ class HdlcChannel extends ChannelCore {
           `(after ${this.options.retries} retries); the HDLC link is lost`,
           `check the server address (logical ${this.options.serverAddress}${this.options.physicalAddress > 0 ? `, physical ${this.options.physicalAddress}` : ''}), the client address (${this.options.clientAddress})${this.options.medium === 'serial' ? ` and the baud rate (${this.options.baudRate})` : ''}, or raise the timeout for a slow meter`,
           error,
+          ['serverAddress', 'physicalAddress', 'clientAddress', ...(this.options.medium === 'serial' ? ['baudRate'] : []), 'responseTimeout'],
         ),
       );
       return;
@@ -732,6 +786,8 @@ class WrapperChannel extends ChannelCore {
           partial > 0
             ? `the meter stopped in the middle of a wrapper frame (${partial} bytes of it received)`
             : `check the server address (wrapper destination ${this.options.serverAddress}), the client address (wrapper source ${this.options.clientAddress}), that the meter speaks the wrapper (not HDLC) on this port, or raise the timeout for a slow meter`,
+          undefined,
+          partial > 0 ? undefined : ['serverAddress', 'clientAddress', 'framing', 'responseTimeout'],
         ),
       );
       // A TCP stream that stopped inside a frame (or announced a length it never sends) cannot be resynchronised:

@@ -1,19 +1,28 @@
 /**
  * What flow nodes (dlms-read, dlms-write, dlms-action) need of their dlms-meter config node, and the common input
- * handling: register for status, run the request through the meter's queue, report failures to `done(err)` with
- * readable text, never throw out of a handler.
+ * handling: run the request through the meter's queue, report failures to `done(err)` with readable text, never
+ * throw out of a handler, and show the node's own outcome as its status (the meter's condition where that is the
+ * cause: connecting, waiting to reconnect, stopped).
  */
 import type { Apdu } from '../../lib/apdu';
 import type { DlmsClient } from '../../lib/client/client';
-import type { MeterState } from '../../lib/client/pool';
 import { toDlmsError } from '../../lib/errors';
+import type { Translate } from './i18n';
+import { clip } from './meter-status';
 import type { DoneFunction, Node, NodeAPI, NodeMessage, NodeStatus, SendFunction } from './red';
 
 export interface MeterConfigNode extends Node {
   /** The configuration's display name (node name, else host:port / serial path). */
   readonly meterName: string;
-  register(user: Node): void;
-  deregister(user: Node): void;
+  /**
+   * Calls `listener` now and on every change with the meter's condition that flow nodes show instead of their own
+   * outcome (undefined: none). Returns the unsubscribe.
+   */
+  watchCause(listener: (cause: NodeStatus | undefined) => void): () => void;
+  /** A failure in a few words for a status ("no answer", "object unknown"). */
+  shortReason(e: unknown): string;
+  /** A failure in full, with what to change worded for the config dialog (done(err), the log). */
+  fullText(e: unknown): string;
   /** Runs task with the meter's client in the medium's turn; rejects with LinkError 'aborted' once signal aborts. */
   use<T>(task: (client: DlmsClient) => Promise<T>, signal?: AbortSignal): Promise<T>;
   reconnect(): void;
@@ -21,44 +30,45 @@ export interface MeterConfigNode extends Node {
   onUnsolicited(listener: (apdu: Apdu) => void): () => void;
 }
 
-/** Node-RED errors must be Errors with a message a person can read (Catch shows msg.error.message). */
-export function readableError(e: unknown): Error {
-  if (e instanceof Error) return e;
-  const err = toDlmsError(e);
-  return new Error(err.message);
+/** How far a long request has come (block transfer). */
+export interface Progress {
+  block: number;
+  bytes: number;
 }
 
-function shortText(s: string, max = 60): string {
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+/** What a node's handler gets besides the message. */
+export interface HandlerContext {
+  /** Aborts when the node closes (redeploy): pass it to meter.use. */
+  signal: AbortSignal;
+  /** Shows how far a long request has come in the node's status. */
+  progress(p: Progress): void;
+}
+
+/**
+ * A failure the node words itself: `status` is its short form, the message the full one (e.g. dlms-read's "2 of 3
+ * targets failed", with the first target's reason under the node).
+ */
+export class NodeFailure extends Error {
+  constructor(
+    message: string,
+    readonly status: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Node-RED errors must be Errors with a message a person can read (Catch shows msg.error.message). */
+export function readableError(e: unknown, meter?: MeterConfigNode): Error {
+  if (e instanceof NodeFailure) return e;
+  const err = toDlmsError(e);
+  const out = new Error(meter ? meter.fullText(err) : err.message) as Error & { code?: string };
+  out.code = err.code;
+  return out;
 }
 
 function clock(d: Date): string {
   return d.toTimeString().slice(0, 8);
-}
-
-/** The status every user node of a meter shows. */
-export function statusFor(s: MeterState): NodeStatus {
-  const last = s.lastGood ? ` · last read ${clock(s.lastGood)}` : '';
-  switch (s.kind) {
-    case 'idle':
-      return { fill: 'grey', shape: 'ring', text: `idle${last}` };
-    case 'connecting':
-      return { fill: 'yellow', shape: 'ring', text: 'connecting' };
-    case 'associated':
-      return { fill: 'green', shape: 'dot', text: `associated${last}` };
-    case 'failed':
-      return { fill: 'red', shape: 'dot', text: `failed: ${shortText(s.error?.message ?? 'the request failed', 80)}${last}` };
-    case 'retrying':
-      return {
-        fill: 'red',
-        shape: 'ring',
-        text: `${shortText(s.error?.message ?? 'link failed')} — retrying in ${Math.ceil((s.retryInMs ?? 0) / 1000)} s (attempt ${s.attempt ?? 1})`,
-      };
-    case 'stopped':
-      return { fill: 'red', shape: 'ring', text: `stopped: ${shortText(s.error?.message ?? 'authentication failed')}` };
-    case 'closed':
-      return {};
-  }
 }
 
 /** Looks up the config node named by a flow node's `meter` property. */
@@ -72,24 +82,46 @@ export function meterConfig(RED: NodeAPI, id: unknown): MeterConfigNode | undefi
 const CLOSE_SETTLE_MS = 2000;
 
 /**
- * Wires a flow node: status from its meter, input handling through `handle` with done(err) on failure, and the
- * deregistration on close. `handle` sends its own messages and passes `signal` to meter.use: on close (a redeploy)
- * the node aborts its messages in progress and reports each through done(err) before it finishes closing.
+ * Wires a flow node: its status, input handling through `handle` with done(err) on failure, and the unsubscription
+ * on close. `handle` sends its own messages and passes `ctx.signal` to meter.use: on close (a redeploy) the node
+ * aborts its messages in progress and reports each through done(err) before it finishes closing.
+ *
+ * Status: nothing before the node first ran; blue while its request runs (with progress); green with the time after
+ * its own success; red with the reason after its own failure. The meter's condition replaces it while it is the
+ * cause (connecting, retrying, stopped, unusable configuration). `t` is the node's own catalog: `<type>.status.busy`,
+ * `<type>.status.done` (__time__), `<type>.status.progress` (__block__, __kb__), `<type>.status.no-meter` and
+ * `<type>.errors.no-meter`.
  */
 export function attachToMeter(
   node: Node,
   meter: MeterConfigNode | undefined,
-  handle: (meter: MeterConfigNode, msg: NodeMessage, send: SendFunction, signal: AbortSignal) => Promise<void>,
+  t: Translate,
+  handle: (meter: MeterConfigNode, msg: NodeMessage, send: SendFunction, ctx: HandlerContext) => Promise<void>,
 ): void {
   const inFlight = new Map<AbortController, Promise<void>>();
+  let own: NodeStatus | undefined;
+  let cause: NodeStatus | undefined;
+  let closed = false;
+  const show = (): void => {
+    if (!closed) node.status(cause ?? own ?? {});
+  };
+  const setOwn = (s: NodeStatus): void => {
+    own = s;
+    show();
+  };
+  const unwatch = meter
+    ? meter.watchCause((c) => {
+        cause = c;
+        show();
+      })
+    : undefined;
   if (!meter) {
-    node.status({ fill: 'red', shape: 'ring', text: 'no meter configured' });
-  } else {
-    meter.register(node);
+    cause = { fill: 'red', shape: 'ring', text: t(`${node.type}.status.no-meter`) };
+    show();
   }
   node.on('input', (msg: NodeMessage, send: SendFunction, done: DoneFunction) => {
     if (!meter) {
-      done(new Error('no dlms-meter configuration selected: open the node and choose a meter'));
+      done(new Error(t(`${node.type}.errors.no-meter`)));
       return;
     }
     if (msg['reconnect'] === true) meter.reconnect();
@@ -102,22 +134,37 @@ export function attachToMeter(
       if (err) done(err);
       else done();
     };
+    setOwn({ fill: 'blue', shape: 'ring', text: t(`${node.type}.status.busy`) });
+    const ctx: HandlerContext = {
+      signal: controller.signal,
+      progress: (p) => {
+        if (!settled) setOwn({ fill: 'blue', shape: 'ring', text: t(`${node.type}.status.progress`, { block: p.block, kb: Math.round(p.bytes / 1024) }) });
+      },
+    };
     let handled: Promise<void>;
     try {
-      handled = handle(meter, msg, send, controller.signal);
+      handled = handle(meter, msg, send, ctx);
     } catch (e) {
       handled = Promise.reject(e);
     }
     inFlight.set(
       controller,
       handled.then(
-        () => finish(),
-        (e: unknown) => finish(readableError(e)),
+        () => {
+          setOwn({ fill: 'green', shape: 'dot', text: t(`${node.type}.status.done`, { time: clock(new Date()) }) });
+          finish();
+        },
+        (e: unknown) => {
+          const status = e instanceof NodeFailure ? e.status : meter.shortReason(e);
+          setOwn({ fill: 'red', shape: 'dot', text: clip(status) });
+          finish(readableError(e, meter));
+        },
       ),
     );
   });
   node.on('close', (_removed: boolean, done: () => void) => {
-    meter?.deregister(node);
+    closed = true;
+    unwatch?.();
     if (inFlight.size === 0) return done();
     const pending = [...inFlight.values()];
     for (const controller of inFlight.keys()) controller.abort(new Error(`${node.type} closed (redeploy or removal) before the meter answered`));

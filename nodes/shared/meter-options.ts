@@ -13,6 +13,7 @@ export const NODE_ONLY_OPTIONS = [
   { name: 'idleTimeout', type: 'number', min: 0, max: 86400, default: 60, group: 'advanced', help: 'Close the association after this many seconds without requests (0: keep it open).' },
   { name: 'retryInitial', type: 'number', min: 0.1, max: 3600, default: 1, group: 'advanced', help: 'First reconnect delay in seconds after a link failure; it doubles per attempt.' },
   { name: 'retryMax', type: 'number', min: 0.1, max: 86400, default: 60, group: 'advanced', help: 'Longest reconnect delay in seconds.' },
+  { name: 'logFrames', type: 'boolean', default: false, group: 'advanced', help: 'Send every frame and APDU (secrets masked) to the Node-RED log: notes at debug level, bytes at trace level.' },
 ] as const;
 
 const DEFAULT_IDLE_SECONDS = NODE_ONLY_OPTIONS[0].default;

@@ -38,6 +38,8 @@ export interface Node<Creds = Record<string, string>> extends EventEmitter {
   error(err: unknown, msg?: NodeMessage): void;
   warn(text: unknown): void;
   log(text: unknown): void;
+  debug(text: unknown): void;
+  trace(text: unknown): void;
   on(event: 'input', listener: (msg: NodeMessage, send: SendFunction, done: DoneFunction) => void): this;
   on(event: 'close', listener: (removed: boolean, done: () => void) => void): this;
   on(event: string, listener: (...args: never[]) => void): this;
@@ -63,6 +65,8 @@ export interface NodeAPI {
   };
   settings: { userDir?: string; [key: string]: unknown };
   util: { cloneMessage<T>(msg: T): T };
+  /** Node-RED's i18n for this node file's catalog (absent in some test doubles). */
+  _?(key: string, values?: Record<string, string | number>): string;
   httpAdmin?: { get(path: string, ...handlers: Handler[]): void; post(path: string, ...handlers: Handler[]): void };
   auth?: { needsPermission(permission: string): Handler };
 }

@@ -1,11 +1,12 @@
 import * as assert from 'node:assert/strict';
+import { withCliHint } from '../../lib/cli/hints';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type Aare, type Aarq, type Apdu, decodeApdu, decodeApdus, encodeApdu, type GetRequest } from '../../lib/apdu';
 import { ClientAssociation } from '../../lib/client/association';
 import { type MeterOptions, resolveOptions } from '../../lib/client/options';
-import { AssociationError, AuthenticationError, SecurityError, ServiceError } from '../../lib/errors';
+import { AssociationError, AuthenticationError, type DlmsError, SecurityError, ServiceError } from '../../lib/errors';
 import { unwrapGeneralGlo, unwrapGlo, wrapGeneralGlo, wrapGlo } from '../../lib/security/cipher';
 import { MemoryCounterStore } from '../../lib/security/counter-store';
 import { generateKeyPair } from '../../lib/security/crypto';
@@ -31,7 +32,8 @@ async function rejects<E extends Error>(p: Promise<unknown>, type: new (...a: ne
   } catch (e) {
     assert.ok(e instanceof type, `expected ${type.name}, got ${String(e)}`);
     assert.equal((e as unknown as { code: string }).code, code, (e as Error).message);
-    if (text) assert.match((e as Error).message, text);
+    // The text as the CLI prints it: the message, then the hint in flags.
+    if (text) assert.match(withCliHint((e as Error).message, (e as unknown as DlmsError).hint), text);
     return e as E;
   }
   assert.fail(`expected ${type.name} ${code}`);
@@ -152,7 +154,7 @@ describe('client-assoc: HLS pass 3/4', () => {
       ClientAssociation.open(ch, resolveOptions({ host: 'm', authentication: 'high', password: 'x' })),
       AuthenticationError,
       'pass3-refused',
-      /scope-of-access-violated \(action-result 13\): wrong secret\? for L\+G meters try --hls2 lgz/,
+      /scope-of-access-violated \(action-result 13\): wrong secret\? — for L\+G meters try --hls2 lgz/,
     );
   });
 

@@ -4,6 +4,7 @@
  * a timeout); vendor profiles with and without their vendor options; a meter that stops answering in the middle of
  * a block transfer; invocation counters shared by two clients through one counter-store file.
  */
+import { withCliHint } from '../../lib/cli/hints';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -80,7 +81,8 @@ describe('e2e failures: wrong passwords, keys and signatures', function () {
         assert.ok(e instanceof AuthenticationError, e.name);
         assert.equal(e.code, 'pass3-refused');
         assert.match(e.message, /scope-of-access-violated/);
-        assert.match(e.message, /wrong keys \(--ek\/--ak\)/);
+        assert.match(e.message, /wrong keys/);
+        assert.match(withCliHint(e.message, e.hint), /check --ek, --ak/);
         assertNoSecret(e, WRONG_KEY, EK16, AK16);
       });
     }
@@ -112,7 +114,7 @@ describe('e2e failures: wrong passwords, keys and signatures', function () {
     assert.ok(e instanceof AssociationError, e.name);
     assert.match(e.message, /association rejected/);
     assert.match(e.message, /deciphering-error/);
-    assert.match(e.message, /check --ek, --ak, --system-title/);
+    assert.match(withCliHint(e.message, e.hint), /check --ek, --ak, --system-title/);
     assertNoSecret(e, WRONG_KEY, EK16, AK16, SECRET);
   });
 
@@ -131,7 +133,7 @@ describe('e2e failures: wrong passwords, keys and signatures', function () {
     const e = await refusal(h.client(sim, { ...o, blockCipherKey: WRONG_KEY }).client.connect(), 'enc with a wrong EK');
     assert.ok(e instanceof AssociationError, e.name);
     assert.match(e.message, /association rejected.*confirmed-service-error: initiate/);
-    assert.match(e.message, /may not have been able to decipher our AARQ: check --ek/);
+    assert.match(withCliHint(e.message, e.hint), /may not have been able to decipher our AARQ — check --ek/);
   });
 
   it('general-signing with a key the meter does not know: the first signed request is refused in words; the right key reads', async () => {
@@ -180,7 +182,7 @@ describe('e2e vendor profiles with and without their vendor options', function (
       assert.ok(e instanceof AuthenticationError, e.name);
       assert.equal(e.code, 'pass3-refused');
       assert.match(e.message, /exception-response: service-not-allowed \/ operation-not-possible/);
-      assert.match(e.message, /--sign-pass3/);
+      assert.match(withCliHint(e.message, e.hint), /--sign-pass3/);
       // Unsigned pass 3 went out as a glo-action-request (CB); the exception-response came back plain (D8).
       assert.equal(pass3Of(refused.log)[0], 0xcb);
       assert.equal(refused.log.exchanges[1]!.rx?.[0], 0xd8);

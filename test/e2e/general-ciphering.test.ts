@@ -8,6 +8,7 @@
  * present with the expected CHOICE (00 identified key-id 0 | 01 wrapped kek-id 0 + RFC 3394 output of key+8 bytes |
  * 02 agreed scheme 1 + ephemeral X‖Y ‖ signature), then SC.
  */
+import { withCliHint } from '../../lib/cli/hints';
 import * as assert from 'node:assert/strict';
 import { DlmsError } from '../../lib/errors';
 import { type KeyTransport, type MeterOptions, type ProtectionEnvelope, resolveOptions } from '../../lib/client/options';
@@ -165,7 +166,7 @@ describe('e2e: ciphering envelopes and general-ciphering key transport (DlmsClie
     );
     assert.ok(error instanceof DlmsError, `connect should fail, got ${String(error)}`);
     assert.match(error.message, /deciphering-error/);
-    assert.match(error.message, /check --ek, --ak, --system-title, --kek/);
+    assert.match(withCliHint(error.message, error.hint), /check --ek, --ak, --system-title, --kek/);
     // The meter refused the DD (pass 3) with a plain exception-response, state service-not-allowed, deciphering-error.
     const refused = log.exchanges.find((e) => e.tx[0] === 0xdd);
     assert.ok(refused?.rx, 'the DD request was answered');
@@ -177,7 +178,7 @@ describe('e2e: ciphering envelopes and general-ciphering key transport (DlmsClie
     const sim = await h.simulator({ framing: 'wrapper', clients: [Harness.simulatorClient(good)] });
     const other = generateKeyPair('P-256');
     const { client } = h.client(sim, { ...good, serverKeyAgreementKey: hex(publicKeyFromPrivate('P-256', other.privateKey)) });
-    await assert.rejects(client.connect(), (e: unknown) => e instanceof DlmsError && /deciphering/i.test(e.message) && /check .*--server-ka-key, --client-key/.test(e.message));
+    await assert.rejects(client.connect(), (e: unknown) => e instanceof DlmsError && /deciphering/i.test(e.message) && /check .*--server-ka-key, --client-key/.test(withCliHint(e.message, e.hint)));
   });
 
   it('an agreed key signed with another client key is refused by the meter', async () => {

@@ -144,26 +144,48 @@ describe('Node-RED nodes against the simulator', function () {
     assert.deepEqual(sent, [], 'an empty message went out next to the error');
   });
 
-  it('shows connecting then associated with the last read time on every user node', async function () {
+  it('each node shows its own outcome: green with the time after its success, red with the reason after its failure, nothing before it ran', async function () {
     const flow = [
       tab,
       meterDef('m1', sim!.port),
       { id: 'r1', z: 'f1', type: 'dlms-read', meter: 'm1', targets: [{ obis: '1.0.1.8.0.255' }], wires: [['out']] },
-      { id: 'r2', z: 'f1', type: 'dlms-read', meter: 'm1', wires: [] },
+      { id: 'r2', z: 'f1', type: 'dlms-read', meter: 'm1', targets: [{ obis: '0.0.96.99.99.255', classId: 1 }], wires: [['out']] },
+      { id: 'a1', z: 'f1', type: 'dlms-action', meter: 'm1', target: '0.0.96.3.10.255:9', wires: [['out']] },
+      { id: 'a2', z: 'f1', type: 'dlms-action', meter: 'm1', target: '0.0.96.3.10.255:1', wires: [['out']] },
+      { id: 'c1', z: 'f1', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
       { id: 'out', z: 'f1', type: 'helper' },
+      { id: 'caught', z: 'f1', type: 'helper' },
     ];
     await helper.load(allNodes, flow, { m1: LLS });
-    const s1 = recordStatus(helper.getNode('r1'));
-    const s2 = recordStatus(helper.getNode('r2'));
+    const [s1, s2, sa1, sa2] = ['r1', 'r2', 'a1', 'a2'].map((id) => recordStatus(helper.getNode(id)));
+    const last = (seen: { fill?: string; text?: string }[]) => seen[seen.length - 1] ?? {};
+
     const got = nextMessage(helper.getNode('out'));
     helper.getNode('r1').receive({});
     await got;
-    await waitFor(() => s2.some((s) => /last read/.test(s.text ?? '')), 2000, 'status on r2');
-    assert.deepEqual(s1[0], { fill: 'yellow', shape: 'ring', text: 'connecting' });
-    const last = s1[s1.length - 1]!;
-    assert.equal(last.fill, 'green');
-    assert.equal(last.shape, 'dot');
-    assert.match(last.text!, /^associated · last read \d\d:\d\d:\d\d$/);
+    assert.deepEqual(s1.slice(0, 2), [
+      { fill: 'blue', shape: 'ring', text: 'reading…' },
+      { fill: 'yellow', shape: 'ring', text: 'connecting…' },
+    ]);
+    assert.equal(last(s1).fill, 'green');
+    assert.match(last(s1).text!, /^read \d\d:\d\d:\d\d$/);
+
+    let caught = nextMessage(helper.getNode('caught'));
+    helper.getNode('r2').receive({});
+    assert.match(((await caught)['error'] as { message: string }).message, /0\.0\.96\.99\.99\.255.*object-undefined/);
+    assert.deepEqual(last(s2), { fill: 'red', shape: 'dot', text: 'object unknown to the meter · 1/0.0.96.99…' });
+    assert.equal(last(s1).fill, 'green', "another node's failure does not change r1");
+
+    caught = nextMessage(helper.getNode('caught'));
+    helper.getNode('a1').receive({});
+    await caught;
+    assert.equal(last(sa1).fill, 'red');
+    assert.ok(last(sa1).text!.length <= 42, last(sa1).text);
+
+    // a2 never ran: it showed the meter connecting while that was the cause, never the association's success.
+    assert.ok(sa2.length > 0);
+    for (const s of sa2) assert.ok(s.fill === 'yellow' || s.text === undefined, JSON.stringify(s));
+    assert.deepEqual(last(sa2), {});
   });
 
   it('writes and invokes methods (disconnect control, management client)', async function () {
@@ -205,7 +227,10 @@ describe('Node-RED nodes against the simulator', function () {
     helper.getNode('r1').receive({});
     await next;
     await sim!.close();
-    await waitFor(() => statuses.some((s) => /retrying in \d+ s \(attempt \d+\)/.test(s.text ?? '')), 3000, 'retrying status');
+    await waitFor(() => statuses.some((s) => /· retry in \d+ s$/.test(s.text ?? '')), 3000, 'retrying status');
+    // The reason first, short enough to read under a node.
+    const retrying = statuses.find((s) => /retry in/.test(s.text ?? ''))!;
+    assert.match(retrying.text!, /^(connection closed|connection refused|link lost|connection reset) · retry in \d+ s$/);
     sim = await startSimulator({ port, host: '127.0.0.1', framing: 'wrapper' });
     await waitFor(() => managed('m1').state.kind === 'associated', 5000, 'background reconnect');
     assert.equal(managed('m1').connects, 2);

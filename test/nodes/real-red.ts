@@ -73,11 +73,21 @@ function webSocket(url: string): CommsSocket {
   return new Ws(url);
 }
 
+/** A node status as the editor receives it. */
+export interface StatusMessage {
+  /** The node's id. */
+  id: string;
+  text?: string;
+  fill?: string;
+  shape?: string;
+}
+
 export class RealNodeRed {
   readonly base: string;
   /** Everything Node-RED printed. */
   output = '';
   readonly debug: DebugMessage[] = [];
+  readonly statuses: StatusMessage[] = [];
   private comms: CommsSocket | undefined;
 
   private constructor(
@@ -127,7 +137,7 @@ export class RealNodeRed {
     throw new Error(`node-red did not answer ${url} within ${ms} ms: ${this.output}`);
   }
 
-  /** Subscribes to the debug sidebar's messages, as the editor does. */
+  /** Subscribes to the debug sidebar's messages and the node statuses, as the editor does. */
   private openComms(): Promise<void> {
     return new Promise((resolve, reject) => {
       const ws = webSocket(`ws://127.0.0.1:${this.port}/comms`);
@@ -135,11 +145,16 @@ export class RealNodeRed {
       ws.addEventListener('error', () => reject(new Error(`no comms socket: ${this.output}`)));
       ws.addEventListener('open', () => {
         ws.send(JSON.stringify({ subscribe: 'debug' }));
+        ws.send(JSON.stringify({ subscribe: 'status/#' }));
         resolve();
       });
       ws.addEventListener('message', (e) => {
-        const parsed = JSON.parse(String(e.data)) as { topic: string; data: DebugMessage }[] | { topic: string; data: DebugMessage };
-        for (const m of Array.isArray(parsed) ? parsed : [parsed]) if (m.topic === 'debug') this.debug.push(m.data);
+        type Published = { topic: string; data: DebugMessage } | { topic: string; data: Omit<StatusMessage, 'id'> };
+        const parsed = JSON.parse(String(e.data)) as Published[] | Published;
+        for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+          if (m.topic === 'debug') this.debug.push(m.data as DebugMessage);
+          else if (m.topic.startsWith('status/')) this.statuses.push({ id: m.topic.slice('status/'.length), ...(m.data as Omit<StatusMessage, 'id'>) });
+        }
       });
     });
   }

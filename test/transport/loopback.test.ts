@@ -201,10 +201,13 @@ describe('transport over loopback sockets', function () {
     }
   });
 
-  it('HDLC: the connection closing during the SNRM rejects openChannel', async () => {
+  it('HDLC: the connection closing during the SNRM rejects openChannel, naming the framing as the suspect', async () => {
     // A wrapper server reads the SNRM as a bad wrapper header and drops the connection.
     server = await startServer('tcp', { framing: 'wrapper' }, replyWith(() => GET_ANSWER));
-    await assert.rejects(openChannel(clientOptions(server.port, { framing: 'hdlc' })), (e: unknown) => e instanceof MediaError && e.code === 'connection-closed');
+    await assert.rejects(
+      openChannel(clientOptions(server.port, { framing: 'hdlc' })),
+      (e: unknown) => e instanceof LinkError && e.code === 'closed-after-request' && e.hint?.key === 'framing-mismatch' && e.cause instanceof MediaError,
+    );
   });
 
   it('close() is idempotent and later requests fail with channel-closed; no onLost after close', async () => {
