@@ -425,13 +425,13 @@ export class DlmsClient {
     const { services } = this.session();
     services.onProgress = options.onProgress;
     try {
-      return await this.readTargets(services, targetTexts, access);
+      return await this.readTargets(targetTexts, access);
     } finally {
       services.onProgress = undefined;
     }
   }
 
-  private async readTargets(services: CosemServices, targetTexts: readonly string[], access: ReadAccess | undefined): Promise<ReadResult[]> {
+  private async readTargets(targetTexts: readonly string[], access: ReadAccess | undefined): Promise<ReadResult[]> {
     const targets = targetTexts.map((t) => parseTarget(t));
     const hasAccess = access !== undefined && (access.from !== undefined || access.to !== undefined || access.entries !== undefined);
     if (access?.entries && (access.from !== undefined || access.to !== undefined)) {

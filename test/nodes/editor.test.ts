@@ -122,7 +122,8 @@ describe('Node-RED editor files', function () {
     const source = lookup(readJson('nodes/locales/en-US/dlms-meter.json'), 'dlms-meter.tip') as Record<string, string>;
     const shipped = lookup(readJson('dist/nodes/locales/en-US/dlms-meter.json'), 'dlms-meter.tip') as Record<string, string>;
     for (const spec of ALL_SPECS) assert.equal(shipped[spec.name], source[spec.name] ?? spec.help, `explanation of ${spec.name}`);
-    assert.equal(lookup(readJson('dist/nodes/locales/en-US/dlms-meter.json'), 'dlms-meter.status.connecting'), 'connecting');
+    // The rest of the catalog ships as written.
+    assert.equal(lookup(readJson('dist/nodes/locales/en-US/dlms-meter.json'), 'dlms-meter.status.connecting'), lookup(readJson('nodes/locales/en-US/dlms-meter.json'), 'dlms-meter.status.connecting'));
   });
 
   it('the help speaks of the dialog labels and documents outputs, profile rows, value types and parameters', function () {
