@@ -14,6 +14,7 @@ const MODULES: { name: string; load: () => BenchModule }[] = [
   { name: 'axdr', load: () => require('./axdr') as BenchModule },
   { name: 'hdlc', load: () => require('./hdlc') as BenchModule },
   { name: 'hdlcProfile', load: () => require('./hdlc-profile') as BenchModule },
+  { name: 'hdlcWire', load: () => require('./hdlc-wire') as BenchModule },
   { name: 'pushStream', load: () => require('./push-stream') as BenchModule },
 ];
 
