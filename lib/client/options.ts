@@ -221,8 +221,8 @@ export const DEFAULT_OPTIONS: Readonly<MeterOptions> = {
   responseTimeout: 5000,
   retries: 3,
   maxPduSize: 0xffff,
-  // The largest values IEC 62056-46 allows (protocol.md §a.5): the meter's UA lowers them to what it takes, and a
-  // meter that refuses them gets the classic 128/1 (lib/link/hdlc/client-link.ts).
+  // The largest values IEC 62056-46 allows in the SNRM/UA parameters (information field 32..2030, window 1..7): the
+  // meter's UA lowers them to what it takes, and a meter that refuses them gets the classic 128/1 (client-link.ts).
   hdlcMaxInfo: 2030,
   hdlcWindow: 7,
   generalBlockTransfer: false,
