@@ -299,7 +299,7 @@ export class HdlcClientLink extends HdlcStation {
     };
     this.linkState = 'connected';
     this.resetSequence();
-    const fellBack = this.proposing !== this.proposal;
+    const fellBack = isDefault(this.proposing) && !isDefault(this.proposal);
     this.emit({ type: 'connected', parameters: { ...this.negotiated }, peer: f.src, ...(fellBack ? { fellBack } : {}) });
   }
 
