@@ -22,6 +22,7 @@ const MODULES: { name: string; load: () => BenchModule }[] = [
   { name: 'hdlc', load: () => require('./hdlc') as BenchModule },
   { name: 'hdlcProfile', load: () => require('./hdlc-profile') as BenchModule },
   { name: 'registerRead', load: () => require('./register-read') as BenchModule },
+  { name: 'hdlcWire', load: () => require('./hdlc-wire') as BenchModule },
   { name: 'pushStream', load: () => require('./push-stream') as BenchModule },
   { name: 'userPath', load: () => require('./user-path') as BenchModule },
   { name: 'e2eProfile', load: () => require('./e2e-profile') as BenchModule },

@@ -194,8 +194,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   },
   { name: 'retries', flag: 'retries', type: 'integer', min: 0, max: 10, group: 'advanced', help: 'Retransmissions after a response timeout.' },
   { name: 'maxPduSize', flag: 'max-pdu', type: 'integer', min: 64, max: 0xffff, group: 'advanced', help: 'Largest APDU we offer to receive.' },
-  { name: 'hdlcMaxInfo', flag: 'hdlc-max-info', type: 'integer', min: 32, max: 2030, group: 'advanced', help: 'HDLC maximum information field length we propose.' },
-  { name: 'hdlcWindow', flag: 'hdlc-window', type: 'integer', min: 1, max: 7, group: 'advanced', help: 'HDLC window size we propose.' },
+  { name: 'hdlcMaxInfo', flag: 'hdlc-max-info', type: 'integer', min: 32, max: 2030, group: 'advanced', help: 'HDLC maximum information field length we propose (default the largest, 2030; the meter lowers it; a meter that refuses gets 128 once).' },
+  { name: 'hdlcWindow', flag: 'hdlc-window', type: 'integer', min: 1, max: 7, group: 'advanced', help: 'HDLC window size we propose (default the largest, 7; the meter lowers it; a meter that refuses gets 1 once).' },
   {
     name: 'generalBlockTransfer',
     flag: 'gbt',
@@ -255,8 +255,10 @@ export const DEFAULT_OPTIONS: Readonly<MeterOptions> = {
   minRequestGap: 0,
   retries: 3,
   maxPduSize: 0xffff,
-  hdlcMaxInfo: 128,
-  hdlcWindow: 1,
+  // The largest values IEC 62056-46 allows in the SNRM/UA parameters (information field 32..2030, window 1..7): the
+  // meter's UA lowers them to what it takes, and a meter that refuses them gets the classic 128/1 (client-link.ts).
+  hdlcMaxInfo: 2030,
+  hdlcWindow: 7,
   generalBlockTransfer: false,
   gbtWindow: 1,
 };

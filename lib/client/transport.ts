@@ -38,9 +38,13 @@
  * id) that times out closes the connection, since its late answer could not be told from the next request's.
  */
 import { DlmsError, type DlmsErrorOptions, LinkError, MediaError, TimeoutError, UsageError, toDlmsError } from '../errors';
-import { formatAddress, serverAddress, type AddressSize, type HdlcAddress } from '../link/hdlc/address';
+import { clientAddress, formatAddress, serverAddress, type AddressSize, type HdlcAddress } from '../link/hdlc/address';
 import { HdlcClientLink } from '../link/hdlc/client-link';
-import { describeFrame, type HdlcFrame } from '../link/hdlc/frame';
+import { describeFrame, frameLength, type HdlcFrame } from '../link/hdlc/frame';
+import { LLC_LENGTH } from '../link/hdlc/llc';
+import { DEFAULT_PARAMETERS } from '../link/hdlc/parameters';
+import { DEFAULT_SERIAL_FRAMING } from '../media/serial';
+import type { SerialFraming } from '../media/types';
 import type { LinkOutput } from '../link/hdlc/link';
 import { WRAPPER_HEADER_LENGTH, WrapperScanner, decodeWrapper, encodeWrapper, type WrapperFrame } from '../link/wrapper';
 import { createMedium as defaultCreateMedium, type MediumSpec } from '../media';
@@ -48,6 +52,7 @@ import { performModeE } from '../media/mode-e-session';
 import { withRequestGap } from '../media/paced';
 import { isReframable, type Medium } from '../media/types';
 import type { ApduChannel, StaleCheck, TraceEvent, TraceSink } from './channel';
+import { HdlcProposalMemory, hdlcMeterKey, hdlcProposalMemory } from './hdlc-memory';
 import type { MeterOptions } from './options';
 import { aarqAuthenticationValueRange, apduLabel, isUnsolicitedApdu, normalizeRanges, redactBytes, type ByteRange } from './trace';
 
@@ -87,6 +92,8 @@ export interface TransportDeps {
   closeTimeoutMs?: number;
   /** Mode E: how long to wait for the identification (default 5000 ms). */
   modeETimeoutMs?: number;
+  /** Meters that took only the classic HDLC parameters (default: the process-wide memory, lib/client/hdlc-memory.ts). */
+  hdlcMemory?: HdlcProposalMemory;
 }
 
 /** The medium the options describe. */
@@ -196,11 +203,11 @@ abstract class ChannelCore implements DlmsChannel {
   }
 
   request(apdu: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
-    return this.enqueue(() => this.performRequest(apdu, this.redactionFor(apdu, options), options.stale), 'the request');
+    return this.enqueue(() => this.performRequest(apdu, this.redactionFor(apdu, options), options.stale), 'the request', () => this.lineAllowanceMs(apdu.length, true));
   }
 
   send(apdu: Uint8Array, options: RequestOptions = {}): Promise<void> {
-    return this.enqueue(() => this.performSend(apdu, this.redactionFor(apdu, options)), 'the unconfirmed request');
+    return this.enqueue(() => this.performSend(apdu, this.redactionFor(apdu, options)), 'the unconfirmed request', () => this.lineAllowanceMs(apdu.length, false));
   }
 
   onUnsolicited(listener: (apdu: Uint8Array) => void): void {
@@ -257,31 +264,44 @@ abstract class ChannelCore implements DlmsChannel {
     this.medium.off('error', this.onMediumError);
   }
 
-  private enqueue<T>(op: () => Promise<T>, what: string): Promise<T> {
+  private enqueue<T>(op: () => Promise<T>, what: string, lineMs: () => number): Promise<T> {
     const run = this.queue.then(() => {
       this.assertUsable();
       this.staleDropped = 0;
-      const stop = this.startDeadline(what);
+      const stop = this.startDeadline(what, lineMs());
       return op().finally(stop);
     });
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  /** Starts the overall deadline of one request (see the header); returns the function that stops it. */
-  protected startDeadline(what: string): () => void {
+  /**
+   * Starts the overall deadline of one request (see the header), `lineMs` (the time the request and the longest
+   * answer take on a slow line) beyond the tries; returns the function that stops it.
+   */
+  protected startDeadline(what: string, lineMs = 0): () => void {
     const { responseTimeout, retries } = this.options;
-    const ms = responseTimeout * (retries + 1) + Math.min(responseTimeout, DEADLINE_GRACE_MS);
+    const ms = responseTimeout * (retries + 1) + Math.min(responseTimeout, DEADLINE_GRACE_MS) + lineMs;
+    const line = lineMs > 0 ? ` and ${lineMs} ms of line time for the request and the longest answer` : '';
     const timer = setTimeout(() => {
       this.markLost(
         new TimeoutError(
           'request-deadline',
-          `${this.description}: ${what} took longer than ${ms} ms (${retries + 1} tries of ${responseTimeout} ms, plus grace) without a complete answer although the meter kept sending (${this.activity()}); the link was dropped, connect again (or raise the timeout for a slow meter)`,
-          { details: { deadlineMs: ms, timeoutMs: responseTimeout, retries } },
+          `${this.description}: ${what} took longer than ${ms} ms (${retries + 1} tries of ${responseTimeout} ms, plus grace${line}) without a complete answer although the meter kept sending (${this.activity()}); the link was dropped, connect again (or raise the timeout for a slow meter)`,
+          { details: { deadlineMs: ms, timeoutMs: responseTimeout, retries, lineMs } },
         ),
       );
     }, ms);
     return () => clearTimeout(timer);
+  }
+
+  /**
+   * How long a request of `requestLength` bytes and (when `answered`) the longest answer take to cross the line
+   * itself: 0 where the medium's speed does not bound them (networks). The deadline grants it on top of the tries, so
+   * that an honest long answer on a slow serial line is not cut.
+   */
+  protected lineAllowanceMs(_requestLength: number, _answered: boolean): number {
+    return 0;
   }
 
   /** What the meter sent meanwhile, for the deadline's message. */
@@ -441,6 +461,37 @@ abstract class ChannelCore implements DlmsChannel {
   }
 }
 
+/**
+ * Bytes on the line for an APDU of `apduLength` bytes in I-frames of at most `maxInfo` bytes (LLC header, frame
+ * headers, checksums and flags), plus the acknowledgement the other side sends for each frame (at most one per frame).
+ */
+function hdlcLineBytes(apduLength: number, maxInfo: number, dest: HdlcAddress, src: HdlcAddress): number {
+  const info = apduLength + LLC_LENGTH;
+  const frames = Math.ceil(info / Math.max(1, maxInfo));
+  const perFrame = frameLength(dest, src, 1) - 1 + FLAG_BYTES;
+  const acknowledgement = frameLength(src, dest, 0) + FLAG_BYTES;
+  return info + frames * (perFrame + acknowledgement);
+}
+
+/** Opening and closing flag of a frame (frameLength counts the bytes between them). */
+const FLAG_BYTES = 2;
+
+/**
+ * The AARE answers before any PDU size is agreed and is an ACSE APDU, which the xDLMS max PDU size does not bind;
+ * this much room holds any AARE we ask for (an ECDSA challenge and signature, a ciphered initiate-response).
+ */
+const ASSOCIATION_ANSWER_ALLOWANCE = 1024;
+
+/** The longest answer a meter may send us: the max receive PDU size we propose (plus room for the AARE). */
+function answerBound(options: MeterOptions): number {
+  return Math.max(options.maxPduSize, ASSOCIATION_ANSWER_ALLOWANCE);
+}
+
+/** Bits per character on a serial line: start bit, data bits, parity bit if any, stop bits. */
+function characterBits(f: SerialFraming): number {
+  return 1 + f.dataBits + (f.parity === 'none' ? 0 : 1) + f.stopBits;
+}
+
 function serialInterFrameMs(baudRate: number): number {
   // 3 characters of 11 bits (start, 8 data, parity or stop, stop): the longest gap a UART leaves inside a frame.
   return Math.max(50, Math.ceil((3 * 11 * 1000) / baudRate));
@@ -469,21 +520,32 @@ class HdlcChannel extends ChannelCore {
   private discWaiter: (() => void) | undefined;
   /** Mask the information fields of the I-frames we send (they carry an APDU with redacted ranges). */
   private redactTx = false;
+  private readonly server: HdlcAddress;
+  private readonly memory: HdlcProposalMemory;
+  private readonly meterKey: string;
+  /** The longest answer the meter may send: what we proposed to receive (see answerBound). */
+  private readonly answerBound: number;
   /** An answer was just dropped as stale: poll the meter for the real one once the link call is done. */
   private pollAfterStale = false;
 
   constructor(medium: Medium, options: MeterOptions, deps: TransportDeps, server: HdlcAddress) {
     super(medium, options, deps);
+    this.memory = deps.hdlcMemory ?? hdlcProposalMemory;
+    this.meterKey = hdlcMeterKey(options.medium === 'serial' ? `serial ${options.serialPath}` : `${options.medium} ${options.host}:${options.port}`, formatAddress(server), options.clientAddress);
+    // A meter that refused our proposal before is offered the classic parameters straight away.
+    const proposal = this.memory.wantsClassic(this.meterKey)
+      ? DEFAULT_PARAMETERS
+      : { maxInfoTx: options.hdlcMaxInfo, maxInfoRx: options.hdlcMaxInfo, windowTx: options.hdlcWindow, windowRx: options.hdlcWindow };
+    this.answerBound = answerBound(options);
     this.link = new HdlcClientLink({
       client: options.clientAddress,
       server,
-      maxInfoTx: options.hdlcMaxInfo,
-      maxInfoRx: options.hdlcMaxInfo,
-      windowTx: options.hdlcWindow,
-      windowRx: options.hdlcWindow,
+      ...proposal,
       maxRetries: options.retries,
+      maxApduSize: this.answerBound,
       trace: deps.trace !== undefined,
     });
+    this.server = server;
     this.description = `hdlc over ${medium.description}, client ${options.clientAddress} → server ${formatAddress(server)}`;
     this.interFrameMs = deps.interFrameTimeoutMs ?? (options.medium === 'serial' ? serialInterFrameMs(options.baudRate) : 500);
   }
@@ -611,6 +673,10 @@ class HdlcChannel extends ChannelCore {
         return;
       case 'connected': {
         const p = o.parameters;
+        if (o.fellBack) {
+          this.memory.rememberClassic(this.meterKey);
+          this.note('the meter refused our HDLC parameters and took the classic 128/1: remembered for this meter');
+        }
         this.note(`HDLC connected: max info tx ${p.maxInfoTx} rx ${p.maxInfoRx}, window tx ${p.windowTx} rx ${p.windowRx}`);
         const w = this.connectWaiter;
         this.connectWaiter = undefined;
@@ -644,8 +710,25 @@ class HdlcChannel extends ChannelCore {
       this.pendingLinkError = error;
       return;
     }
-    // The link stays up (e.g. an over-long message was dropped): only the current request fails.
+    if (error.code === 'apdu-too-long') {
+      const tooLong = new LinkError('answer-too-long', `${this.description}: the meter's answer exceeds the ${this.answerBound} bytes we offered to receive (max PDU size): a protocol error`, { cause: error, details: { maxApduSize: this.answerBound } });
+      // Reported at the segment that crossed the bound: the rest of a runaway answer is not waited for.
+      if (this.link.busy) this.markLost(tooLong);
+      else this.failPending(tooLong);
+      return;
+    }
+    // The link stays up: only the current request fails.
     this.failPending(located(error, this.description));
+  }
+
+  protected override lineAllowanceMs(requestLength: number, answered: boolean): number {
+    if (this.options.medium !== 'serial') return 0;
+    const p = this.link.parameters ?? DEFAULT_PARAMETERS;
+    const client = clientAddress(this.options.clientAddress);
+    const bytes = hdlcLineBytes(requestLength, p.maxInfoTx, this.server, client) + (answered ? hdlcLineBytes(this.answerBound, p.maxInfoRx, client, this.server) : 0);
+    // The port's own framing where it tells (mode E may have switched to another rate), else 8N1 at the configured rate.
+    const framing = isReframable(this.medium) ? this.medium.framing : { ...DEFAULT_SERIAL_FRAMING, baudRate: this.options.baudRate };
+    return Math.ceil((bytes * characterBits(framing) * 1000) / framing.baudRate);
   }
 
   private disconnected(reason: 'requested' | 'lost' | 'timeout'): void {

@@ -99,6 +99,11 @@ export interface ClientAssociationConfig {
   conformance: number;
   /** server-max-receive-pdu-size announced in the AARE. */
   maxPduSize: number;
+  /**
+   * The meter's own limit on the APDUs it sends (real meters: 256–1024): answers are cut into blocks no larger,
+   * whatever the client proposes. Absent: the client's proposal alone decides.
+   */
+  maxAnswerPdu?: number;
   /** This association object's own logical name 0.0.40.0.e.255. */
   associationLn: Uint8Array;
   /** SN base name of the association object (vaa-name), default 0xFA00. */
@@ -121,7 +126,7 @@ export interface ServerIdentity {
 /** What the services need to know about the association a request came in (ServiceContext without the model). */
 export interface AssociationContext extends AccessContext {
   referencing: Referencing;
-  /** The client's max receive PDU size. */
+  /** The largest answer APDU: the client's max receive PDU size, lowered to the meter's own limit if it has one. */
   maxPduSize: number;
   /** Bytes the protection adds to each answer; block transfer leaves room for it. */
   responseOverhead: number;
@@ -303,7 +308,7 @@ export class ServerAssociation {
       now: this.now(),
       session,
       referencing: this.config.referencing,
-      maxPduSize: this.clientMaxPdu,
+      maxPduSize: Math.min(this.clientMaxPdu, this.config.maxAnswerPdu ?? this.clientMaxPdu),
       responseOverhead: this.ciphered ? this.protection.answerOverhead : 0,
       conformance: this.negotiatedConformance,
       rights: this.config.rights,

@@ -76,6 +76,15 @@ export interface SimulatorOptions {
   now?: () => Date;
   random?: (n: number) => Uint8Array;
   faults?: ServerFaults;
+  /** HDLC: the longest information field the meter takes and sends (default: the profile's, else 128). */
+  hdlcMaxInfo?: number;
+  /** HDLC: the window the meter takes and uses, 1..7 (default 1). */
+  hdlcWindow?: number;
+  /**
+   * The meter's own maximum PDU: announced in the AARE, and no answer block is larger whatever the client proposes
+   * (real meters use 256–1024). Default: the profile's announcement, with blocks that follow the client's proposal.
+   */
+  serverMaxPdu?: number;
   /**
    * TCP: connections served at once (5000). A new one beyond that evicts the connection idle longest (one that has
    * not sent a valid frame yet first), so silent sockets cannot lock clients out.
@@ -157,6 +166,17 @@ class SimulatorImpl implements Simulator {
       const at = this.configs.findIndex((c) => c.clientSap === config.clientSap);
       if (at >= 0) this.configs[at] = { ...config, associationLn: this.configs[at]!.associationLn };
       else this.configs.push(config);
+    }
+    if (options.hdlcMaxInfo !== undefined && !(Number.isInteger(options.hdlcMaxInfo) && options.hdlcMaxInfo >= 32 && options.hdlcMaxInfo <= 2030)) {
+      throw new UsageError('bad-option', `hdlcMaxInfo ${options.hdlcMaxInfo} is not an integer 32..2030`);
+    }
+    if (options.hdlcWindow !== undefined && !(Number.isInteger(options.hdlcWindow) && options.hdlcWindow >= 1 && options.hdlcWindow <= 7)) {
+      throw new UsageError('bad-option', `hdlcWindow ${options.hdlcWindow} is not an integer 1..7`);
+    }
+    if (options.serverMaxPdu !== undefined) {
+      const pdu = options.serverMaxPdu;
+      if (!Number.isInteger(pdu) || pdu < 64 || pdu > 0xffff) throw new UsageError('bad-option', `serverMaxPdu ${pdu} is not an integer 64..65535`);
+      this.configs = this.configs.map((c) => ({ ...c, maxPduSize: pdu, maxAnswerPdu: pdu }));
     }
     this.now = options.now ?? (() => new Date());
     if (options.model) this.model = options.model;
@@ -291,7 +311,10 @@ class SimulatorImpl implements Simulator {
       framing: this.options.framing,
       logicalDevices: [this.options.logicalDevice ?? 1],
       ...(this.profile.physicalAddress !== undefined && this.options.framing === 'hdlc' ? { physicalAddress: this.profile.physicalAddress } : {}),
-      ...(hdlc.maxInfoRx !== undefined ? { hdlcMaxInfoRx: hdlc.maxInfoRx } : {}),
+      ...(this.options.hdlcMaxInfo !== undefined
+        ? { hdlcMaxInfoRx: this.options.hdlcMaxInfo, hdlcMaxInfoTx: this.options.hdlcMaxInfo }
+        : hdlc.maxInfoRx !== undefined ? { hdlcMaxInfoRx: hdlc.maxInfoRx } : {}),
+      ...(this.options.hdlcWindow !== undefined ? { hdlcWindow: this.options.hdlcWindow } : {}),
       ...(hdlc.addressSize !== undefined ? { addressSize: hdlc.addressSize } : {}),
       ...(this.options.hdlcWindow !== undefined ? { hdlcWindow: this.options.hdlcWindow } : {}),
       ...(this.options.faults ? { faults: this.options.faults } : {}),

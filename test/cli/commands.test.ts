@@ -129,6 +129,33 @@ describe('dlms CLI against the simulator', function () {
     assert.match(zero.err, /--max-connections: expected an integer 1\.\.1000000/);
   });
 
+  it('simulate --hdlc-window/--hdlc-max-info/--server-max-pdu: the meter offers what it is told', async () => {
+    const bin = path.resolve(__dirname, '..', '..', 'lib', 'cli', 'main.js');
+    const child = spawn(process.execPath, [bin, 'simulate', '--port', '0', '--framing', 'hdlc', '--json', '--hdlc-window', '4', '--hdlc-max-info', '600', '--server-max-pdu', '512'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const started = await new Promise<{ listening: string }>((resolve, reject) => {
+        let buf = '';
+        child.stdout.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const nl = buf.indexOf('\n');
+          if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)) as { listening: string });
+        });
+        child.on('exit', (c) => reject(new Error(`simulate exited with ${c}`)));
+      });
+      const port = Number(/:(\d+)$/.exec(started.listening)![1]);
+      const r = await dlms(['info', '--host', '127.0.0.1', '--port', String(port), '--framing', 'hdlc', '--json', '--trace']);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(JSON.parse(r.out).serverMaxPduSize, 512);
+      assert.match(r.err, /HDLC connected: max info tx 600 rx 600, window tx 4 rx 4/);
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    const bad = await dlms(['simulate', '--port', '0', '--server-max-pdu', '10']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--server-max-pdu: expected an integer 64\.\.65535/);
+  });
+
   it('simulate runs as a process and answers the CLI', async () => {
     const bin = path.resolve(__dirname, '..', '..', 'lib', 'cli', 'main.js');
     const child = spawn(process.execPath, [bin, 'simulate', '--port', '0', '--framing', 'hdlc', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -66,7 +66,7 @@ describe('transport: mode E over a serial port (serialport mock binding), then H
   });
 
   it('signs on at 300 7E1, switches to 9600 8N1, connects HDLC and exchanges an APDU', async () => {
-    const options = resolveOptions({ medium: 'serial', serialPath: '/dev/ttyOPTO', modeE: true, modeEDelay: 150, baudRate: 9600, responseTimeout: 2000 });
+    const options = resolveOptions({ medium: 'serial', serialPath: '/dev/ttyOPTO', modeE: true, modeEDelay: 150, baudRate: 9600, responseTimeout: 2000, hdlcMaxInfo: 128, hdlcWindow: 1 });
     const delays: number[] = [];
     const trace = recorder();
     const opening = openChannel(options, {

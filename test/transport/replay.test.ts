@@ -53,7 +53,7 @@ describe('transport replay of the Gurux LN HDLC exchange', function () {
     const port = (server.address() as net.AddressInfo).port;
     const trace = recorder();
     try {
-      const channel = await openChannel(clientOptions(port, { framing: 'hdlc', clientAddress: 0x11, serverAddress: 1, authentication: 'low', password: 'Gurux', retries: 0 }), { trace: trace.sink });
+      const channel = await openChannel(clientOptions(port, { framing: 'hdlc', clientAddress: 0x11, serverAddress: 1, authentication: 'low', password: 'Gurux', retries: 0, hdlcMaxInfo: 128, hdlcWindow: 1 }), { trace: trace.sink });
       // Every recorded client I-frame starts a request (none is segmented); the answers are the RX I-frames up to
       // the next client I-frame, joined.
       let requests = 0;

@@ -32,6 +32,7 @@ const FLAGS: readonly CommandFlag[] = [
   { flag: 'push-interval', takesValue: true, help: 'Push every N milliseconds (default: only on demand).' },
   { flag: 'max-connections', takesValue: true, help: 'TCP connections served at once (5000); a new one beyond evicts the one idle longest.' },
   { flag: 'first-frame-timeout', takesValue: true, help: 'Close a TCP connection that sent no valid frame within N ms of connecting (10000; 0: never).' },
+  { flag: 'server-max-pdu', takesValue: true, help: "The meter's own maximum PDU (64..65535): announced in the AARE, and no answer block is larger whatever the client proposes (real meters: 256-1024). Default: blocks follow the client's proposal." },
   { flag: 'json', takesValue: false, help: 'Print where it listens and the clients as JSON.' },
   { flag: 'trace', takesValue: false, help: 'Frames and APDUs on stderr.' },
 ];
@@ -73,6 +74,8 @@ export const simulateCommand: Command = {
       'add a client at --client that must present exactly those; its system title comes from its AARQ (a',
       '--system-title restricts it to that one). A --profile serves its meter\'s framing unless --framing is given.',
       'At start it prints its system title and signing public key (for HLS-7 clients: --server-key).',
+      'Over HDLC its UA offers at most --hdlc-max-info bytes and --hdlc-window frames (default 128 and 1, or the',
+      "profile's); --server-max-pdu caps its answer blocks as a real meter's buffer does.",
       '',
       'Options:',
       flagHelp(FLAGS),
@@ -108,6 +111,11 @@ export const simulateCommand: Command = {
     const signingKey = args.flags['server-signing-key'];
     if (typeof signingKey === 'string') sim.serverSigningKey = parsePrivateKey(keyText(signingKey, '--server-signing-key', true)).privateKey;
     if (typeof args.flags.model === 'string') sim.objects = loadModelFile(args.flags.model);
+    // The meter's HDLC limits: what its UA offers at most (the schema's flags, checked by resolveOptions).
+    if (given.hdlcMaxInfo !== undefined) sim.hdlcMaxInfo = typed.hdlcMaxInfo;
+    if (given.hdlcWindow !== undefined) sim.hdlcWindow = typed.hdlcWindow;
+    const serverMaxPdu = integerFlag(args.flags['server-max-pdu'], '--server-max-pdu', 64, 0xffff);
+    if (serverMaxPdu !== undefined) sim.serverMaxPdu = serverMaxPdu;
     const maxConnections = integerFlag(args.flags['max-connections'], '--max-connections', 1, 1_000_000);
     if (maxConnections !== undefined) sim.maxConnections = maxConnections;
     const firstFrame = integerFlag(args.flags['first-frame-timeout'], '--first-frame-timeout', 0, 3_600_000);

@@ -32,6 +32,12 @@ export interface ClientLinkOptions extends StationOptions {
   maxRetries?: number;
   /** RR polls while the meter says RNR (busy) before giving up. Default 10. */
   maxBusyPolls?: number;
+  /**
+   * When the meter refuses a proposal other than the classic 128/128/1/1 (DM or FRMR to the SNRM, or no UA), the
+   * next SNRM proposes the classic values instead: many meters reject parameters they do not support rather than
+   * lower them. That SNRM counts as one of `maxRetries`. The 'connected' output then says `fellBack: true`. Default true.
+   */
+  fallBackToDefaults?: boolean;
 }
 
 export class HdlcClientLink extends HdlcStation {
@@ -42,6 +48,9 @@ export class HdlcClientLink extends HdlcStation {
   private readonly sendParameters: 'auto' | 'always' | 'never';
   private readonly maxRetries: number;
   private readonly maxBusyPolls: number;
+  private readonly fallBackToDefaults: boolean;
+  /** What the SNRM in flight proposes: the proposal, or the classic defaults after a refusal. */
+  private proposing: HdlcParameters;
   private negotiated: HdlcParameters | undefined;
   private retries = 0;
   private busyPolls = 0;
@@ -63,6 +72,8 @@ export class HdlcClientLink extends HdlcStation {
     this.sendParameters = options.sendParameters ?? 'auto';
     this.maxRetries = options.maxRetries ?? 3;
     this.maxBusyPolls = options.maxBusyPolls ?? 10;
+    this.fallBackToDefaults = options.fallBackToDefaults ?? true;
+    this.proposing = this.proposal;
   }
 
   get state(): ClientLinkState {
@@ -103,6 +114,7 @@ export class HdlcClientLink extends HdlcStation {
       this.resetSequence();
       this.negotiated = undefined;
       this.retries = 0;
+      this.proposing = this.proposal;
       this.linkState = 'connecting';
       this.sendSnrm();
     });
@@ -144,6 +156,7 @@ export class HdlcClientLink extends HdlcStation {
             return;
           }
           this.counts.retransmissions++;
+          this.fallBack();
           this.sendSnrm();
           return;
         case 'disconnecting':
@@ -201,8 +214,18 @@ export class HdlcClientLink extends HdlcStation {
   }
 
   private sendSnrm(): void {
-    const withInfo = this.sendParameters === 'always' || (this.sendParameters === 'auto' && !isDefault(this.proposal));
-    this.sendFrame({ type: 'SNRM', dest: this.serverAddr, src: this.clientAddr, pf: true, info: withInfo ? encodeParameters(this.proposal) : undefined });
+    const withInfo = this.sendParameters === 'always' || (this.sendParameters === 'auto' && !isDefault(this.proposing));
+    this.sendFrame({ type: 'SNRM', dest: this.serverAddr, src: this.clientAddr, pf: true, info: withInfo ? encodeParameters(this.proposing) : undefined });
+  }
+
+  /** Whether the next SNRM can still fall back to the classic parameters. */
+  private get canFallBack(): boolean {
+    return this.fallBackToDefaults && !isDefault(this.proposing);
+  }
+
+  /** The proposal was not answered or refused: from now on propose the classic parameters. */
+  private fallBack(): void {
+    if (this.canFallBack) this.proposing = { ...DEFAULT_PARAMETERS };
   }
 
   private closed(reason: 'requested' | 'timeout' | 'lost'): void {
@@ -231,7 +254,7 @@ export class HdlcClientLink extends HdlcStation {
     switch (this.linkState) {
       case 'connecting':
         if (f.type === 'UA') this.onUa(f);
-        else if (f.type === 'DM' || f.type === 'FRMR') this.refused(f);
+        else if (f.type === 'DM' || f.type === 'FRMR') this.refusedSnrm(f);
         else this.ignore();
         return;
       case 'disconnecting':
@@ -269,14 +292,27 @@ export class HdlcClientLink extends HdlcStation {
       return;
     }
     this.negotiated = {
-      maxInfoTx: Math.min(this.proposal.maxInfoTx, ours.maxInfoTx),
+      maxInfoTx: Math.min(this.proposing.maxInfoTx, ours.maxInfoTx),
       maxInfoRx: ours.maxInfoRx,
-      windowTx: clampWindow(Math.min(this.proposal.windowTx, ours.windowTx)),
+      windowTx: clampWindow(Math.min(this.proposing.windowTx, ours.windowTx)),
       windowRx: clampWindow(ours.windowRx),
     };
     this.linkState = 'connected';
     this.resetSequence();
-    this.emit({ type: 'connected', parameters: { ...this.negotiated }, peer: f.src });
+    const fellBack = isDefault(this.proposing) && !isDefault(this.proposal);
+    this.emit({ type: 'connected', parameters: { ...this.negotiated }, peer: f.src, ...(fellBack ? { fellBack } : {}) });
+  }
+
+  /** DM or FRMR to our SNRM: propose the classic parameters once (a retry), else the connection is refused. */
+  private refusedSnrm(f: HdlcFrame): void {
+    if (this.canFallBack && this.retries < this.maxRetries) {
+      this.retries++;
+      this.counts.retransmissions++;
+      this.fallBack();
+      this.sendSnrm();
+      return;
+    }
+    this.refused(f);
   }
 
   private refused(f: HdlcFrame): void {

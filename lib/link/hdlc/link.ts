@@ -12,6 +12,7 @@
  * Every method that can produce something returns the outputs of that call, in order:
  *   { type: 'send', bytes }                  write these bytes to the medium
  *   { type: 'connected', parameters, peer }  SNRM/UA done; parameters are negotiated, from OUR point of view
+ *                                            (client: `fellBack` when the meter took only the classic 128/1)
  *   { type: 'apdu', apdu }                   a complete APDU (LLC header removed, segments joined)
  *   { type: 'ui', apdu, source, destination } a complete UI message (pushes), in any link state
  *   { type: 'disconnected', reason }         'requested' (DISC answered), 'lost' (peer DM/FRMR), 'timeout'
@@ -41,7 +42,7 @@ export type DisconnectReason = 'requested' | 'lost' | 'timeout';
 
 export type LinkOutput =
   | { type: 'send'; bytes: Uint8Array }
-  | { type: 'connected'; parameters: HdlcParameters; peer: HdlcAddress }
+  | { type: 'connected'; parameters: HdlcParameters; peer: HdlcAddress; fellBack?: boolean }
   | { type: 'apdu'; apdu: Uint8Array }
   | { type: 'ui'; apdu: Uint8Array; source: HdlcAddress; destination: HdlcAddress }
   | { type: 'disconnected'; reason: DisconnectReason }
@@ -68,7 +69,7 @@ export interface LinkStatistics {
 }
 
 export interface StationOptions {
-  /** Longest information field we send (the peer may lower it). Default 128. */
+  /** Longest information field we send (the peer may lower it). Default 128 (the classic value). */
   maxInfoTx?: number;
   /** Longest information field we accept. Default 128. */
   maxInfoRx?: number;
@@ -76,7 +77,11 @@ export interface StationOptions {
   windowTx?: number;
   /** I-frames we accept before acknowledging (1..7). Default 1. */
   windowRx?: number;
-  /** Upper bound for a reassembled APDU (bytes); longer messages are dropped with an error. Default 65535 + 3. */
+  /**
+   * Upper bound for an APDU reassembled from I-frames (bytes); a longer message is reported with LinkError
+   * 'apdu-too-long' at the segment that crosses it, and dropped. Default 65535 + 3. UI messages (pushes) keep that
+   * default bound.
+   */
   maxApduSize?: number;
   /** Emit a 'frame' output for every frame sent and received. */
   trace?: boolean;
@@ -99,6 +104,11 @@ export class Reassembly {
 
   get active(): boolean {
     return this.parts.length > 0 || this.overflow;
+  }
+
+  /** The message grew past the bound: its remaining segments are dropped. */
+  get overflowing(): boolean {
+    return this.overflow;
   }
 
   /** Adds a segment (LLC stripped from the first); false once the message exceeds the bound. */
@@ -135,6 +145,12 @@ export class Reassembly {
   }
 }
 
+/**
+ * Bound of a message in UI frames (pushes): they answer no request of ours, so the PDU size we proposed does not
+ * bind them; the largest APDU plus the LLC header.
+ */
+const UI_MAX_SIZE = 0xffff + 3;
+
 interface Unacked {
   segment: number;
   ns: number;
@@ -170,7 +186,7 @@ export abstract class HdlcStation {
     this.trace = options.trace ?? false;
     this.maxApduSize = options.maxApduSize ?? 0xffff + 3;
     this.rx = new Reassembly(this.maxApduSize);
-    this.ui = new Reassembly(this.maxApduSize);
+    this.ui = new Reassembly(UI_MAX_SIZE);
   }
 
   get statistics(): LinkStatistics {
@@ -332,17 +348,16 @@ export abstract class HdlcStation {
     return true;
   }
 
-  /** Adds an in-sequence I-frame's info; returns the complete APDU once the last segment is in. */
+  /**
+   * Adds an in-sequence I-frame's info; returns the complete APDU once the last segment is in. A message that grows
+   * past `maxApduSize` is reported at the segment that crosses it (the peer may have many more to send, which are
+   * taken and dropped so that the link stays in sequence), not once it ends.
+   */
   protected acceptInfo(frame: HdlcFrame): Uint8Array | undefined {
-    if (!this.rx.add(frame.info) && !frame.segmented) {
-      this.rx.take();
-      this.tooLong();
-      return undefined;
-    }
+    const wasOverflowing = this.rx.overflowing;
+    if (!this.rx.add(frame.info) && !wasOverflowing) this.tooLong();
     if (frame.segmented) return undefined;
-    const apdu = this.rx.take();
-    if (!apdu) this.tooLong();
-    return apdu;
+    return this.rx.take();
   }
 
   protected onUi(frame: HdlcFrame): void {
@@ -350,11 +365,11 @@ export abstract class HdlcStation {
     if (frame.segmented) return;
     const apdu = this.ui.take();
     if (apdu) this.emit({ type: 'ui', apdu, source: frame.src, destination: frame.dest });
-    else this.tooLong();
+    else this.tooLong(UI_MAX_SIZE);
   }
 
-  private tooLong(): void {
-    this.emit({ type: 'error', error: new LinkError('apdu-too-long', `a segmented HDLC message exceeded ${this.maxApduSize} bytes and was dropped`) });
+  private tooLong(bound = this.maxApduSize): void {
+    this.emit({ type: 'error', error: new LinkError('apdu-too-long', `a segmented HDLC message exceeded ${bound} bytes and was dropped`, { details: { maxApduSize: bound } }) });
   }
 
   protected isFromPeer(frame: HdlcFrame): boolean {
