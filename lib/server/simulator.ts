@@ -60,8 +60,6 @@ export interface SimulatorOptions {
   profile?: ProfileName;
   physicalAddress?: number;
   logicalDevice?: number;
-  /** HDLC window (1..7) the meter accepts and uses, up to what the client proposes (default 1). */
-  hdlcWindow?: number;
   /** Extra clients: option-schema objects (as `dlms simulate` passes them) or ready configurations. */
   clients?: (MeterOptions | ClientAssociationConfig)[];
   serverSystemTitle?: Uint8Array | string;
@@ -78,7 +76,7 @@ export interface SimulatorOptions {
   faults?: ServerFaults;
   /** HDLC: the longest information field the meter takes and sends (default: the profile's, else 128). */
   hdlcMaxInfo?: number;
-  /** HDLC: the window the meter takes and uses, 1..7 (default 1). */
+  /** HDLC: the window the meter takes and uses, up to what the client proposes, 1..7 (default 1). */
   hdlcWindow?: number;
   /**
    * The meter's own maximum PDU: announced in the AARE, and no answer block is larger whatever the client proposes
@@ -316,7 +314,6 @@ class SimulatorImpl implements Simulator {
         : hdlc.maxInfoRx !== undefined ? { hdlcMaxInfoRx: hdlc.maxInfoRx } : {}),
       ...(this.options.hdlcWindow !== undefined ? { hdlcWindow: this.options.hdlcWindow } : {}),
       ...(hdlc.addressSize !== undefined ? { addressSize: hdlc.addressSize } : {}),
-      ...(this.options.hdlcWindow !== undefined ? { hdlcWindow: this.options.hdlcWindow } : {}),
       ...(this.options.faults ? { faults: this.options.faults } : {}),
       ...(this.options.trace ? { trace: this.options.trace } : {}),
       ...(this.modeE ? { modeE: this.modeE } : {}),
