@@ -23,6 +23,7 @@ import { CosemServices, type AttributeRef, type GetItem, type ItemResult, type S
 import { parametersForMethod, parseCaptureObjects, shapeAttribute, shapeProfileRows, valueForAttribute, type ProfileColumn } from './shaping';
 import { parseTarget, resolveClass, type Target } from './targets';
 import { openChannel } from './transport';
+import { connectLimiter, type ConnectLimiter } from './connect-limiter';
 
 /** What the facade needs of an association: ClientAssociation fits. */
 export interface AssociationHandle extends ServiceSession {
@@ -50,6 +51,8 @@ export interface ClientDeps {
   openAssociation?: (channel: ApduChannel, options: MeterOptions, deps: AssociationOpenDeps) => Promise<AssociationHandle>;
   now?: () => Date;
   services?: ServicesOptions;
+  /** Paces link and association set-up (default: the process-wide limiter of lib/client/connect-limiter.ts). */
+  connectLimiter?: ConnectLimiter;
 }
 
 export interface ReadAccess {
@@ -182,7 +185,12 @@ export class DlmsClient {
     this.columns.clear();
   }
 
-  private async open(options: MeterOptions): Promise<AssociationHandle> {
+  /** Link and association, in a turn of the connect limiter: their timers start when the turn comes. */
+  private open(options: MeterOptions): Promise<AssociationHandle> {
+    return (this.deps.connectLimiter ?? connectLimiter).run(() => this.openNow(options));
+  }
+
+  private async openNow(options: MeterOptions): Promise<AssociationHandle> {
     const channel = await (this.deps.openChannel ? this.deps.openChannel(options) : defaultOpenChannel(options, this.deps.trace));
     const assocDeps: AssociationOpenDeps = {};
     if (this.deps.trace) assocDeps.trace = this.deps.trace;
