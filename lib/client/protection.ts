@@ -23,7 +23,7 @@
 import * as fs from 'node:fs';
 import { SecurityError, UsageError } from '../errors';
 import { checkKeyForSuite, unwrapGeneralGlo, unwrapGlo, wrapGeneralGlo, wrapGlo, type UnprotectOptions } from '../security/cipher';
-import { CounterAllocator, type CounterStore, counterKey } from '../security/counter-store';
+import { type CounterAllocator, type CounterStore, counterKey, sharedCounterAllocator } from '../security/counter-store';
 import type { SecuritySuite } from '../security/crypto';
 import { FileCounterStore } from '../security/file-counter-store';
 import { parsePrivateKey, parsePublicKey, type ParsedPrivateKey, type ParsedPublicKey } from '../security/keys';
@@ -125,7 +125,7 @@ export function protectionConfigFrom(o: MeterOptions): ProtectionConfig {
 export async function counterAllocatorFor(o: MeterOptions, config: ProtectionConfig, store?: CounterStore): Promise<CounterAllocator> {
   if (!config.blockCipherKey) throw new SecurityError('missing-key', 'ciphering needs the block cipher key (--ek)');
   const s = store ?? new FileCounterStore(o.counterStore ? { path: o.counterStore } : {});
-  const allocator = new CounterAllocator(s, counterKey({ systemTitle: config.clientSystemTitle, key: config.blockCipherKey }));
+  const allocator = sharedCounterAllocator(s, counterKey({ systemTitle: config.clientSystemTitle, key: config.blockCipherKey }));
   if (o.invocationCounter > 0) await allocator.setAtLeast(o.invocationCounter);
   return allocator;
 }
