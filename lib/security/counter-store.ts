@@ -116,18 +116,18 @@ export interface CounterAllocatorOptions {
   /** How many values to persist ahead (default 100): larger = fewer writes, bigger jumps after a crash. */
   blockSize?: number;
   /**
-   * A block used up within a second of being reserved makes the next one twice as large, up to this (default
-   * blockSize: no growth; the process-wide allocators of sharedCounterAllocator grow to 10,000): thousands of
-   * associations under one key then touch the store a few times a second instead of once per hundred values. A slower
-   * pace returns to blockSize.
+   * Under heavy use the next block holds about one second's worth of values at the pace the last one was used, up
+   * to this (default blockSize: fixed blocks; the process-wide allocators of sharedCounterAllocator grow to 10,000):
+   * thousands of associations under one key then touch the store about once a second instead of once per hundred
+   * values. At a slower pace blocks are blockSize again.
    */
   maxBlockSize?: number;
   /** Milliseconds clock for the pace (tests). */
   now?: () => number;
 }
 
-/** A block used up faster than this counts as heavy use: the next block is larger. */
-const FAST_BLOCK_MS = 1000;
+/** A block should last about this long under heavy use. */
+const BLOCK_PERIOD_MS = 1000;
 
 /**
  * Hands out single values for one key, reserving blocks from the store as needed. Calls are serialised, so
@@ -159,8 +159,10 @@ export class CounterAllocator {
   }
 
   private nextBlockSize(): number {
-    const fast = this.currentBlock > 0 && this.now() - this.reservedAt < FAST_BLOCK_MS;
-    return fast ? Math.min(this.currentBlock * 2, this.maxBlockSize) : this.blockSize;
+    if (this.currentBlock === 0 || this.maxBlockSize === this.blockSize) return this.blockSize;
+    const elapsed = Math.max(1, this.now() - this.reservedAt);
+    const pace = Math.ceil((this.currentBlock * BLOCK_PERIOD_MS) / elapsed);
+    return Math.min(this.maxBlockSize, Math.max(this.blockSize, pace));
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

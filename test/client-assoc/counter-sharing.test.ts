@@ -56,15 +56,27 @@ describe('client: invocation counters of many associations under one key', () =>
     assert.notEqual(await counterAllocatorFor(o, config, new CountingStore()), a);
   });
 
-  it('blocks grow while they are used up within a second and return to the base size at a slower pace', async () => {
+  it('under heavy use a block holds about a second of values at the last pace; at a slow pace the base size', async () => {
     const store = new CountingStore();
     let now = 0;
-    const allocator = new CounterAllocator(store, 'k', { blockSize: 10, maxBlockSize: 40, now: () => now });
-    for (let i = 0; i < 10 + 20 + 40 + 40; i++) await allocator.next();
-    assert.deepEqual(store.reserves, [10, 20, 40, 40]);
-    now += 5000;
-    await allocator.next();
-    assert.deepEqual(store.reserves, [10, 20, 40, 40, 10]);
+    const allocator = new CounterAllocator(store, 'k', { blockSize: 10, maxBlockSize: 1000, now: () => now });
+    const take = async (n: number, ms: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await allocator.next();
+      now += ms;
+    };
+    await take(10, 100); // 10 values in 100 ms: 100 a second
+    await take(100, 1000); // 100 a second still
+    await take(100, 10); // 10,000 a second: capped at 1000
+    await take(1000, 100_000); // 10 a second: back to the base size
+    await take(1, 0);
+    assert.deepEqual(store.reserves, [10, 100, 100, 1000, 10]);
+  });
+
+  it('a plain allocator keeps its fixed block size however fast it is used', async () => {
+    const store = new CountingStore();
+    const allocator = new CounterAllocator(store, 'k', { blockSize: 10, now: () => 0 });
+    for (let i = 0; i < 35; i++) await allocator.next();
+    assert.deepEqual(store.reserves, [10, 10, 10, 10]);
   });
 
   it('raising the counter to a value inside the reserved block leaves the store alone', async () => {
