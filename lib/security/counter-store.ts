@@ -206,7 +206,7 @@ export class CounterAllocator {
 /** Largest block a shared allocator reserves under heavy use: a crash skips at most this many values. */
 const SHARED_MAX_BLOCK = 10_000;
 
-const allocatorsByStore = new WeakMap<CounterStore, Map<string, CounterAllocator>>();
+let allocatorsByStore = new WeakMap<CounterStore, Map<string, CounterAllocator>>();
 const allocatorsByName = new Map<string, Map<string, CounterAllocator>>();
 
 /**
@@ -227,4 +227,14 @@ export function sharedCounterAllocator(store: CounterStore, key: string): Counte
   let allocator = perKey.get(key);
   if (!allocator) perKey.set(key, (allocator = new CounterAllocator(store, key, { maxBlockSize: SHARED_MAX_BLOCK })));
   return allocator;
+}
+
+/**
+ * Forgets the shared allocators, as a new process starts without them: the next association reserves a new block
+ * from its store (the values the old blocks did not hand out are skipped, never reused). For hosts that run
+ * independent runs in one process, such as the CLI's tests; allocators still held keep working.
+ */
+export function forgetSharedCounterAllocators(): void {
+  allocatorsByStore = new WeakMap();
+  allocatorsByName.clear();
 }
