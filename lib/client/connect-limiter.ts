@@ -16,12 +16,19 @@ function checkLimit(n: number): number {
   return n;
 }
 
+interface Waiter {
+  start: () => void;
+  cancelled: boolean;
+}
+
 export class ConnectLimiter {
   private limit: number;
   private running = 0;
   /** Waiters in arrival order; `head` is the next to run (an index, so taking one is O(1)). */
-  private waiters: (() => void)[] = [];
+  private waiters: Waiter[] = [];
   private head = 0;
+  /** Waiters still in the list that gave up (their signal aborted): skipped when their turn comes. */
+  private cancelled = 0;
 
   constructor(maxInFlight = DEFAULT_MAX_CONNECTS_IN_FLIGHT) {
     this.limit = checkLimit(maxInFlight);
@@ -44,13 +51,18 @@ export class ConnectLimiter {
 
   /** Connects waiting for their turn. */
   get queued(): number {
-    return this.waiters.length - this.head;
+    return this.waiters.length - this.head - this.cancelled;
   }
 
-  /** Runs `connect` once a slot is free; the slot is given back however it ends. */
-  async run<T>(connect: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `connect` once a slot is free; the slot is given back however it ends. When `signal` aborts while the
+   * connect still waits for its turn, it leaves the queue and rejects with the signal's reason (a connect that has
+   * started is not affected).
+   */
+  async run<T>(connect: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw signal.reason;
     if (this.running < this.limit && this.queued === 0) this.running++;
-    else await new Promise<void>((resolve) => this.waiters.push(resolve));
+    else await this.turn(signal);
     try {
       return await connect();
     } finally {
@@ -59,12 +71,36 @@ export class ConnectLimiter {
     }
   }
 
+  /** Resolves when startWaiting() hands this waiter a slot (already counted in `running`). */
+  private turn(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        waiter.cancelled = true;
+        this.cancelled++;
+        reject(signal!.reason);
+      };
+      const waiter: Waiter = {
+        start: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        cancelled: false,
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
   private startWaiting(): void {
     while (this.running < this.limit && this.head < this.waiters.length) {
       const next = this.waiters[this.head]!;
-      this.waiters[this.head++] = noop;
+      this.waiters[this.head++] = DONE;
+      if (next.cancelled) {
+        this.cancelled--;
+        continue;
+      }
       this.running++;
-      next();
+      next.start();
     }
     if (this.head === this.waiters.length) {
       this.waiters = [];
@@ -76,7 +112,8 @@ export class ConnectLimiter {
   }
 }
 
-function noop(): void {}
+/** A slot of the waiter list whose waiter has been started or skipped. */
+const DONE: Waiter = { start: () => undefined, cancelled: false };
 
 /** The limiter every DlmsClient uses unless given its own (ClientDeps.connectLimiter). */
 export const connectLimiter = new ConnectLimiter();

@@ -52,6 +52,26 @@ describe('connect limiter', () => {
     assert.throws(() => new ConnectLimiter(1.5), (e: unknown) => e instanceof DlmsError && e.code === 'bad-option');
   });
 
+  it('a waiting connect whose signal aborts leaves the queue with the reason; the ones behind it keep their turn', async () => {
+    const limiter = new ConnectLimiter(1);
+    let release!: () => void;
+    const first = limiter.run(() => new Promise<void>((r) => (release = r)));
+    const gaveUp = new AbortController();
+    const ran: string[] = [];
+    const second = limiter.run(async () => void ran.push('second'), gaveUp.signal);
+    const third = limiter.run(async () => void ran.push('third'));
+    assert.equal(limiter.queued, 2);
+    gaveUp.abort(new Error('closed'));
+    await assert.rejects(second, /closed/);
+    assert.equal(limiter.queued, 1);
+    release();
+    await Promise.all([first, third]);
+    assert.deepEqual(ran, ['third']);
+    assert.equal(limiter.inFlight, 0);
+    assert.equal(limiter.queued, 0);
+    await assert.rejects(limiter.run(async () => undefined, gaveUp.signal), /closed/);
+  });
+
   it('is process-wide with a default of 64', () => {
     assert.equal(DEFAULT_MAX_CONNECTS_IN_FLIGHT, 64);
     assert.equal(connectLimiter.maxInFlight, DEFAULT_MAX_CONNECTS_IN_FLIGHT);
@@ -98,6 +118,25 @@ describe('connect limiter', () => {
       assert.equal(sim.activeConnections, 300);
       const reads = await Promise.all(clients.slice(0, 20).map((c) => c.read(['1/0.0.42.0.0.255:2'])));
       assert.ok(reads.every((r) => r.length === 1 && !('error' in r[0]!)));
+    });
+
+    it('close() while the connect waits for its turn: the connect gives up at once (aborted) and never connects', async () => {
+      const limiter = new ConnectLimiter(1);
+      let release!: () => void;
+      const busy = limiter.run(() => new Promise<void>((r) => (release = r)));
+      const client = new DlmsClient(options(1000), { connectLimiter: limiter });
+      const connecting = client.connect();
+      const outcome = connecting.then(
+        () => 'connected',
+        (e: unknown) => (e instanceof DlmsError ? e.code : String(e)),
+      );
+      await client.close();
+      assert.equal(await outcome, 'aborted');
+      assert.equal(limiter.queued, 0);
+      release();
+      await busy;
+      assert.equal(client.connected, false);
+      assert.equal(sim.activeConnections, 0);
     });
 
     it('a connect waiting for its turn is not charged for the wait: its response timeout starts when it is sent', async () => {
