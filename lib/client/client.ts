@@ -45,14 +45,14 @@ export interface AssociationOpenDeps {
 export interface ClientDeps {
   trace?: TraceSink;
   counterStore?: CounterStore;
+  /** Paces link and association set-up (default: the process-wide limiter of lib/client/connect-limiter.ts). */
+  connectLimiter?: ConnectLimiter;
   /** Opens the link (default: openChannel of lib/client/transport.ts). */
   openChannel?: (options: MeterOptions) => Promise<ApduChannel>;
   /** Opens the association on a channel (default: ClientAssociation.open of lib/client/association.ts). */
   openAssociation?: (channel: ApduChannel, options: MeterOptions, deps: AssociationOpenDeps) => Promise<AssociationHandle>;
   now?: () => Date;
   services?: ServicesOptions;
-  /** Paces link and association set-up (default: the process-wide limiter of lib/client/connect-limiter.ts). */
-  connectLimiter?: ConnectLimiter;
 }
 
 export interface ReadAccess {

@@ -25,7 +25,7 @@ import { SecurityError, UsageError } from '../errors';
 import { checkKeyForSuite, unwrapGeneralGlo, unwrapGlo, wrapGeneralGlo, wrapGlo, type UnprotectOptions } from '../security/cipher';
 import { type CounterAllocator, type CounterStore, counterKey, sharedCounterAllocator } from '../security/counter-store';
 import type { SecuritySuite } from '../security/crypto';
-import { FileCounterStore } from '../security/file-counter-store';
+import { defaultCounterStorePath, FileCounterStore } from '../security/file-counter-store';
 import { parsePrivateKey, parsePublicKey, type ParsedPrivateKey, type ParsedPublicKey } from '../security/keys';
 import { ReplayGuard } from '../security/replay-guard';
 import { checkSuite, securityControlFor, type SecurityPolicy } from '../security/security-control';
@@ -117,6 +117,17 @@ export function protectionConfigFrom(o: MeterOptions): ProtectionConfig {
   return config;
 }
 
+/** The file stores of associations given none, one per file: their associations share allocators. */
+const defaultFileStores = new Map<string, FileCounterStore>();
+
+function defaultFileStore(file: string): FileCounterStore {
+  // The default path follows the environment of the moment, as a new store object's would.
+  const target = file || defaultCounterStorePath();
+  let store = defaultFileStores.get(target);
+  if (!store) defaultFileStores.set(target, (store = new FileCounterStore({ path: target })));
+  return store;
+}
+
 /**
  * The allocator for our invocation counter; raises the store to options.invocationCounter (never lowers). The
  * sequence belongs to the block cipher key and our system title (counterKey) — the host, port, medium, framing and
@@ -124,7 +135,7 @@ export function protectionConfigFrom(o: MeterOptions): ProtectionConfig {
  */
 export async function counterAllocatorFor(o: MeterOptions, config: ProtectionConfig, store?: CounterStore): Promise<CounterAllocator> {
   if (!config.blockCipherKey) throw new SecurityError('missing-key', 'ciphering needs the block cipher key (--ek)');
-  const s = store ?? new FileCounterStore(o.counterStore ? { path: o.counterStore } : {});
+  const s = store ?? defaultFileStore(o.counterStore);
   const allocator = sharedCounterAllocator(s, counterKey({ systemTitle: config.clientSystemTitle, key: config.blockCipherKey }));
   if (o.invocationCounter > 0) await allocator.setAtLeast(o.invocationCounter);
   return allocator;

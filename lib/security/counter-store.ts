@@ -23,11 +23,6 @@ export interface CounterStore {
   setAtLeast(key: string, value: number): Promise<void>;
   /** The value the next reservation would start at, or undefined for a key never used. */
   peek(key: string): Promise<number | undefined>;
-  /**
-   * Names the storage when several store objects may open the same one (a file path): they then share one allocator
-   * per key in this process (sharedCounterAllocator). Without a name, the store object is its own identity.
-   */
-  readonly storageName?: string;
 }
 
 /**
@@ -207,23 +202,16 @@ export class CounterAllocator {
 const SHARED_MAX_BLOCK = 10_000;
 
 let allocatorsByStore = new WeakMap<CounterStore, Map<string, CounterAllocator>>();
-const allocatorsByName = new Map<string, Map<string, CounterAllocator>>();
 
 /**
- * The one allocator of this process for `key` in `store` (or in any store with the same storageName): concurrent
- * associations under one key draw from one reserved block instead of each reserving its own (with a file store:
- * taking the lock and writing the file once per association). Values stay unique: the allocator hands them out one
- * at a time, and its blocks are persisted before use as always.
+ * The one allocator of this process for `key` in `store`: concurrent associations under one key draw from one
+ * reserved block instead of each reserving its own (with a file store: taking the lock and writing the file once per
+ * association). Values stay unique: the allocator hands them out one at a time, and its blocks are persisted before
+ * use as always. Another store object on the same file has allocators of its own, as another process would.
  */
 export function sharedCounterAllocator(store: CounterStore, key: string): CounterAllocator {
-  let perKey: Map<string, CounterAllocator> | undefined;
-  if (store.storageName !== undefined) {
-    perKey = allocatorsByName.get(store.storageName);
-    if (!perKey) allocatorsByName.set(store.storageName, (perKey = new Map()));
-  } else {
-    perKey = allocatorsByStore.get(store);
-    if (!perKey) allocatorsByStore.set(store, (perKey = new Map()));
-  }
+  let perKey = allocatorsByStore.get(store);
+  if (!perKey) allocatorsByStore.set(store, (perKey = new Map()));
   let allocator = perKey.get(key);
   if (!allocator) perKey.set(key, (allocator = new CounterAllocator(store, key, { maxBlockSize: SHARED_MAX_BLOCK })));
   return allocator;
@@ -236,5 +224,4 @@ export function sharedCounterAllocator(store: CounterStore, key: string): Counte
  */
 export function forgetSharedCounterAllocators(): void {
   allocatorsByStore = new WeakMap();
-  allocatorsByName.clear();
 }

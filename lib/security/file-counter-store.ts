@@ -119,8 +119,6 @@ function processAlive(pid: number): boolean {
 export class FileCounterStore implements CounterStore {
   readonly path: string;
   readonly lockPath: string;
-  /** Store objects on one file share their allocators (sharedCounterAllocator). */
-  readonly storageName: string;
   private readonly lockTimeoutMs: number;
   private readonly staleLockMs: number;
   private readonly retryDelayMs: number;
@@ -129,7 +127,6 @@ export class FileCounterStore implements CounterStore {
   constructor(options: FileCounterStoreOptions = {}) {
     this.path = options.path ?? defaultCounterStorePath();
     this.lockPath = `${this.path}.lock`;
-    this.storageName = `file ${path.resolve(this.path)}`;
     this.lockTimeoutMs = options.lockTimeoutMs ?? 5000;
     this.staleLockMs = options.staleLockMs ?? 30000;
     this.retryDelayMs = options.retryDelayMs ?? 10;

@@ -47,7 +47,7 @@ describe('client: invocation counters of many associations under one key', () =>
     assert.ok(Object.values(file.sequences)[0]!.next > Math.max(...values), 'every value handed out was persisted first');
   });
 
-  it('a store without a storage name is shared by object: two store objects keep two allocators', async () => {
+  it('a store is shared by object: another store object (on the same file, say) keeps its own allocator', async () => {
     const o = resolveOptions({ ...KEYS, host: 'm' });
     const config = protectionConfigFrom(o);
     const store = new CountingStore();
