@@ -20,12 +20,13 @@
  * (unique per APDU because the counter never repeats), date-time and other-information empty, AAD = SC ‖ AK as for
  * glo- (lib/security/general-ciphering.ts).
  */
+import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { SecurityError, UsageError } from '../errors';
 import { checkKeyForSuite, unwrapGeneralGlo, unwrapGlo, wrapGeneralGlo, wrapGlo, type UnprotectOptions } from '../security/cipher';
 import { type CounterAllocator, type CounterStore, counterKey, sharedCounterAllocator } from '../security/counter-store';
 import type { SecuritySuite } from '../security/crypto';
-import { defaultCounterStorePath, FileCounterStore } from '../security/file-counter-store';
+import { FileCounterStore } from '../security/file-counter-store';
 import { parsePrivateKey, parsePublicKey, type ParsedPrivateKey, type ParsedPublicKey } from '../security/keys';
 import { ReplayGuard } from '../security/replay-guard';
 import { checkSuite, securityControlFor, type SecurityPolicy } from '../security/security-control';
@@ -117,15 +118,9 @@ export function protectionConfigFrom(o: MeterOptions): ProtectionConfig {
   return config;
 }
 
-/** The file stores of associations given none, one per file: their associations share allocators. */
-const defaultFileStores = new Map<string, FileCounterStore>();
-
-function defaultFileStore(file: string): FileCounterStore {
-  // The default path follows the environment of the moment, as a new store object's would.
-  const target = file || defaultCounterStorePath();
-  let store = defaultFileStores.get(target);
-  if (!store) defaultFileStores.set(target, (store = new FileCounterStore({ path: target })));
-  return store;
+/** File stores on one path are one storage: the associations of all of them share one allocator per key. */
+function storageNameOf(store: CounterStore): string | undefined {
+  return store instanceof FileCounterStore ? `file ${path.resolve(store.path)}` : undefined;
 }
 
 /**
@@ -135,8 +130,8 @@ function defaultFileStore(file: string): FileCounterStore {
  */
 export async function counterAllocatorFor(o: MeterOptions, config: ProtectionConfig, store?: CounterStore): Promise<CounterAllocator> {
   if (!config.blockCipherKey) throw new SecurityError('missing-key', 'ciphering needs the block cipher key (--ek)');
-  const s = store ?? defaultFileStore(o.counterStore);
-  const allocator = sharedCounterAllocator(s, counterKey({ systemTitle: config.clientSystemTitle, key: config.blockCipherKey }));
+  const s = store ?? new FileCounterStore(o.counterStore ? { path: o.counterStore } : {});
+  const allocator = sharedCounterAllocator(s, counterKey({ systemTitle: config.clientSystemTitle, key: config.blockCipherKey }), storageNameOf(s));
   if (o.invocationCounter > 0) await allocator.setAtLeast(o.invocationCounter);
   return allocator;
 }

@@ -202,16 +202,24 @@ export class CounterAllocator {
 const SHARED_MAX_BLOCK = 10_000;
 
 let allocatorsByStore = new WeakMap<CounterStore, Map<string, CounterAllocator>>();
+const allocatorsByName = new Map<string, Map<string, CounterAllocator>>();
 
 /**
  * The one allocator of this process for `key` in `store`: concurrent associations under one key draw from one
  * reserved block instead of each reserving its own (with a file store: taking the lock and writing the file once per
  * association). Values stay unique: the allocator hands them out one at a time, and its blocks are persisted before
- * use as always. Another store object on the same file has allocators of its own, as another process would.
+ * use as always. `storageName` names the storage when several store objects open the same one (a file path): they
+ * then share the allocator; without it, the store object is the storage.
  */
-export function sharedCounterAllocator(store: CounterStore, key: string): CounterAllocator {
-  let perKey = allocatorsByStore.get(store);
-  if (!perKey) allocatorsByStore.set(store, (perKey = new Map()));
+export function sharedCounterAllocator(store: CounterStore, key: string, storageName?: string): CounterAllocator {
+  let perKey: Map<string, CounterAllocator> | undefined;
+  if (storageName !== undefined) {
+    perKey = allocatorsByName.get(storageName);
+    if (!perKey) allocatorsByName.set(storageName, (perKey = new Map()));
+  } else {
+    perKey = allocatorsByStore.get(store);
+    if (!perKey) allocatorsByStore.set(store, (perKey = new Map()));
+  }
   let allocator = perKey.get(key);
   if (!allocator) perKey.set(key, (allocator = new CounterAllocator(store, key, { maxBlockSize: SHARED_MAX_BLOCK })));
   return allocator;
@@ -224,4 +232,5 @@ export function sharedCounterAllocator(store: CounterStore, key: string): Counte
  */
 export function forgetSharedCounterAllocators(): void {
   allocatorsByStore = new WeakMap();
+  allocatorsByName.clear();
 }

@@ -47,7 +47,7 @@ describe('client: invocation counters of many associations under one key', () =>
     assert.ok(Object.values(file.sequences)[0]!.next > Math.max(...values), 'every value handed out was persisted first');
   });
 
-  it('a store is shared by object: another store object (on the same file, say) keeps its own allocator', async () => {
+  it('a store other than a file is shared by object: another store object keeps its own allocator', async () => {
     const o = resolveOptions({ ...KEYS, host: 'm' });
     const config = protectionConfigFrom(o);
     const store = new CountingStore();
