@@ -119,7 +119,7 @@ export function protectionConfigFrom(o: MeterOptions): ProtectionConfig {
 }
 
 /** File stores on one path are one storage: the associations of all of them share one allocator per key. */
-function storageNameOf(store: CounterStore): string | undefined {
+export function storageNameOf(store: CounterStore): string | undefined {
   return store instanceof FileCounterStore ? `file ${path.resolve(store.path)}` : undefined;
 }
 
