@@ -26,6 +26,7 @@ const MODULES: { name: string; load: () => BenchModule }[] = [
   { name: 'pushStream', load: () => require('./push-stream') as BenchModule },
   { name: 'userPath', load: () => require('./user-path') as BenchModule },
   { name: 'e2eProfile', load: () => require('./e2e-profile') as BenchModule },
+  { name: 'scale', load: () => require('./scale') as BenchModule },
 ];
 
 async function main(): Promise<void> {

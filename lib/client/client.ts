@@ -26,6 +26,7 @@ import { CosemServices, type AttributeRef, type BlockProgress, type GetItem, typ
 import { needsPresentType, parametersForMethod, parseCaptureObjects, shapeAttribute, shapeProfileRows, valueForAttribute, type ProfileColumn } from './shaping';
 import { classKnownWithoutList, parseTarget, resolveClass, type ClassSource, type Target } from './targets';
 import { openChannel } from './transport';
+import { connectLimiter, type ConnectLimiter } from './connect-limiter';
 
 /** What the facade needs of an association: ClientAssociation fits. */
 export interface AssociationHandle extends ServiceSession {
@@ -47,6 +48,8 @@ export interface AssociationOpenDeps {
 export interface ClientDeps {
   trace?: TraceSink;
   counterStore?: CounterStore;
+  /** Paces link and association set-up (default: the process-wide limiter of lib/client/connect-limiter.ts). */
+  connectLimiter?: ConnectLimiter;
   /** Opens the link (default: openChannel of lib/client/transport.ts). */
   openChannel?: (options: MeterOptions) => Promise<ApduChannel>;
   /** Opens the association on a channel (default: ClientAssociation.open of lib/client/association.ts). */
@@ -170,6 +173,8 @@ export class DlmsClient {
   private aborted: DlmsError | undefined;
   /** The association close() is releasing (abort() can cut its wait short). */
   private releasing: AssociationHandle | undefined;
+  /** Aborted by close(): a connect still waiting for its turn in the connect limiter gives up. */
+  private connectWait: AbortController | undefined;
 
   constructor(
     private readonly given: Partial<MeterOptions>,
@@ -192,23 +197,28 @@ export class DlmsClient {
    */
   connect(): Promise<void> {
     // Concurrent calls share one attempt: a second association would replace the first and leave its link open.
-    this.connecting ??= this.establish().finally(() => {
-      this.connecting = undefined;
-    });
+    if (!this.connecting) {
+      const wait = new AbortController();
+      this.connectWait = wait;
+      this.connecting = this.establish(wait.signal).finally(() => {
+        this.connecting = undefined;
+        this.connectWait = undefined;
+      });
+    }
     return this.connecting;
   }
 
-  private async establish(): Promise<void> {
+  private async establish(signal: AbortSignal): Promise<void> {
     if (this.connected) return;
     if (this.association) await this.release();
     this.aborted = undefined;
     const options = resolveOptions(this.given);
     if (options.invocationCounterObis) {
-      const read = await this.readInvocationCounter(options);
+      const read = await this.readInvocationCounter(options, signal);
       if (read + 1 > options.invocationCounter) options.invocationCounter = Math.min(read + 1, 0xffffffff);
     }
     this.resolved = options;
-    this.association = await this.open(options);
+    this.association = await this.open(options, signal);
     this.association.onUnsolicited?.((apdu) => {
       for (const listener of this.unsolicited) listener(apdu);
     });
@@ -265,7 +275,12 @@ export class DlmsClient {
     this.learnt = true;
   }
 
-  private async open(options: MeterOptions): Promise<AssociationHandle> {
+  /** Link and association, in a turn of the connect limiter: their timers start when the turn comes. */
+  private open(options: MeterOptions, signal: AbortSignal): Promise<AssociationHandle> {
+    return (this.deps.connectLimiter ?? connectLimiter).run(() => this.openNow(options), signal);
+  }
+
+  private async openNow(options: MeterOptions): Promise<AssociationHandle> {
     const channel = await (this.deps.openChannel ? this.deps.openChannel(options) : defaultOpenChannel(options, this.deps.trace));
     const assocDeps: AssociationOpenDeps = {};
     if (this.deps.trace) assocDeps.trace = this.deps.trace;
@@ -278,7 +293,7 @@ export class DlmsClient {
     }
   }
 
-  private async readInvocationCounter(options: MeterOptions): Promise<number> {
+  private async readInvocationCounter(options: MeterOptions, signal: AbortSignal): Promise<number> {
     const target = parseTarget(options.invocationCounterObis);
     const publicOptions: MeterOptions = {
       ...options,
@@ -291,7 +306,7 @@ export class DlmsClient {
       passwordHex: '',
       invocationCounterObis: '',
     };
-    const association = await this.open(publicOptions);
+    const association = await this.open(publicOptions, signal);
     try {
       const services = new CosemServices(association, this.deps.services);
       const v = await services.get({ classId: target.classId ?? 1, ln: target.ln, attribute: target.index });
@@ -661,7 +676,9 @@ export class DlmsClient {
 
   /** Releases the association (RLRQ where supported) and closes the link; never rejects. */
   async close(): Promise<void> {
-    // A connect in progress would otherwise finish after close() and leave its association open.
+    // A connect still waiting for its turn gives up; one in progress would otherwise finish after close() and leave
+    // its association open.
+    this.connectWait?.abort(new LinkError('aborted', 'the client was closed while its connect waited for its turn'));
     if (this.connecting) await this.connecting.catch(() => undefined);
     await this.release();
   }

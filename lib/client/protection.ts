@@ -20,10 +20,11 @@
  * (unique per APDU because the counter never repeats), date-time and other-information empty, AAD = SC ‖ AK as for
  * glo- (lib/security/general-ciphering.ts).
  */
+import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { type ErrorHint, SecurityError, UsageError } from '../errors';
 import { checkKeyForSuite, unwrapGeneralGlo, unwrapGlo, wrapGeneralGlo, wrapGlo, type UnprotectOptions } from '../security/cipher';
-import { CounterAllocator, type CounterStore, counterKey } from '../security/counter-store';
+import { type CounterAllocator, type CounterStore, counterKey, sharedCounterAllocator } from '../security/counter-store';
 import type { SecuritySuite } from '../security/crypto';
 import { FileCounterStore } from '../security/file-counter-store';
 import { parsePrivateKey, parsePublicKey, type ParsedPrivateKey, type ParsedPublicKey } from '../security/keys';
@@ -117,6 +118,11 @@ export function protectionConfigFrom(o: MeterOptions): ProtectionConfig {
   return config;
 }
 
+/** File stores on one path are one storage: the associations of all of them share one allocator per key. */
+export function storageNameOf(store: CounterStore): string | undefined {
+  return store instanceof FileCounterStore ? `file ${path.resolve(store.path)}` : undefined;
+}
+
 /**
  * The allocator for our invocation counter; raises the store to options.invocationCounter (never lowers). The
  * sequence belongs to the block cipher key and our system title (counterKey) — the host, port, medium, framing and
@@ -125,7 +131,7 @@ export function protectionConfigFrom(o: MeterOptions): ProtectionConfig {
 export async function counterAllocatorFor(o: MeterOptions, config: ProtectionConfig, store?: CounterStore): Promise<CounterAllocator> {
   if (!config.blockCipherKey) throw new SecurityError('missing-key', 'ciphering needs the block cipher key', { hint: { key: 'check', options: ['blockCipherKey'] } });
   const s = store ?? new FileCounterStore(o.counterStore ? { path: o.counterStore } : {});
-  const allocator = new CounterAllocator(s, counterKey({ systemTitle: config.clientSystemTitle, key: config.blockCipherKey }));
+  const allocator = sharedCounterAllocator(s, counterKey({ systemTitle: config.clientSystemTitle, key: config.blockCipherKey }), storageNameOf(s));
   if (o.invocationCounter > 0) await allocator.setAtLeast(o.invocationCounter);
   return allocator;
 }

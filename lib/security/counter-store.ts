@@ -110,7 +110,19 @@ export class MemoryCounterStore implements CounterStore {
 export interface CounterAllocatorOptions {
   /** How many values to persist ahead (default 100): larger = fewer writes, bigger jumps after a crash. */
   blockSize?: number;
+  /**
+   * Under heavy use the next block holds about one second's worth of values at the pace the last one was used, up
+   * to this (default blockSize: fixed blocks; the process-wide allocators of sharedCounterAllocator grow to 10,000):
+   * thousands of associations under one key then touch the store about once a second instead of once per hundred
+   * values. At a slower pace blocks are blockSize again.
+   */
+  maxBlockSize?: number;
+  /** Milliseconds clock for the pace (tests). */
+  now?: () => number;
 }
+
+/** A block should last about this long under heavy use. */
+const BLOCK_PERIOD_MS = 1000;
 
 /**
  * Hands out single values for one key, reserving blocks from the store as needed. Calls are serialised, so
@@ -121,6 +133,13 @@ export class CounterAllocator {
   private lastValue = -1;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly blockSize: number;
+  private readonly maxBlockSize: number;
+  private readonly now: () => number;
+  /** Size of the current block and when it was reserved (the pace decides the next block's size). */
+  private currentBlock = 0;
+  private reservedAt = 0;
+  /** Reservations made from the store (the number of times it was locked and written for this allocator). */
+  reservations = 0;
 
   constructor(
     private readonly store: CounterStore,
@@ -129,6 +148,16 @@ export class CounterAllocator {
   ) {
     this.blockSize = options.blockSize ?? 100;
     checkCount(this.blockSize);
+    this.maxBlockSize = Math.max(this.blockSize, options.maxBlockSize ?? this.blockSize);
+    checkCount(this.maxBlockSize);
+    this.now = options.now ?? Date.now;
+  }
+
+  private nextBlockSize(): number {
+    if (this.currentBlock === 0 || this.maxBlockSize === this.blockSize) return this.blockSize;
+    const elapsed = Math.max(1, this.now() - this.reservedAt);
+    const pace = Math.ceil((this.currentBlock * BLOCK_PERIOD_MS) / elapsed);
+    return Math.min(this.maxBlockSize, Math.max(this.blockSize, pace));
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -141,7 +170,11 @@ export class CounterAllocator {
   next(): Promise<number> {
     return this.serial(async () => {
       if (this.nextValue > this.lastValue) {
-        const r = await this.store.reserve(this.key, this.blockSize);
+        const size = this.nextBlockSize();
+        const r = await this.store.reserve(this.key, size);
+        this.reservations++;
+        this.currentBlock = size;
+        this.reservedAt = this.now();
         this.nextValue = r.first;
         this.lastValue = r.last;
       }
@@ -153,6 +186,8 @@ export class CounterAllocator {
   setAtLeast(value: number): Promise<void> {
     return this.serial(async () => {
       checkCounterValue(value);
+      // Inside the block reserved already: the store stands above it, nothing to raise.
+      if (value <= this.nextValue && this.nextValue <= this.lastValue) return;
       await this.store.setAtLeast(this.key, value);
       if (value > this.nextValue) {
         // Drop the rest of the current block; the store now starts at or above `value`.
@@ -161,4 +196,41 @@ export class CounterAllocator {
       }
     });
   }
+}
+
+/** Largest block a shared allocator reserves under heavy use: a crash skips at most this many values. */
+const SHARED_MAX_BLOCK = 10_000;
+
+let allocatorsByStore = new WeakMap<CounterStore, Map<string, CounterAllocator>>();
+const allocatorsByName = new Map<string, Map<string, CounterAllocator>>();
+
+/**
+ * The one allocator of this process for `key` in `store`: concurrent associations under one key draw from one
+ * reserved block instead of each reserving its own (with a file store: taking the lock and writing the file once per
+ * association). Values stay unique: the allocator hands them out one at a time, and its blocks are persisted before
+ * use as always. `storageName` names the storage when several store objects open the same one (a file path): they
+ * then share the allocator; without it, the store object is the storage.
+ */
+export function sharedCounterAllocator(store: CounterStore, key: string, storageName?: string): CounterAllocator {
+  let perKey: Map<string, CounterAllocator> | undefined;
+  if (storageName !== undefined) {
+    perKey = allocatorsByName.get(storageName);
+    if (!perKey) allocatorsByName.set(storageName, (perKey = new Map()));
+  } else {
+    perKey = allocatorsByStore.get(store);
+    if (!perKey) allocatorsByStore.set(store, (perKey = new Map()));
+  }
+  let allocator = perKey.get(key);
+  if (!allocator) perKey.set(key, (allocator = new CounterAllocator(store, key, { maxBlockSize: SHARED_MAX_BLOCK })));
+  return allocator;
+}
+
+/**
+ * Forgets the shared allocators, as a new process starts without them: the next association reserves a new block
+ * from its store (the values the old blocks did not hand out are skipped, never reused). For hosts that run
+ * independent runs in one process, such as the CLI's tests; allocators still held keep working.
+ */
+export function forgetSharedCounterAllocators(): void {
+  allocatorsByStore = new WeakMap();
+  allocatorsByName.clear();
 }

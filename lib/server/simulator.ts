@@ -4,7 +4,8 @@
  * pushes DataNotifications to the push setup's destination on a schedule and on demand (push setup method 1).
  *
  * Counters that real meters persist (the client invocation counter each client must exceed, the server's own)
- * live per client SAP for the whole run, so a second connection with an old counter is refused as a replay.
+ * live per client SAP for the whole run, so a second connection with an old counter is refused as a replay (or per
+ * connection with countersPerConnection: many meters sharing one key).
  */
 import * as net from 'node:net';
 import * as dgram from 'node:dgram';
@@ -90,6 +91,13 @@ export interface SimulatorOptions {
   maxConnections?: number;
   /** TCP: close a connection that sent no valid frame this long after connecting (10 000 ms; 0: never). */
   firstFrameTimeoutMs?: number;
+  /**
+   * Each connection is a meter of its own for invocation counters: its own replay guard and its own counter, as many
+   * meters sharing one key would be (a head-end reading thousands of them at once). Default: one meter, whose
+   * counters per client SAP span every connection, so a second connection with an old counter is refused. The
+   * invocation counter objects then read 0.
+   */
+  countersPerConnection?: boolean;
   push?: PushOptions;
   trace?: TraceSink;
   log?: (line: string) => void;
@@ -321,6 +329,14 @@ class SimulatorImpl implements Simulator {
     });
     const sessions = new Map<number, Session>();
     this.links.set(channel, { sessions, peers: new Map() });
+    // Per configuration, so that keys a client transferred start with fresh counters here too.
+    const ownRuntimes = this.options.countersPerConnection ? new Map<ClientAssociationConfig, SecurityRuntime>() : undefined;
+    const runtimeOf = (config: ClientAssociationConfig): SecurityRuntime => {
+      if (!ownRuntimes) return this.runtime(config.clientSap);
+      let r = ownRuntimes.get(config);
+      if (!r) ownRuntimes.set(config, (r = newSecurityRuntime()));
+      return r;
+    };
     const sessionFor = (peer: ServerPeer): Session | undefined => {
       let s = sessions.get(peer.clientSap);
       if (s) return s;
@@ -332,7 +348,7 @@ class SimulatorImpl implements Simulator {
         ...(this.profile.serverSigningKey ? { signingKey: this.profile.serverSigningKey } : {}),
         ...(this.profile.serverKeyAgreementKey ? { keyAgreementKey: this.profile.serverKeyAgreementKey } : {}),
       };
-      const association = new ServerAssociation(config, identity, this.runtime(config.clientSap), {
+      const association = new ServerAssociation(config, identity, runtimeOf(config), {
         serve: (request: Apdu, ctx) => services.handle(request, { ...ctx, model: this.model }),
         now: this.now,
         ...(this.options.random ? { random: this.options.random } : {}),

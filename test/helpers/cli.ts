@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../lib/cli/main';
+import { forgetSharedCounterAllocators } from '../../lib/security/counter-store';
 
 // The CLI keeps a meter cache in the user's cache directory by default: tests keep theirs in a folder of their own.
 if (!process.env['DLMS_TEST_CACHE_HOME']) {
@@ -21,6 +22,8 @@ export interface CliRun {
 export async function dlms(argv: string[]): Promise<CliRun> {
   let out = '';
   let err = '';
+  // Each run stands for a process of its own: no invocation counter block carried over from the previous run.
+  forgetSharedCounterAllocators();
   const code = await main(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t) });
   return { code, out, err };
 }
