@@ -436,6 +436,23 @@ export class DlmsClient {
     return result === undefined ? undefined : toPlain(result);
   }
 
+  /** Reads one attribute as the typed Data the meter sent (no shaping): for modules that work on raw COSEM values. */
+  async getData(targetText: string): Promise<DataValue> {
+    const { services } = this.session();
+    const target = parseTarget(targetText);
+    const directory = await this.needsDirectory([target]);
+    return services.get(this.ref(target, directory).ref);
+  }
+
+  /** Invokes OBIS:METHOD with typed Data parameters; resolves with the typed return value, if any. */
+  async invokeData(targetText: string, parameters: DataValue): Promise<DataValue | undefined> {
+    const { services } = this.session();
+    const target = parseTarget(targetText, 'method');
+    const directory = await this.needsDirectory([target]);
+    const { classId, entry } = resolveClass(target, directory);
+    return services.action({ classId, ln: target.ln, method: target.index, ...(entry?.shortName !== undefined ? { baseName: entry.shortName } : {}) }, parameters);
+  }
+
   /**
    * Event notifications and other APDUs the meter sends unasked, on this and every later association of this client.
    * Returns the function that stops listening.

@@ -24,6 +24,7 @@ import { obisToBytes, parseObis } from '../cosem/obis';
 import { fromHex } from '../util/hex';
 import { type ClientAssociationConfig, ServerAssociation } from './association';
 import type { ServerChannel, ServerPeer } from './channel';
+import type { ImageTransferModelOptions } from './model/image-transfer';
 import { buildMeterModel, type SimulatedMeter } from './model/meter';
 import type { AssociationDefinition, SecuritySetupKeys } from './model/objects';
 import type { AccessContext, CosemObject, MeterModel } from './model/types';
@@ -74,6 +75,8 @@ export interface SimulatorOptions {
   now?: () => Date;
   random?: (n: number) => Uint8Array;
   faults?: ServerFaults;
+  /** The firmware image transfer object 0.0.44.0.0.255 (block size, largest image, background checks). */
+  imageTransfer?: Omit<ImageTransferModelOptions, 'onBlock'>;
   /**
    * TCP: connections served at once (5000). A new one beyond that evicts the connection idle longest (one that has
    * not sent a valid frame yet first), so silent sockets cannot lock clients out.
@@ -133,6 +136,9 @@ class SimulatorImpl implements Simulator {
   private timer?: NodeJS.Timeout;
   private closed = false;
   private pushId = 0;
+  /** Image blocks accepted this run, and whether the link that carried the latest must now be dropped. */
+  private imageBlocks = 0;
+  private dropLinkNow = false;
   private readonly now: () => Date;
   /** Checked up front, so a bad identification fails startSimulator rather than every connection. */
   private readonly modeE: ResolvedServerModeE | undefined;
@@ -173,6 +179,7 @@ class SimulatorImpl implements Simulator {
         },
         ...(options.push?.destination ? { pushDestination: options.push.destination } : {}),
         ...(options.objects ? { objects: options.objects } : {}),
+        imageTransfer: { ...options.imageTransfer, onBlock: () => this.imageBlockAccepted() },
         hdlc: {},
       });
       this.model = this.meter.model;
@@ -220,6 +227,11 @@ class SimulatorImpl implements Simulator {
     if (at < 0) return;
     this.configs[at] = { ...this.configs[at]!, secret: secret.slice(), printableSecret: false };
     this.log(`client ${clientSap}: new secret for its next association`);
+  }
+
+  private imageBlockAccepted(): void {
+    this.imageBlocks++;
+    if (this.imageBlocks === this.options.faults?.dropLinkAfterImageBlocks) this.dropLinkNow = true;
   }
 
   private counterFor(instance: number): number {
@@ -361,6 +373,13 @@ class SimulatorImpl implements Simulator {
       } catch (e) {
         this.log(`internal error answering client ${peer.clientSap}: ${e instanceof Error ? e.message : String(e)}`);
         answer = encodeApdu({ kind: 'exception-response', stateError: 1, serviceError: 3 });
+      }
+      // Requests are answered synchronously, so the block that set the flag came over this link.
+      if (this.dropLinkNow) {
+        this.dropLinkNow = false;
+        this.log(`fault: link dropped after image block ${this.imageBlocks}`);
+        channel.close().catch(() => undefined);
+        return;
       }
       reply(answer ?? new Uint8Array(0)).catch((e: unknown) => this.log(`reply failed: ${e instanceof DlmsError ? e.message : String(e)}`));
     });
