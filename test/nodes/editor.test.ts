@@ -44,7 +44,7 @@ describe('Node-RED editor files', function () {
 
   it('every node type has its editor file, help, locale and (for flow nodes) icon, and package.json lists it', function () {
     const pkg = JSON.parse(read('package.json')) as { 'node-red': { nodes: Record<string, string> } };
-    for (const type of ['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action']) {
+    for (const type of ['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action', 'dlms-image-transfer']) {
       assert.equal(pkg['node-red'].nodes[type], `dist/nodes/${type}.js`);
       assert.match(read(`nodes/${type}.html`), new RegExp(`registerType\\('${type}'`));
       assert.match(read(`nodes/locales/en-US/${type}.html`), new RegExp(`data-help-name="${type}"`));
