@@ -16,6 +16,7 @@ export * as media from './media';
 export * as options from './client/options';
 export * as server from './server';
 export { DlmsClient, type ReadResult, type ReadAccess } from './client/client';
+export { transferImage, clientImagePort, type ImageTransferOptions, type ImageTransferProgress, type ImageTransferResult } from './client/image-transfer';
 export { startSimulator, type Simulator, type SimulatorOptions } from './server/simulator';
 export { translate, type Translation, type TranslateKeys } from './translate';
 export { fromHex, toHex } from './util/hex';
