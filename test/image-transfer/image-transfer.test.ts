@@ -91,6 +91,17 @@ describe('image transfer (class 18) against the simulator over loopback', functi
     assert.equal(fw.value, 'SIM-2.0.0');
     const status = await c.getData('18/0.0.44.0.0.255:6');
     assert.deepEqual(status, { type: 'enum', value: 6 });
+    // image_to_activate_info: {size, identification, signature (the simulator's checksum)}
+    const info = await c.getData('18/0.0.44.0.0.255:7');
+    assert.deepEqual(info, { type: 'array', value: [v.struct(v.u32(1004), v.octets(new TextEncoder().encode('SIM-2.0.0')), v.octets(image.subarray(1000)))] });
+  });
+
+  it('works over SN referencing too (methods by short name)', async function () {
+    await start({ referencing: 'sn', imageTransfer: { blockSize: 100 } });
+    const c = await connect({ referencing: 'sn' });
+    const r = await transferImage(clientImagePort(c), simulatorImage(payload(450)), { imageId: 'SIM-SN', activate: true, ...FAST });
+    assert.equal(r.blocks, 5);
+    assert.equal(Buffer.from(sim!.meter!.image.activeIdentifier!).toString(), 'SIM-SN');
   });
 
   it('resumes after the link dropped mid-transfer, sending only the missing blocks', async function () {
