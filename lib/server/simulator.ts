@@ -234,6 +234,19 @@ class SimulatorImpl implements Simulator {
     if (this.imageBlocks === this.options.faults?.dropLinkAfterImageBlocks) this.dropLinkNow = true;
   }
 
+  /**
+   * The dropLinkAfterImageBlocks fault. Requests are served synchronously, so the block that set the flag came over
+   * `channel`: it closes before the answer goes out (the meter keeps the block, the client never learns it).
+   */
+  private dropLinkIfDue<T>(channel: ServerChannel, answer: T): T {
+    if (this.dropLinkNow) {
+      this.dropLinkNow = false;
+      this.log(`fault: link dropped after image block ${this.imageBlocks}`);
+      channel.close().catch(() => undefined);
+    }
+    return answer;
+  }
+
   private counterFor(instance: number): number {
     const config = this.configs.find((c) => c.associationLn[4] === instance);
     return config ? (this.runtimes.get(config.clientSap)?.lastClientCounter ?? 0) : 0;
@@ -322,7 +335,7 @@ class SimulatorImpl implements Simulator {
         ...(this.profile.serverKeyAgreementKey ? { keyAgreementKey: this.profile.serverKeyAgreementKey } : {}),
       };
       const association = new ServerAssociation(config, identity, this.runtime(config.clientSap), {
-        serve: (request: Apdu, ctx) => services.handle(request, { ...ctx, model: this.model }),
+        serve: (request: Apdu, ctx) => this.dropLinkIfDue(channel, services.handle(request, { ...ctx, model: this.model })),
         now: this.now,
         ...(this.options.random ? { random: this.options.random } : {}),
         log: (line) => this.log(line),
@@ -373,13 +386,6 @@ class SimulatorImpl implements Simulator {
       } catch (e) {
         this.log(`internal error answering client ${peer.clientSap}: ${e instanceof Error ? e.message : String(e)}`);
         answer = encodeApdu({ kind: 'exception-response', stateError: 1, serviceError: 3 });
-      }
-      // Requests are answered synchronously, so the block that set the flag came over this link.
-      if (this.dropLinkNow) {
-        this.dropLinkNow = false;
-        this.log(`fault: link dropped after image block ${this.imageBlocks}`);
-        channel.close().catch(() => undefined);
-        return;
       }
       reply(answer ?? new Uint8Array(0)).catch((e: unknown) => this.log(`reply failed: ${e instanceof DlmsError ? e.message : String(e)}`));
     });
