@@ -17,6 +17,7 @@ export * as options from './client/options';
 export * as server from './server';
 export { DlmsClient, type ReadResult, type ReadAccess } from './client/client';
 export { ConnectLimiter, connectLimiter, setMaxConnectsInFlight, DEFAULT_MAX_CONNECTS_IN_FLIGHT } from './client/connect-limiter';
+export { transferImage, clientImagePort, type ImageTransferOptions, type ImageTransferProgress, type ImageTransferResult } from './client/image-transfer';
 export { startSimulator, type Simulator, type SimulatorOptions } from './server/simulator';
 export { translate, type Translation, type TranslateKeys } from './translate';
 export { fromHex, toHex } from './util/hex';

@@ -3,11 +3,14 @@
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** stderr is a terminal (progress bars redraw a line there; elsewhere progress is plain lines). */
+  stderrIsTty?: boolean;
 }
 
 export const processIo: Io = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
+  stderrIsTty: process.stderr.isTTY === true,
 };
 
 /** JSON.stringify that renders bigint as a decimal string and bytes as upper-case hex. */

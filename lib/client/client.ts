@@ -651,6 +651,27 @@ export class DlmsClient {
     return result === undefined ? undefined : toPlain(result);
   }
 
+  /** Reads one attribute as the typed Data the meter sent (no shaping): for modules that work on raw COSEM values. */
+  async getData(targetText: string): Promise<DataValue> {
+    const t = await this.rawTarget(parseTarget(targetText));
+    return this.session().services.get({ classId: t.classId, ln: t.ln, attribute: t.index, ...(t.baseName !== undefined ? { baseName: t.baseName } : {}) });
+  }
+
+  /** Invokes OBIS:METHOD with typed Data parameters; resolves with the typed return value, if any. */
+  async invokeData(targetText: string, parameters: DataValue): Promise<DataValue | undefined> {
+    const t = await this.rawTarget(parseTarget(targetText, 'method'));
+    return this.session().services.action({ classId: t.classId, ln: t.ln, method: t.index, ...(t.baseName !== undefined ? { baseName: t.baseName } : {}) }, parameters);
+  }
+
+  /** The class (as given, or from the object list) and, under SN referencing, the short name of a raw target. */
+  private async rawTarget(target: Target): Promise<{ classId: number; ln: Uint8Array; index: number; baseName?: number }> {
+    const { classId, entry } = resolveClass(target, await this.needsDirectory([target]));
+    if (this.session().association.info.referencing === 'sn' && entry?.shortName === undefined) {
+      throw new UsageError('no-short-name', `${target.obisText} is not in the meter's object list, so it has no short name`);
+    }
+    return { classId, ln: target.ln, index: target.index, ...(entry?.shortName !== undefined ? { baseName: entry.shortName } : {}) };
+  }
+
   /**
    * Event notifications and other APDUs the meter sends unasked, on this and every later association of this client.
    * Returns the function that stops listening.

@@ -4,6 +4,7 @@ export * from './transport';
 export * from './access';
 export * from './model/types';
 export * from './model/meter';
+export * from './model/image-transfer';
 export * from './services';
 export * from './protection';
 export * from './association';

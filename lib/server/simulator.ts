@@ -25,6 +25,7 @@ import { obisToBytes, parseObis } from '../cosem/obis';
 import { fromHex } from '../util/hex';
 import { type ClientAssociationConfig, ServerAssociation } from './association';
 import type { ServerChannel, ServerPeer } from './channel';
+import type { ImageTransferModelOptions } from './model/image-transfer';
 import { buildMeterModel, type SimulatedMeter } from './model/meter';
 import type { AssociationDefinition, SecuritySetupKeys } from './model/objects';
 import type { AccessContext, CosemObject, MeterModel } from './model/types';
@@ -84,6 +85,8 @@ export interface SimulatorOptions {
    * (real meters use 256–1024). Default: the profile's announcement, with blocks that follow the client's proposal.
    */
   serverMaxPdu?: number;
+  /** The firmware image transfer object 0.0.44.0.0.255 (block size, largest image, background checks). */
+  imageTransfer?: Omit<ImageTransferModelOptions, 'onBlock'>;
   /**
    * TCP: connections served at once (5000). A new one beyond that evicts the connection idle longest (one that has
    * not sent a valid frame yet first), so silent sockets cannot lock clients out.
@@ -150,6 +153,9 @@ class SimulatorImpl implements Simulator {
   private timer?: NodeJS.Timeout;
   private closed = false;
   private pushId = 0;
+  /** Image blocks accepted this run, and whether the link that carried the latest must now be dropped. */
+  private imageBlocks = 0;
+  private dropLinkNow = false;
   private readonly now: () => Date;
   /** Checked up front, so a bad identification fails startSimulator rather than every connection. */
   private readonly modeE: ResolvedServerModeE | undefined;
@@ -201,6 +207,7 @@ class SimulatorImpl implements Simulator {
         },
         ...(options.push?.destination ? { pushDestination: options.push.destination } : {}),
         ...(options.objects ? { objects: options.objects } : {}),
+        imageTransfer: { ...options.imageTransfer, onBlock: () => this.imageBlockAccepted() },
         hdlc: {},
       });
       this.model = this.meter.model;
@@ -248,6 +255,24 @@ class SimulatorImpl implements Simulator {
     if (at < 0) return;
     this.configs[at] = { ...this.configs[at]!, secret: secret.slice(), printableSecret: false };
     this.log(`client ${clientSap}: new secret for its next association`);
+  }
+
+  private imageBlockAccepted(): void {
+    this.imageBlocks++;
+    if (this.imageBlocks === this.options.faults?.dropLinkAfterImageBlocks) this.dropLinkNow = true;
+  }
+
+  /**
+   * The dropLinkAfterImageBlocks fault. Requests are served synchronously, so the block that set the flag came over
+   * `channel`: it closes before the answer goes out (the meter keeps the block, the client never learns it).
+   */
+  private dropLinkIfDue<T>(channel: ServerChannel, answer: T): T {
+    if (this.dropLinkNow) {
+      this.dropLinkNow = false;
+      this.log(`fault: link dropped after image block ${this.imageBlocks}`);
+      channel.close().catch(() => undefined);
+    }
+    return answer;
   }
 
   private counterFor(instance: number): number {
@@ -349,7 +374,7 @@ class SimulatorImpl implements Simulator {
         ...(this.profile.serverKeyAgreementKey ? { keyAgreementKey: this.profile.serverKeyAgreementKey } : {}),
       };
       const association = new ServerAssociation(config, identity, runtimeOf(config), {
-        serve: (request: Apdu, ctx) => services.handle(request, { ...ctx, model: this.model }),
+        serve: (request: Apdu, ctx) => this.dropLinkIfDue(channel, services.handle(request, { ...ctx, model: this.model })),
         now: this.now,
         ...(this.options.random ? { random: this.options.random } : {}),
         log: (line) => this.log(line),

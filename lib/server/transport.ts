@@ -53,6 +53,11 @@ export interface ServerFaults {
   ignoreRequests?: readonly number[];
   /** General block transfer: block N of a long answer is lost once (block N + 1 and on go out in its place). */
   gbtLoseBlock?: number;
+  /**
+   * Image transfer: once per simulator run, the link carrying the Nth image block accepted is closed before that
+   * block is answered (the meter keeps the block, the client does not learn it), so a client must resume.
+   */
+  dropLinkAfterImageBlocks?: number;
 }
 
 export interface ServerTransportOptions {

@@ -22,7 +22,7 @@ function lookup(catalog: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), catalog);
 }
 
-const EDITOR_NODES = ['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action', 'dlms-listen'];
+const EDITOR_NODES = ['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action', 'dlms-listen', 'dlms-image-transfer'];
 const ALL_SPECS = [...OPTION_SPECS, ...NODE_ONLY_OPTIONS];
 
 describe('Node-RED editor files', function () {
@@ -150,7 +150,7 @@ describe('Node-RED editor files', function () {
 
   it('every node type has its editor file, help, locale and (for flow nodes) icon, and package.json lists it', function () {
     const pkg = JSON.parse(read('package.json')) as { 'node-red': { nodes: Record<string, string> } };
-    for (const type of ['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action']) {
+    for (const type of ['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action', 'dlms-image-transfer']) {
       assert.equal(pkg['node-red'].nodes[type], `dist/nodes/${type}.js`);
       assert.match(read(`nodes/${type}.html`), new RegExp(`registerType\\('${type}'`));
       assert.match(read(`nodes/locales/en-US/${type}.html`), new RegExp(`data-help-name="${type}"`));

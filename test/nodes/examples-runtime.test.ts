@@ -9,6 +9,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Aedes } from 'aedes';
 import { encodeApdu } from '../../lib/apdu/index';
@@ -18,6 +19,7 @@ import { DlmsClient } from '../../lib/client/client';
 import { obisToBytes, parseObis } from '../../lib/cosem/obis';
 import { encodeWrapper } from '../../lib/link/wrapper';
 import { MemoryCounterStore } from '../../lib/security/counter-store';
+import { simulatorImage } from '../../lib/server/model/image-transfer';
 import { DEFAULT_SERVER_SYSTEM_TITLE, DEMO_AUTHENTICATION_KEY, DEMO_BLOCK_CIPHER_KEY, DEMO_CLIENT_SIGNING_KEY, type ProfileName } from '../../lib/server/profiles';
 import { startSimulator, type Simulator } from '../../lib/server/simulator';
 import { toHex } from '../../lib/util/hex';
@@ -355,5 +357,30 @@ describe('examples/ in a real Node-RED', function () {
     assert.ok(Date.parse(clock) >= before - 2000 && Date.parse(clock) <= Date.now() + 2000, `${clock} is not now`);
     assert.ok(!red!.debug.slice(from).some((m) => m.id === 'clock-failures'), 'the write or read failed');
     assertQuiet();
+  });
+
+  it('firmware-upgrade sends the image file, activates it, and shows progress', async function () {
+    const sim = await simulator();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlms-fw-'));
+    try {
+      const file = path.join(dir, 'FW-2.1.0.bin');
+      fs.writeFileSync(file, simulatorImage(Uint8Array.from({ length: 1500 }, (_, i) => i & 0xff)));
+      const flow = example('firmware-upgrade');
+      flow.find((n) => n.id === 'fw-file')!['filename'] = file;
+      const fwMeter = flow.find((n) => n.id === 'fw-meter')!;
+      Object.assign(fwMeter, { host: '127.0.0.1', port: sim.port, credentials: { password: 'Gurux' } });
+      await red!.deploy(flow);
+      const from = red!.debug.length;
+      await red!.inject('fw-inject');
+      const [result] = await red!.debugFrom('fw-result', 1, from);
+      assert.deepEqual(debugValue(result!), { imageId: 'FW-2.1.0', size: 1504, blockSize: 192, blocks: 8, blocksHeld: 0, blocksSent: 8, verified: true, activated: true });
+      const phases = red!.debug.slice(from).filter((m) => m.id === 'fw-progress').map((m) => (debugValue(m) as { phase: string }).phase);
+      assert.deepEqual([...new Set(phases)], ['initiate', 'transfer', 'verify', 'activate', 'done']);
+      assert.ok(!red!.debug.slice(from).some((m) => m.id === 'fw-failures'), 'the transfer failed');
+      assert.equal(Buffer.from(sim.meter!.image.activeIdentifier!).toString(), 'FW-2.1.0');
+      assertQuiet();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,7 +8,7 @@ import { allNodes, initHelper, projectRoot } from './red-helper';
 
 const helper = initHelper();
 const dir = path.join(projectRoot(), 'examples');
-const OURS = new Set(['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action', 'dlms-listen', 'tab']);
+const OURS = new Set(['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action', 'dlms-image-transfer', 'dlms-listen', 'tab']);
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const listenNode = require('../../nodes/dlms-listen') as unknown;
 const keys = { blockCipherKey: DEMO_BLOCK_CIPHER_KEY, authenticationKey: DEMO_AUTHENTICATION_KEY };
@@ -20,6 +20,7 @@ const CREDENTIALS: Record<string, Record<string, Record<string, string>>> = {
   'preset-sagemcom-t210d': { 'sag-meter': { ...keys, clientSigningKey: toHex(DEMO_CLIENT_SIGNING_KEY) } },
   'han-port-to-mqtt': { 'han-listen': { blockCipherKey: DEMO_BLOCK_CIPHER_KEY } },
   'set-clock': { 'clock-meter': { password: 'Gurux' } },
+  'firmware-upgrade': { 'fw-meter': { password: 'Gurux' } },
 };
 
 interface FlowNode {

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectRoot, redPackageDir } from './red-helper';
 
-export const NODE_TYPES = ['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action', 'dlms-listen'];
+export const NODE_TYPES = ['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action', 'dlms-image-transfer', 'dlms-listen'];
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

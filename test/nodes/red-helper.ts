@@ -61,7 +61,8 @@ export const meterNode = require('../../nodes/dlms-meter') as unknown;
 export const readNode = require('../../nodes/dlms-read') as unknown;
 export const writeNode = require('../../nodes/dlms-write') as unknown;
 export const actionNode = require('../../nodes/dlms-action') as unknown;
-export const allNodes = [meterNode, readNode, writeNode, actionNode];
+export const imageTransferNode = require('../../nodes/dlms-image-transfer') as unknown;
+export const allNodes = [meterNode, readNode, writeNode, actionNode, imageTransferNode];
 
 export interface StatusRecord {
   fill?: string;

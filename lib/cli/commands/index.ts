@@ -1,6 +1,7 @@
 /** The `dlms` commands. Each lives in its own module; this list is what `dlms help` shows. */
 import { Io } from '../output';
 import { actionCommand } from './action';
+import { imageTransferCommand } from './image-transfer';
 import { infoCommand } from './info';
 import { listCommand } from './list';
 import { listenCommand } from './listen';
@@ -17,4 +18,4 @@ export interface Command {
   run(argv: readonly string[], io: Io): Promise<number>;
 }
 
-export const COMMANDS: readonly Command[] = [readCommand, writeCommand, actionCommand, listCommand, infoCommand, translateCommand, listenCommand, simulateCommand, securityCommand];
+export const COMMANDS: readonly Command[] = [readCommand, writeCommand, actionCommand, listCommand, infoCommand, translateCommand, listenCommand, simulateCommand, securityCommand, imageTransferCommand];

@@ -8,3 +8,4 @@ export * from './profile';
 export * from './objects';
 export * from './meter';
 export * from './file';
+export * from './image-transfer';

@@ -24,6 +24,7 @@ import {
   tcpUdpSetupObject,
   type TcpUdpSetupOptions,
 } from './objects';
+import { ImageTransferObject, type ImageTransferModelOptions } from './image-transfer';
 import { EVENT, EVENT_CODE_LN, EventLog, eventLogProfile, loadProfile, PROFILE_STATUS_LN } from './profile';
 import { dataObject, electricityRegisters } from './registers';
 import type { AccessContext, CosemObject, MeterModel, ShortNameHit } from './types';
@@ -60,6 +61,8 @@ export interface MeterModelOptions {
   tcpUdp?: TcpUdpSetupOptions;
   /** Objects that replace the built-in meter (e.g. from loadModelFile); association objects are still added. */
   objects?: CosemObject[];
+  /** The firmware image transfer object 0.0.44.0.0.255 (class 18). */
+  imageTransfer?: ImageTransferModelOptions;
 }
 
 export const DEFAULT_ASSOCIATIONS: AssociationDefinition[] = [
@@ -122,6 +125,7 @@ export interface SimulatedMeter {
   events: EventLog;
   disconnect: DisconnectControlObject;
   push: PushSetupObject;
+  image: ImageTransferObject;
 }
 
 export function buildMeterModel(options: MeterModelOptions = {}): SimulatedMeter {
@@ -166,11 +170,13 @@ export function buildMeterModel(options: MeterModelOptions = {}): SimulatedMeter
   });
   const securityInstances = [...new Set(associations.map((a) => a.securitySetup ?? 0))];
   const counter = options.invocationCounter ?? ((): number => 0);
+  const image = new ImageTransferObject(options.imageTransfer);
+  const firmware = v.visible(options.firmware ?? 'SIM-1.0.0');
   const associationObjects = referencing === 'ln' ? associationLnObjects(assocOptions) : [associationSnObject(assocOptions)];
   const builtIn: CosemObject[] = [
     dataObject('0.0.42.0.0.255', v.text(`SIM${serial.padStart(13, '0')}`)),
     dataObject('0.0.96.1.0.255', v.text(serial)),
-    dataObject('1.0.0.2.0.255', v.visible(options.firmware ?? 'SIM-1.0.0')),
+    dataObject('1.0.0.2.0.255', () => (image.activeIdentifier ? firmwareIdentifier(image.activeIdentifier) : firmware)),
     clock,
     ...electricityRegisters(clock, curve),
     dataObject(PROFILE_STATUS_LN, v.u8(0)),
@@ -195,9 +201,15 @@ export function buildMeterModel(options: MeterModelOptions = {}): SimulatedMeter
     push,
     hdlcSetupObject(options.hdlc),
     tcpUdpSetupObject(options.tcpUdp),
+    image,
   ];
   const objects = [...associationObjects, ...(options.objects ?? builtIn)];
   if (referencing === 'sn') assignShortNames(objects);
   model = new ObjectListModel(objects);
-  return { model, clock, curve, events, disconnect, push };
+  return { model, clock, curve, events, disconnect, push, image };
+}
+
+/** An activated image's identifier as the firmware version: text when it is printable ASCII, else the bytes. */
+function firmwareIdentifier(id: Uint8Array): DataValue {
+  return id.every((b) => b >= 0x20 && b < 0x7f) ? v.visible(Buffer.from(id).toString('latin1')) : v.octets(id);
 }
