@@ -8,6 +8,7 @@
 import { clientImagePort, IMAGE_TRANSFER_OBIS, type ImageTransferProgress, transferImage } from '../lib/client/image-transfer';
 import { formatObis, parseObis } from '../lib/cosem/obis';
 import { UsageError } from '../lib/errors';
+import { translator } from './shared/i18n';
 import { attachToMeter, meterConfig } from './shared/meter-node';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeStatus } from './shared/red';
 
@@ -23,12 +24,14 @@ function progressStatus(p: ImageTransferProgress): NodeStatus {
 }
 
 export = function register(RED: NodeAPI): void {
+  const t = translator(RED, 'dlms-image-transfer');
+
   function DlmsImageTransferNode(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const configuredId = typeof def['imageId'] === 'string' ? def['imageId'].trim() : '';
     const configuredObis = typeof def['object'] === 'string' && def['object'].trim() !== '' ? def['object'].trim() : IMAGE_TRANSFER_OBIS;
-    attachToMeter(this, meterConfig(RED, def['meter']), async (meter, msg, send, signal) => {
+    attachToMeter(this, meterConfig(RED, def['meter']), t, async (meter, msg, send, ctx) => {
       const image = imageOf(msg.payload);
       const given = msg['imageId'];
       const imageId = typeof given === 'string' && given !== '' ? given : given instanceof Uint8Array && given.length > 0 ? given : configuredId;
@@ -49,19 +52,14 @@ export = function register(RED: NodeAPI): void {
         if (msg._msgid !== undefined) progress['_msgid'] = msg._msgid;
         send([null, progress]);
       };
-      try {
-        const result = await meter.use((client) => transferImage(clientImagePort(client, obis), image, { imageId, activate, onProgress }), signal);
-        node.status({ fill: 'green', shape: 'dot', text: `${result.imageId}: ${result.activated ? 'activated' : 'verified'} (${result.blocksSent} blocks sent)` });
-        // The image itself is not copied into the result message.
-        const { payload: _image, ...rest } = msg;
-        const out: NodeMessage = RED.util.cloneMessage(rest);
-        out.payload = result;
-        out['dlms'] = { meter: meterName, target: obis, time: new Date().toISOString() };
-        send([out, null]);
-      } catch (e) {
-        node.status({ fill: 'red', shape: 'dot', text: `image transfer failed: ${e instanceof Error ? e.message.slice(0, 60) : String(e)}` });
-        throw e;
-      }
+      const result = await meter.use((client) => transferImage(clientImagePort(client, obis), image, { imageId, activate, onProgress }), ctx.signal);
+      // The image itself is not copied into the result message.
+      const { payload: _image, ...rest } = msg;
+      const out: NodeMessage = RED.util.cloneMessage(rest);
+      out.payload = result;
+      out['dlms'] = { meter: meterName, target: obis, time: new Date().toISOString() };
+      send([out, null]);
+      return `${result.imageId}: ${result.activated ? 'activated' : 'verified'} (${result.blocksSent} blocks sent)`;
     });
   }
   RED.nodes.registerType('dlms-image-transfer', DlmsImageTransferNode as unknown as (this: never, def: NodeDef) => void);

@@ -87,7 +87,7 @@ const CLOSE_SETTLE_MS = 2000;
  * aborts its messages in progress and reports each through done(err) before it finishes closing.
  *
  * Status: nothing before the node first ran; blue while its request runs (with progress); green with the time after
- * its own success; red with the reason after its own failure. The meter's condition replaces it while it is the
+ * its own success (or the text `handle` resolves with, where the outcome says more than the time); red with the reason after its own failure. The meter's condition replaces it while it is the
  * cause (connecting, retrying, stopped, unusable configuration). `t` is the node's own catalog: `<type>.status.busy`,
  * `<type>.status.done` (__time__), `<type>.status.progress` (__block__, __kb__), `<type>.status.no-meter` and
  * `<type>.errors.no-meter`.
@@ -96,7 +96,7 @@ export function attachToMeter(
   node: Node,
   meter: MeterConfigNode | undefined,
   t: Translate,
-  handle: (meter: MeterConfigNode, msg: NodeMessage, send: SendFunction, ctx: HandlerContext) => Promise<void>,
+  handle: (meter: MeterConfigNode, msg: NodeMessage, send: SendFunction, ctx: HandlerContext) => Promise<string | void>,
 ): void {
   const inFlight = new Map<AbortController, Promise<void>>();
   let own: NodeStatus | undefined;
@@ -141,7 +141,7 @@ export function attachToMeter(
         if (!settled) setOwn({ fill: 'blue', shape: 'ring', text: t(`${node.type}.status.progress`, { block: p.block, kb: Math.round(p.bytes / 1024) }) });
       },
     };
-    let handled: Promise<void>;
+    let handled: Promise<string | void>;
     try {
       handled = handle(meter, msg, send, ctx);
     } catch (e) {
@@ -150,8 +150,8 @@ export function attachToMeter(
     inFlight.set(
       controller,
       handled.then(
-        () => {
-          setOwn({ fill: 'green', shape: 'dot', text: t(`${node.type}.status.done`, { time: clock(new Date()) }) });
+        (outcome) => {
+          setOwn({ fill: 'green', shape: 'dot', text: typeof outcome === 'string' ? clip(outcome) : t(`${node.type}.status.done`, { time: clock(new Date()) }) });
           finish();
         },
         (e: unknown) => {
