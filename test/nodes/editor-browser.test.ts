@@ -129,7 +129,9 @@ describe('the editor in a headless browser', function () {
     const header = (await p.evaluate(`$('.dlms-read-columns').text()`)) as string;
     assert.match(header, /OBIS code.*Attr.*Class.*Profile rows/);
     await p.click('#dlms-read-browse');
-    await p.waitForSelector('#dlms-read-objects optgroup', { visible: true });
+    // The list, or the editor's notification of why there is none (a failure then says what the meter answered).
+    await p.waitForSelector('#dlms-read-objects optgroup, .red-ui-notification', { visible: true });
+    assert.equal(await p.evaluate(`$('.red-ui-notification').text()`), '', 'the editor notified a failure instead of listing objects');
     const groups = (await p.evaluate(`$('#dlms-read-objects optgroup').map(function () { return this.label; }).get()`)) as string[];
     assert.ok(groups.some((g) => /^3 · Register \(\d+\)$/.test(g)), groups.join(', '));
     assert.ok(groups.some((g) => /^8 · Clock \(1\)$/.test(g)), groups.join(', '));

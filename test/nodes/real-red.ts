@@ -196,8 +196,13 @@ export class RealNodeRed {
     if (child.exitCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGINT');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+      clearTimeout(timer);
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
     }
     fs.rmSync(this.userDir, { recursive: true, force: true });
   }
