@@ -8,6 +8,7 @@
  * Per-item failures (a Data-Access-Result or Action-Result other than success) are ServiceErrors whose code is the
  * result's name, e.g. 'object-undefined'; protocol failures (a wrong answer, an exception-response) throw.
  */
+import { ArrayElementCounter } from '../axdr/element-counter';
 import {
   type Apdu,
   type AttributeWithSelection,
@@ -80,10 +81,12 @@ export interface ServicesOptions {
   maxResponseBytes?: number;
 }
 
-/** How far a block transfer has come: blocks and data bytes received so far. */
+/** How far a block transfer has come: blocks and data bytes received so far, and the rows (array elements) complete. */
 export interface BlockProgress {
   block: number;
   bytes: number;
+  /** Elements of the array being received (a profile's rows) complete so far, where the data is an array. */
+  rows?: number;
 }
 
 export interface ActionOptions {
@@ -151,12 +154,16 @@ class BlockCollector {
   private total = 0;
   private count = 0;
   lastNumber: number | undefined;
+  /** Counts rows for the progress report only; nobody else pays for it. */
+  private readonly rows: ArrayElementCounter | undefined;
 
   constructor(
     private readonly what: string,
     private readonly maxBytes: number,
     private readonly onProgress?: (p: BlockProgress) => void,
-  ) {}
+  ) {
+    if (onProgress) this.rows = new ArrayElementCounter();
+  }
 
   add(blockNumber: number, raw: Uint8Array): void {
     if (this.lastNumber !== undefined && blockNumber !== this.lastNumber + 1) {
@@ -169,7 +176,10 @@ class BlockCollector {
     }
     this.parts.push(raw);
     this.lastNumber = blockNumber;
-    this.onProgress?.({ block: this.count, bytes: this.total });
+    if (this.onProgress) {
+      const rows = this.rows?.push(raw);
+      this.onProgress({ block: this.count, bytes: this.total, ...(rows !== undefined ? { rows } : {}) });
+    }
   }
 
   bytes(): Uint8Array {

@@ -34,6 +34,8 @@ export interface MeterConfigNode extends Node {
 export interface Progress {
   block: number;
   bytes: number;
+  /** Rows (array elements) complete so far, where the data is a profile buffer. */
+  rows?: number;
 }
 
 /** What a node's handler gets besides the message. */
@@ -89,7 +91,7 @@ const CLOSE_SETTLE_MS = 2000;
  * Status: nothing before the node first ran; blue while its request runs (with progress); green with the time after
  * its own success (or the text `handle` resolves with, where the outcome says more than the time); red with the reason after its own failure. The meter's condition replaces it while it is the
  * cause (connecting, retrying, stopped, unusable configuration). `t` is the node's own catalog: `<type>.status.busy`,
- * `<type>.status.done` (__time__), `<type>.status.progress` (__block__, __kb__), `<type>.status.no-meter` and
+ * `<type>.status.done` (__time__), `<type>.status.progress` (__block__, __kb__), `<type>.status.progressRows` (__block__, __rows__), `<type>.status.no-meter` and
  * `<type>.errors.no-meter`.
  */
 export function attachToMeter(
@@ -138,7 +140,12 @@ export function attachToMeter(
     const ctx: HandlerContext = {
       signal: controller.signal,
       progress: (p) => {
-        if (!settled) setOwn({ fill: 'blue', shape: 'ring', text: t(`${node.type}.status.progress`, { block: p.block, kb: Math.round(p.bytes / 1024) }) });
+        if (settled) return;
+        const text =
+          p.rows !== undefined
+            ? t(`${node.type}.status.progressRows`, { block: p.block, rows: p.rows })
+            : t(`${node.type}.status.progress`, { block: p.block, kb: Math.round(p.bytes / 1024) });
+        setOwn({ fill: 'blue', shape: 'ring', text });
       },
     };
     let handled: Promise<string | void>;

@@ -30,6 +30,11 @@ describe('client: read progress', function () {
         assert.ok(p.bytes > seen[i - 1]!.bytes);
       }
     });
+    // Rows complete so far grow with the blocks and end at the rows the read returned.
+    const counted = seen.filter((p) => p.rows !== undefined).map((p) => p.rows!);
+    assert.ok(counted.length >= seen.length - 1, `rows counted in ${counted.length} of ${seen.length} reports`);
+    counted.forEach((n, i) => assert.ok(i === 0 || n >= counted[i - 1]!, `rows went back from ${counted[i - 1]} to ${n}`));
+    assert.equal(counted.at(-1), (rows as { value: unknown[] }).value.length);
     const before = seen.length;
     await client.read(['1.0.99.1.0.255']);
     assert.equal(seen.length, before, 'a later read without onProgress reported to the old listener');

@@ -107,8 +107,8 @@ describe('Node-RED: one meter configuration does not break another', function ()
     };
     const statuses = recordStatus(r1);
     r1.receive({});
-    // The long read shows how far it has come.
-    await waitForStatus(statuses, (s) => s.fill === 'blue' && /^block \d+ · \d+ kB$/.test(s.text ?? ''), 5000);
+    // The long profile read shows how far it has come, in rows.
+    await waitForStatus(statuses, (s) => s.fill === 'blue' && /^block \d+ · \d+ rows$/.test(s.text ?? ''), 5000);
     await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual(completions, [], 'the read is still running');
     const started = Date.now();
