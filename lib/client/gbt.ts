@@ -13,6 +13,7 @@
 import { decodeApdu, encodeApdu, GENERAL_BLOCK_TRANSFER_TAG, type GeneralBlockTransfer } from '../apdu';
 import { EncodeError, ServiceError } from '../errors';
 import type { StaleCheck } from './channel';
+import { axdrLengthBytes, concatBytes } from '../util/bytes';
 
 /** A peer that keeps sending empty non-last blocks must not keep us looping for ever. */
 const MAX_BLOCKS = 65535;
@@ -49,18 +50,10 @@ function gbtError(code: string, message: string): ServiceError {
   return new ServiceError(code, message);
 }
 
-/** Length of an A-XDR length prefix for n. */
-function lengthPrefixBytes(n: number): number {
-  if (n < 0x80) return 1;
-  if (n <= 0xff) return 2;
-  if (n <= 0xffff) return 3;
-  return 5;
-}
-
 /** Bytes of block data that fit, with the GBT header and its length prefix, in `max` bytes. */
 export function gbtBlockSize(max: number): number {
   let n = max - 1 - HEADER - 1;
-  while (n > 0 && 1 + HEADER + lengthPrefixBytes(n) + n > max) n--;
+  while (n > 0 && 1 + HEADER + axdrLengthBytes(n) + n > max) n--;
   return n;
 }
 
@@ -168,13 +161,7 @@ export class ClientGbt {
       if (!isGbt(answer)) return answer; // a refusal part-way (exception-response): the caller reads it
       block = decodeApdu(answer, label) as GeneralBlockTransfer;
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatBytes(...parts);
   }
 
   /** The next block of a stream; undefined when none comes in time (a lost block). */

@@ -30,7 +30,7 @@ import { decodeDataBytes, encodeDataBytes } from '../axdr/codec';
 import type { DataValue } from '../axdr/types';
 import { className, snAttributeAddress, snMethodAddress } from '../cosem/classes';
 import { DecodeError, EncodeError, ServiceError, UsageError } from '../errors';
-import { ByteReader } from '../util/bytes';
+import { axdrLengthBytes, ByteReader } from '../util/bytes';
 
 /** What the services need to know about the association (a subset of AssociationInfo). */
 export interface ServiceSessionInfo {
@@ -124,19 +124,11 @@ function protocolError(code: string, message: string): ServiceError {
   return new ServiceError(code, message);
 }
 
-/** Length of an A-XDR length prefix for n. */
-function lengthPrefixBytes(n: number): number {
-  if (n < 0x80) return 1;
-  if (n <= 0xff) return 2;
-  if (n <= 0xffff) return 3;
-  return 5;
-}
-
 /** The largest raw-data size that fits `max` bytes given the APDU's size with an empty raw-data. */
 function chunkSize(max: number, emptyApduBytes: number, what: string): number {
   // emptyApduBytes already counts a one-byte length prefix.
   let n = max - emptyApduBytes + 1;
-  while (n > 0 && n + lengthPrefixBytes(n) + emptyApduBytes - 1 > max) n--;
+  while (n > 0 && n + axdrLengthBytes(n) + emptyApduBytes - 1 > max) n--;
   if (n < 1) throw new EncodeError('pdu-too-small', `${what}: the meter's PDU size (${max} bytes) leaves no room for a data block`);
   return n;
 }

@@ -290,6 +290,15 @@ export class ByteWriter {
   }
 }
 
+/** Bytes the A-XDR length prefix of n takes (as ByteWriter.axdrLength writes it). */
+export function axdrLengthBytes(n: number): number {
+  if (n < 0x80) return 1;
+  if (n <= 0xff) return 2;
+  if (n <= 0xffff) return 3;
+  if (n <= 0xffffff) return 4;
+  return 5;
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
