@@ -196,11 +196,13 @@ export class RealNodeRed {
     if (child.exitCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGINT');
-      // The grace timer is cleared once Node-RED has gone: a suite that stops it last must not leave it running.
-      let grace: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise((r) => (grace = setTimeout(r, 5000)))]);
-      clearTimeout(grace);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+      clearTimeout(timer);
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
     }
     fs.rmSync(this.userDir, { recursive: true, force: true });
   }
