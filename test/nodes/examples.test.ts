@@ -21,6 +21,7 @@ const CREDENTIALS: Record<string, Record<string, Record<string, string>>> = {
   'han-port-to-mqtt': { 'han-listen': { blockCipherKey: DEMO_BLOCK_CIPHER_KEY } },
   'set-clock': { 'clock-meter': { password: 'Gurux' } },
   'firmware-upgrade': { 'fw-meter': { password: 'Gurux' } },
+  'scale-out-mqtt-jobs': {},
 };
 
 interface FlowNode {
