@@ -1,0 +1,96 @@
+/**
+ * Reads the rows of a profile captured after a cursor (profile-cursor.ts): by range, from the cursor (or a look-back
+ * before the meter's time on the first read) up to the meter's time, in pieces of as many rows as fit the meter's
+ * PDU, so an outage of days is back-filled up to the profile's depth without one giant answer. The caller delivers
+ * the rows and only then stores the returned cursor.
+ */
+import type { DlmsClient, ReadAccess, ReadOptions, ReadResult, ReadSuccess } from './client';
+import { captureTimeOf, newRows, type ProfileCursor, type ProfileRow } from './profile-cursor';
+import { parseTarget } from './targets';
+import { defineLazy } from '../util/lazy';
+
+export const DEFAULT_LOOKBACK_MS = 86_400_000;
+const CLOCK_TIME = '8/0.0.1.0.0.255:2';
+/** A pessimistic row size per column (a date-time octet-string is 14 bytes), so a piece fits the PDU. */
+const BYTES_PER_CELL = 14;
+const ANSWER_OVERHEAD = 32;
+
+export interface ReadSinceOptions extends ReadOptions {
+  /** Where the first read starts, before the meter's time (default one day). */
+  lookbackMs?: number;
+  /** Used when the meter has no clock to read. */
+  now?: () => Date;
+}
+
+export interface ReadSinceResult {
+  /** The buffer's result with only the new rows as value (a failure as read). */
+  result: ReadResult;
+  /** Where the cursor goes once the rows are delivered (unchanged when nothing is new). */
+  cursor: ProfileCursor | undefined;
+  /** Profile OBIS, the cursor's key next to the meter. */
+  profile: string;
+  warnings: string[];
+}
+
+function numberOf(r: ReadResult | undefined): number | undefined {
+  return r && !('error' in r) && typeof r.value === 'number' ? r.value : undefined;
+}
+
+/** How a bound is sent: a UTC instant, or a local reading without deviation when the meter's times carry none. */
+function bound(instant: number, local: boolean): string {
+  const iso = new Date(instant).toISOString();
+  return local ? iso.slice(0, 19) : iso;
+}
+
+export async function readProfileSince(client: DlmsClient, targetText: string, cursor: ProfileCursor | undefined, options: ReadSinceOptions = {}): Promise<ReadSinceResult> {
+  const target = parseTarget(targetText);
+  const profile = target.obisText;
+  const buffer = `7/${profile}:2`;
+  const [clock, captureObjects, period, entries] = await client.read([CLOCK_TIME, `7/${profile}:3`, `7/${profile}:4`, `7/${profile}:8`]);
+  const meterNow = clock && !('error' in clock) ? captureTimeOf(clock.value) : undefined;
+  const now = meterNow ?? captureTimeOf((options.now?.() ?? new Date()).toISOString())!;
+  const local = cursor?.local ?? now.local;
+  let from = cursor ? cursor.instant : now.instant - (options.lookbackMs ?? DEFAULT_LOOKBACK_MS);
+  const periodS = numberOf(period) ?? 0;
+  const depth = numberOf(entries) ?? 0;
+  if (periodS > 0 && depth > 0) from = Math.max(from, now.instant - depth * periodS * 1000);
+  const columns = captureObjects && !('error' in captureObjects) && Array.isArray(captureObjects.value) ? captureObjects.value.length : 0;
+  const pdu = client.info().serverMaxPduSize;
+  const rowsPerPiece = Math.max(1, Math.floor((pdu - ANSWER_OVERHEAD) / (2 + BYTES_PER_CELL * Math.max(1, columns))));
+  const span = periodS > 0 ? rowsPerPiece * periodS * 1000 : 0;
+
+  const rows: ProfileRow[] = [];
+  let next = cursor;
+  let notAfterCursor = 0;
+  let undated = 0;
+  const rawRows: (() => unknown[])[] = [];
+  let answer: ReadSuccess | undefined;
+  for (;;) {
+    const last = span === 0 || from + span >= now.instant;
+    const access: ReadAccess = { from: bound(from, local), to: bound(last ? now.instant : from + span, local) };
+    const [got] = await client.read([buffer], access, options.onProgress ? { onProgress: options.onProgress } : {});
+    if (!got || 'error' in got) return { result: got!, cursor, profile, warnings: [] };
+    answer = got;
+    const step = newRows(next, Array.isArray(got.value) ? (got.value as ProfileRow[]) : []);
+    rows.push(...step.rows);
+    const piece = got;
+    rawRows.push(() => step.indexes.map((i) => (piece.raw as unknown[])[i]));
+    next = step.cursor;
+    notAfterCursor += step.notAfterCursor;
+    undated += step.undated;
+    if (last) break;
+    from += span;
+  }
+  const warnings: string[] = [];
+  if (notAfterCursor > 0) {
+    warnings.push(`${profile}: ${notAfterCursor} row${notAfterCursor === 1 ? '' : 's'} captured at or before the last delivered row (${cursor?.at ?? 'this read'}) not sent again: the meter clock was set back or repeated an hour`);
+  }
+  if (undated > 0) warnings.push(`${profile}: ${undated} row${undated === 1 ? '' : 's'} without a complete capture time (0.0.1.0.0.255:2) skipped`);
+  const a = answer!;
+  // Not a spread of `a`: that would build its raw view (a lazy property) for nothing.
+  const result: ReadSuccess = { target: targetText, obis: a.obis, classId: a.classId, attribute: a.attribute, type: a.type, raw: null, value: rows as ReadSuccess['value'] };
+  if (a.units) result.units = a.units;
+  // As the client does for a buffer: the raw view of the rows sent is built only when someone reads it.
+  defineLazy(result, 'raw', () => rawRows.flatMap((f) => f()) as ReadSuccess['raw']);
+  return { result, cursor: next, profile, warnings };
+}
