@@ -8,6 +8,7 @@ import type { DlmsClient, ReadAccess, ReadOptions, ReadResult, ReadSuccess } fro
 import { captureTimeOf, newRows, type ProfileCursor, type ProfileRow } from './profile-cursor';
 import { parseTarget } from './targets';
 import { defineLazy } from '../util/lazy';
+import { UsageError } from '../errors';
 
 export const DEFAULT_LOOKBACK_MS = 86_400_000;
 const CLOCK_TIME = '8/0.0.1.0.0.255:2';
@@ -30,6 +31,16 @@ export interface ReadSinceResult {
   /** Profile OBIS, the cursor's key next to the meter. */
   profile: string;
   warnings: string[];
+}
+
+const UNIT_MS: { [unit: string]: number } = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A look-back: milliseconds as a number, or a text "90m", "36h", "7d" (a bare number in a text is hours). */
+export function parseLookback(v: unknown, what = 'lookback'): number {
+  if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
+  const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$/i.exec(v) : null;
+  if (m && Number(m[1]) > 0) return Number(m[1]) * UNIT_MS[(m[2] || 'h').toLowerCase()]!;
+  throw new UsageError('bad-lookback', `${what}: expected a duration like 90m, 36h or 7d (or milliseconds as a number), got ${JSON.stringify(v)}`);
 }
 
 function numberOf(r: ReadResult | undefined): number | undefined {
