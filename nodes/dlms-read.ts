@@ -37,8 +37,7 @@ export = function register(RED: NodeAPI): void {
     attachToMeter(this, meterConfig(RED, def['meter']), t, async (meter, msg, send, ctx) => {
       if (readsSinceLast(targets, msg)) {
         // Read by cursor: always one message, payload [] when nothing is new; the cursors move once it is sent.
-        const { from: _from, ...rest } = msg;
-        const items = readItems(targets.map((x) => ({ ...x, access: '' as const })), rest).map((item, i) => ({ target: item.target, lookbackMs: lookbackOf(targets[i], msg) }));
+        const items = readItems(targets.map((x) => ({ ...x, access: '' as const })), { ...msg, from: undefined }).map((item, i) => ({ target: item.target, lookbackMs: lookbackOf(targets[i], msg) }));
         let failures: ReadFailure[] = [];
         await readSinceLast(cursorStorePath(RED, def), meter.meterName, meter, items, ctx, ({ results, warnings }) => {
           for (const w of warnings) this.warn(w);
