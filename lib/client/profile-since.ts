@@ -61,6 +61,12 @@ export async function readProfileSince(client: DlmsClient, targetText: string, c
   const meterNow = clock && !('error' in clock) ? captureTimeOf(clock.value) : undefined;
   const now = meterNow ?? captureTimeOf((options.now?.() ?? new Date()).toISOString())!;
   const local = cursor?.local ?? now.local;
+  if (cursor && now.instant < cursor.instant) {
+    // The meter's clock is behind the last row delivered (set back): whatever it captured since lies at or before
+    // the cursor, so there is nothing to send until its time passes the cursor again.
+    const warning = `${profile}: the meter's time ${now.at} is before the last delivered row (${cursor.at}): its clock was set back; rows up to that row are not sent again`;
+    return { result: { target: targetText, obis: profile, classId: 7, attribute: 2, type: 'array', raw: [], value: [] }, cursor, profile, warnings: [warning] };
+  }
   let from = cursor ? cursor.instant : now.instant - (options.lookbackMs ?? DEFAULT_LOOKBACK_MS);
   const periodS = numberOf(period) ?? 0;
   const depth = numberOf(entries) ?? 0;

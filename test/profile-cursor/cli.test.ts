@@ -60,6 +60,20 @@ describe('dlms read --from last --state', function () {
     t.forEach((x, i) => assert.equal(x, Date.UTC(2026, 10, 20, 12, 15) + i * QUARTER));
   });
 
+  it('a meter clock set back: nothing is sent twice, a warning says why, and rows after the cursor follow', async () => {
+    const first = await run('--lookback', '30m');
+    assert.equal(first.rows.length, 2);
+    sim.meter!.clock.offsetMs = -3_600_000;
+    const back = await run();
+    assert.deepEqual(back.rows, []);
+    assert.match(back.err, /warning: .*clock was set back/);
+    // Two hours later the meter's time (one hour behind) has passed the cursor by an hour: four new rows.
+    now = new Date(now.getTime() + 2 * 3_600_000);
+    const after = await run();
+    assert.deepEqual(times(after.rows), [1, 2, 3, 4].map((k) => Date.UTC(2026, 10, 20, 12) + k * QUARTER));
+    assert.equal(after.err, '');
+  });
+
   it('refuses --from last without --state, and a bad --lookback, before connecting', async () => {
     const noState = await dlms(['read', '--host', '127.0.0.1', '--port', String(sim.port), '--from', 'last', LOAD_PROFILE]);
     assert.equal(noState.code, 2);
