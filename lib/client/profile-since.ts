@@ -53,8 +53,17 @@ function bound(instant: number, local: boolean): string {
   return local ? iso.slice(0, 19) : iso;
 }
 
-export async function readProfileSince(client: DlmsClient, targetText: string, cursor: ProfileCursor | undefined, options: ReadSinceOptions = {}): Promise<ReadSinceResult> {
+/** The target as a profile buffer; a UsageError for anything else (another class or attribute). */
+export function profileTarget(targetText: string): ReturnType<typeof parseTarget> {
   const target = parseTarget(targetText);
+  if ((target.classId !== undefined && target.classId !== 7) || target.index !== 2) {
+    throw new UsageError('bad-target', `${targetText}: reading since the last row applies to profile buffers (7/OBIS:2) only`);
+  }
+  return target;
+}
+
+export async function readProfileSince(client: DlmsClient, targetText: string, cursor: ProfileCursor | undefined, options: ReadSinceOptions = {}): Promise<ReadSinceResult> {
+  const target = profileTarget(targetText);
   const profile = target.obisText;
   const buffer = `7/${profile}:2`;
   const [clock, captureObjects, period, entries] = await client.read([CLOCK_TIME, `7/${profile}:3`, `7/${profile}:4`, `7/${profile}:8`]);

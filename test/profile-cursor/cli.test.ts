@@ -81,5 +81,8 @@ describe('dlms read --from last --state', function () {
     const bad = await dlms(['read', '--host', '127.0.0.1', '--port', String(sim.port), '--from', 'last', '--state', path.join(dir, 'c.json'), '--lookback', 'soon', LOAD_PROFILE]);
     assert.equal(bad.code, 2);
     assert.match(bad.err, /lookback/);
+    const notProfile = await dlms(['read', '--host', '127.0.0.1', '--port', String(sim.port), '--from', 'last', '--state', path.join(dir, 'c.json'), '3/1.0.1.8.0.255']);
+    assert.equal(notProfile.code, 2);
+    assert.match(notProfile.err, /profile buffers \(7\/OBIS:2\) only/);
   });
 });

@@ -7,7 +7,7 @@ import { COMMON_FLAGS, meterCommandHelp, withMeter } from '../session';
 import type { Command } from './index';
 import { FileCursorStore } from '../../client/cursor-store';
 import { resolveOptions } from '../../client/options';
-import { DEFAULT_LOOKBACK_MS, parseLookback, readProfileSince } from '../../client/profile-since';
+import { DEFAULT_LOOKBACK_MS, parseLookback, profileTarget, readProfileSince } from '../../client/profile-since';
 import { parseTarget } from '../../client/targets';
 
 const FLAGS: readonly CommandFlag[] = [
@@ -72,6 +72,7 @@ function readSinceLast(argv: readonly string[], parsed: ParsedArgs, io: Io): Pro
   if (typeof parsed.flags.state !== 'string') throw new UsageError('missing-option', '--from last needs --state FILE: the file that remembers the last row delivered');
   if (parsed.flags.to !== undefined || parsed.flags.entries !== undefined) throw new UsageError('bad-option', '--from last reads up to the meter\'s time: give no --to or --entries');
   const lookbackMs = parsed.flags.lookback === undefined ? DEFAULT_LOOKBACK_MS : parseLookback(parsed.flags.lookback, '--lookback');
+  for (const target of parsed.positionals) profileTarget(target);
   const store = new FileCursorStore(parsed.flags.state);
   const options = resolveOptions(parsed.meter as never, 'flag');
   const meterId = typeof parsed.flags['meter-id'] === 'string' ? parsed.flags['meter-id'] : options.medium === 'serial' ? options.serialPath : `${options.host}:${options.port}`;
