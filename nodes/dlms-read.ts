@@ -9,6 +9,7 @@ import type { ReadFailure, ReadResult } from '../lib/client/client';
 import { translator, type Translate } from './shared/i18n';
 import { metadataOf } from './shared/metadata';
 import { attachToMeter, meterConfig, NodeFailure, type MeterConfigNode } from './shared/meter-node';
+import { cursorStorePath, lookbackOf, readSinceLast, readsSinceLast } from './shared/read-since-last';
 import { groupByAccess, readItems, type ConfiguredTarget } from './shared/read-targets';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './shared/red';
 
@@ -34,6 +35,26 @@ export = function register(RED: NodeAPI): void {
     const targets = configuredTargets(def);
     const output = def['output'] === 'all' ? 'all' : 'single';
     attachToMeter(this, meterConfig(RED, def['meter']), t, async (meter, msg, send, ctx) => {
+      if (readsSinceLast(targets, msg)) {
+        // Read by cursor: always one message, payload [] when nothing is new; the cursors move once it is sent.
+        const items = readItems(targets.map((x) => ({ ...x, access: '' as const })), { ...msg, from: undefined }).map((item, i) => ({ target: item.target, lookbackMs: lookbackOf(targets[i], msg) }));
+        let failures: ReadFailure[] = [];
+        await readSinceLast(cursorStorePath(RED, def), meter.meterName, meter, items, ctx, ({ results, warnings }) => {
+          for (const w of warnings) this.warn(w);
+          const time = new Date();
+          failures = results.filter((r): r is ReadFailure => 'error' in r);
+          // No answer at all is only the error (as below), never a message that reads as "nothing new".
+          if (failures.length === results.length) return;
+          const out: NodeMessage = RED.util.cloneMessage(msg);
+          const payload: Record<string, unknown> = {};
+          for (const r of results) if (!('error' in r) && Array.isArray(r.value) && r.value.length > 0) payload[r.target] = r.value;
+          out.payload = Object.keys(payload).length > 0 ? payload : [];
+          out['dlms'] = { meter: meter.meterName, time: time.toISOString(), results: results.map((r) => metadataOf(r, meter.meterName, time)) };
+          send(out);
+        });
+        if (failures.length > 0) throw readFailure(failures, items.length, meter, t);
+        return;
+      }
       const items = readItems(targets, msg);
       const results: ReadResult[] = new Array(items.length);
       await meter.use(async (client) => {

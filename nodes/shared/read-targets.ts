@@ -10,8 +10,8 @@ export interface ConfiguredTarget {
   obis: string;
   attribute?: number | string;
   classId?: number | string;
-  /** Profile rows: "" (all), "range" (last `hours`), "entries" (`fromEntry`..`toEntry`). */
-  access?: '' | 'range' | 'entries';
+  /** Profile rows: "" (all), "range" (last `hours`), "entries" (`fromEntry`..`toEntry`), "last" (since the last read; `hours` of look-back the first time). */
+  access?: '' | 'range' | 'entries' | 'last';
   hours?: number | string;
   fromEntry?: number | string;
   toEntry?: number | string;

@@ -5,9 +5,16 @@ import { CommandFlag, parseArgs, type ParsedArgs } from '../args';
 import { Io, toJson } from '../output';
 import { COMMON_FLAGS, meterCommandHelp, withMeter } from '../session';
 import type { Command } from './index';
+import { FileCursorStore } from '../../client/cursor-store';
+import { resolveOptions } from '../../client/options';
+import { DEFAULT_LOOKBACK_MS, parseLookback, profileTarget, readProfileSince } from '../../client/profile-since';
+import { parseTarget } from '../../client/targets';
 
 const FLAGS: readonly CommandFlag[] = [
-  { flag: 'from', takesValue: true, help: 'Profile buffers: first capture time (ISO 8601, e.g. 2026-11-20T00:00:00+01:00).' },
+  { flag: 'from', takesValue: true, help: 'Profile buffers: first capture time (ISO 8601, e.g. 2026-11-20T00:00:00+01:00), or "last": the rows after those an earlier --from last delivered (needs --state).' },
+  { flag: 'state', takesValue: true, help: 'With --from last: the file that keeps, per meter and profile, the last row delivered (shared with Node-RED).' },
+  { flag: 'lookback', takesValue: true, help: 'With --from last, the first time: how far back to start (e.g. 90m, 36h, 7d; default 1d).' },
+  { flag: 'meter-id', takesValue: true, help: 'With --from last: the meter\'s name in the state file (default host:port or the serial port, as an unnamed dlms-meter node).' },
   { flag: 'to', takesValue: true, help: 'Profile buffers: last capture time (ISO 8601).' },
   { flag: 'entries', takesValue: true, help: 'Profile buffers: entries A-B (1-based; B empty or 0 = up to the newest).' },
 ];
@@ -46,7 +53,9 @@ export const readCommand: Command = {
     ),
   run: async (argv: readonly string[], io: Io) => {
     // Usage mistakes are reported before connecting: an unreachable meter would otherwise hide them behind a timeout.
-    readAccess(parseArgs(argv, [...FLAGS, ...COMMON_FLAGS], true));
+    const parsed = parseArgs(argv, [...FLAGS, ...COMMON_FLAGS], true);
+    if (parsed.flags.from === 'last') return readSinceLast(argv, parsed, io);
+    readAccess(parsed);
     return withMeter(argv, FLAGS, io, async (client, args) => {
       const access = readAccess(args);
       const results = await client.read(args.positionals, Object.keys(access).length > 0 ? access : undefined);
@@ -56,6 +65,34 @@ export const readCommand: Command = {
     });
   },
 };
+
+/** `--from last`: the rows of each profile after the last delivered one; the cursor moves once they are printed. */
+function readSinceLast(argv: readonly string[], parsed: ParsedArgs, io: Io): Promise<number> {
+  if (parsed.positionals.length === 0) throw new UsageError('missing-argument', 'give at least one profile, e.g. dlms read --from last --state cursors.json 1.0.99.1.0.255');
+  if (typeof parsed.flags.state !== 'string') throw new UsageError('missing-option', '--from last needs --state FILE: the file that remembers the last row delivered');
+  if (parsed.flags.to !== undefined || parsed.flags.entries !== undefined) throw new UsageError('bad-option', '--from last reads up to the meter\'s time: give no --to or --entries');
+  const lookbackMs = parsed.flags.lookback === undefined ? DEFAULT_LOOKBACK_MS : parseLookback(parsed.flags.lookback, '--lookback');
+  for (const target of parsed.positionals) profileTarget(target);
+  const store = new FileCursorStore(parsed.flags.state);
+  const options = resolveOptions(parsed.meter as never, 'flag');
+  const meterId = typeof parsed.flags['meter-id'] === 'string' ? parsed.flags['meter-id'] : options.medium === 'serial' ? options.serialPath : `${options.host}:${options.port}`;
+  return withMeter(argv, FLAGS, io, async (client, args) => {
+    const read: { result: ReadResult; advance?: () => Promise<void> }[] = [];
+    for (const target of args.positionals) {
+      const profile = parseTarget(target).obisText;
+      const since = await readProfileSince(client, target, await store.get(meterId, profile), { lookbackMs });
+      for (const w of since.warnings) io.stderr(`warning: ${w}\n`);
+      const next = since.cursor;
+      const delivered = 'value' in since.result && Array.isArray(since.result.value) && since.result.value.length > 0;
+      read.push(next && delivered ? { result: since.result, advance: () => store.advance(meterId, profile, next) } : { result: since.result });
+    }
+    const results = read.map((r) => r.result);
+    if (args.flags.json) io.stdout(toJson(results) + '\n');
+    else io.stdout(results.map(line).join('\n') + '\n');
+    for (const r of read) await r.advance?.();
+    return results.some((r) => 'error' in r) ? 1 : 0;
+  });
+}
 
 /** The targets' selective access from the flags; throws UsageError for a missing target or conflicting flags. */
 function readAccess(args: ParsedArgs): ReadAccess {
