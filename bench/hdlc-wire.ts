@@ -13,7 +13,7 @@
  * Floor: SNRM/UA, then the one request the user needs and its answer, in one APDU each, cut by HDLC into the largest
  * information fields the meter offers and sent in its largest window (one RR per full window), then DISC/UA.
  */
-import type { TraceEvent } from '../lib/client/channel';
+import type { TraceEvent } from '../lib/trace';
 import { DlmsClient, type ReadSuccess } from '../lib/client/client';
 import { HdlcProposalMemory } from '../lib/client/hdlc-memory';
 import { resolveOptions } from '../lib/client/options';

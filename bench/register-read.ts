@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { TraceEvent } from '../lib/client/channel';
+import type { TraceEvent } from '../lib/trace';
 import { DlmsClient } from '../lib/client/client';
 import { FileMeterCache } from '../lib/client/meter-cache';
 import type { MeterOptions } from '../lib/client/options';

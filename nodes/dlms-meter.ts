@@ -6,11 +6,11 @@
  * (connecting, waiting to reconnect, stopped) every user node shows it; otherwise each shows its own outcome. With
  * `logFrames` the masked protocol trace goes to the Node-RED log (notes at debug level, frames and APDUs at trace).
  */
-import type { TraceEvent } from '../lib/client/channel';
+import type { TraceEvent } from '../lib/trace';
 import type { DlmsClient } from '../lib/client/client';
 import { SECRET_OPTIONS } from '../lib/client/options';
 import { ManagedMeter, type ManagedMeterSettings } from '../lib/client/pool';
-import { formatTraceEvent } from '../lib/client/trace';
+import { formatTraceEvent } from '../lib/trace';
 import { UsageError, toDlmsError } from '../lib/errors';
 import { listSerialPorts } from '../lib/media/serial';
 import { FileMeterCache } from '../lib/client/meter-cache';

@@ -7,7 +7,7 @@ import { withCliHint } from './hints';
 import { DlmsClient, type ClientDeps } from '../client/client';
 import { defaultMeterCachePath, FileMeterCache } from '../client/meter-cache';
 import { resolveOptions } from '../client/options';
-import { formatTraceEvent } from '../client/trace';
+import { formatTraceEvent } from '../trace';
 import { DlmsError, toDlmsError, UsageError } from '../errors';
 import { CommandFlag, flagHelp, meterOptionHelp, parseArgs, ParsedArgs } from './args';
 import { Io, toJson } from './output';

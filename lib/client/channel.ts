@@ -5,18 +5,6 @@
  */
 import { DlmsError } from '../errors';
 
-export type TraceLayer = 'medium' | 'frame' | 'apdu' | 'note';
-
-export interface TraceEvent {
-  direction: 'tx' | 'rx' | 'info';
-  layer: TraceLayer;
-  bytes?: Uint8Array;
-  /** A short decoded description; never contains secrets. */
-  text?: string;
-}
-
-export type TraceSink = (event: TraceEvent) => void;
-
 /**
  * The caller's judgement of a candidate answer: a reason when it answers an earlier request (a duplicate, a late
  * answer to a request that timed out), undefined when it is the answer awaited. Stale answers are dropped (trace note)

@@ -18,13 +18,15 @@ import type { Apdu } from '../apdu';
 import { DlmsError, LinkError, UsageError, toDlmsError } from '../errors';
 import type { CounterStore } from '../security/counter-store';
 import { type AssociationInfo, ClientAssociation } from './association';
-import type { ApduChannel, TraceSink } from './channel';
+import type { ApduChannel } from './channel';
+import type { TraceSink } from '../trace';
 import { FileMeterCache, meterCacheKey, MemoryMeterCache, type MeterCacheStore, type MeterKnowledge } from './meter-cache';
 import { ASSOCIATION_LN_CLASS, CURRENT_ASSOCIATION_LN, ObjectDirectory, parseLnObjectList, parseSnObjectList, type ObjectListEntry } from './object-list';
 import { resolveOptions, type MeterOptions } from './options';
 import { CosemServices, type AttributeRef, type BlockProgress, type GetItem, type ItemResult, type ServiceSession, type ServicesOptions } from './services';
 import { needsPresentType, parametersForMethod, parseCaptureObjects, shapeAttribute, shapeProfileRows, valueForAttribute, type ProfileColumn } from './shaping';
-import { classKnownWithoutList, parseTarget, resolveClass, type ClassSource, type Target } from './targets';
+import { classKnownWithoutList, parseTarget, type Target } from '../cosem/targets';
+import { resolveClass, type ClassSource } from './targets';
 import { openChannel } from './transport';
 import { connectLimiter, type ConnectLimiter } from './connect-limiter';
 

@@ -17,7 +17,7 @@ import { snMethodAddress } from '../cosem/classes';
 import { AuthenticationError, type ErrorHint } from '../errors';
 import { type HlsContext, type HlsMechanism, hlsClientResponse, hlsExpectedServerResponse, verifyServerResponse } from '../security/hls';
 import { toHex } from '../util/hex';
-import type { TraceSink } from './channel';
+import type { TraceSink } from '../trace';
 import type { MeterOptions } from './options';
 import { DECIPHERING_FAILED, decipheringHint } from './protection';
 

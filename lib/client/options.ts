@@ -4,7 +4,12 @@
  * Node-RED config node keeps them in `credentials` and no log or trace ever prints them.
  */
 import { UsageError } from '../errors';
+import { AUTHENTICATIONS, HLS2_ALGORITHMS, REFERENCING, SECURITY_LEVELS, type Authentication, type Hls2Algorithm, type Referencing, type SecurityLevel } from '../security/association-names';
 import { fromHex } from '../util/hex';
+
+// The association names and the secret's decoding are shared with the simulator; the schema re-exports them.
+export { AUTHENTICATIONS, HLS2_ALGORITHMS, REFERENCING, SECURITY_LEVELS, type Authentication, type Hls2Algorithm, type Referencing, type SecurityLevel };
+export { secretBytes } from '../security/secret';
 
 export type OptionGroup = 'link' | 'addresses' | 'security' | 'advanced';
 
@@ -30,10 +35,6 @@ export interface OptionSpec {
 
 export const MEDIA = ['tcp', 'udp', 'serial'] as const;
 export const FRAMINGS = ['hdlc', 'wrapper'] as const;
-export const REFERENCING = ['ln', 'sn'] as const;
-export const AUTHENTICATIONS = ['none', 'low', 'high', 'high-md5', 'high-sha1', 'high-gmac', 'high-sha256', 'high-ecdsa'] as const;
-export const HLS2_ALGORITHMS = ['aes', 'lgz'] as const;
-export const SECURITY_LEVELS = ['none', 'auth', 'enc', 'auth-enc'] as const;
 export const SIGNING = ['none', 'general-signing'] as const;
 export const SIGNING_ORDERS = ['sign-outer', 'cipher-outer'] as const;
 export const PRESETS = ['generic', 'lgz-e650', 'sagemcom-t210d'] as const;
@@ -43,10 +44,6 @@ export const PARITIES = ['none', 'even', 'odd'] as const;
 
 export type Medium = (typeof MEDIA)[number];
 export type Framing = (typeof FRAMINGS)[number];
-export type Referencing = (typeof REFERENCING)[number];
-export type Authentication = (typeof AUTHENTICATIONS)[number];
-export type Hls2Algorithm = (typeof HLS2_ALGORITHMS)[number];
-export type SecurityLevel = (typeof SECURITY_LEVELS)[number];
 export type Signing = (typeof SIGNING)[number];
 export type SigningOrder = (typeof SIGNING_ORDERS)[number];
 export type PresetName = (typeof PRESETS)[number];
@@ -426,12 +423,6 @@ function checkEnvelope(o: MeterOptions, at: (name: keyof MeterOptions) => string
     // One-Pass Diffie-Hellman C(1e,1s): our ephemeral public key travels signed with our static signing key.
     if (!o.clientSigningKey) fail(`${at('keyTransport')} agreed signs its ephemeral key: it needs ${at('clientSigningKey')}`);
   }
-}
-
-/** The secret bytes of LLS/HLS (text password as ASCII/UTF-8, or hex). */
-export function secretBytes(o: MeterOptions): Uint8Array {
-  if (o.passwordHex) return fromHex(o.passwordHex, 'password-hex');
-  return new TextEncoder().encode(o.password);
 }
 
 /** A copy safe to log or show: secrets replaced by a marker. */

@@ -51,12 +51,12 @@ import { createMedium as defaultCreateMedium, type MediumSpec } from '../media';
 import { performModeE } from '../media/mode-e-session';
 import { withRequestGap } from '../media/paced';
 import { isReframable, type Medium } from '../media/types';
-import type { ApduChannel, StaleCheck, TraceEvent, TraceSink } from './channel';
+import type { ApduChannel, StaleCheck } from './channel';
 import { HdlcProposalMemory, hdlcMeterKey, hdlcProposalMemory } from './hdlc-memory';
 import type { MeterOptions } from './options';
-import { aarqAuthenticationValueRange, apduLabel, isUnsolicitedApdu, normalizeRanges, redactBytes, type ByteRange } from './trace';
+import { aarqAuthenticationValueRange, apduLabel, isUnsolicitedApdu, normalizeRanges, redactBytes, type ByteRange, type TraceEvent, type TraceSink } from '../trace';
 
-export type { ByteRange } from './trace';
+export type { ByteRange } from '../trace';
 
 export interface RequestOptions {
   /**

@@ -16,7 +16,7 @@ import { parseScalerUnit, scaleDataValue } from '../cosem/scaling';
 import { unitSymbol } from '../cosem/units';
 import { parseObis, formatObis } from '../cosem/obis';
 import { UsageError, toDlmsError } from '../errors';
-import { parseTarget } from '../client/targets';
+import { parseTarget } from '../cosem/targets';
 
 /** One entry of a push object list given by the user. */
 export interface CaptureObject {

@@ -14,10 +14,11 @@
  */
 import { CONFORMANCE_GURUX_SN, conformanceFromNames } from '../apdu/conformance';
 import * as fs from 'node:fs';
-import { type MeterOptions, type Referencing, secretBytes } from '../client/options';
 import { UsageError } from '../errors';
+import type { Authentication, Hls2Algorithm, Referencing, SecurityLevel } from '../security/association-names';
 import { publicKeyFromPrivate, sha256 } from '../security/crypto';
 import { parsePrivateKey } from '../security/keys';
+import { secretBytes } from '../security/secret';
 import { fromHex } from '../util/hex';
 import { type AccessRights, FULL_ACCESS, PUBLIC_CLIENT_ACCESS, READER_ACCESS } from './access';
 import type { ClientAssociationConfig } from './association';
@@ -255,10 +256,33 @@ function hex(b: Uint8Array): string {
 }
 
 /**
+ * A client as the option schema spells it (hex text, the password as text or hex): the fields of the client's
+ * MeterOptions the simulator reads. The server does not depend on the client's schema: resolved MeterOptions fit this
+ * shape, so lib/cli validates with resolveOptions(…, 'meter') and hands the result over as it is.
+ */
+export interface ClientOptionFields {
+  clientAddress: number;
+  referencing: Referencing;
+  authentication: Authentication;
+  hls2Algorithm: Hls2Algorithm;
+  password: string;
+  passwordHex: string;
+  challengeLength: number;
+  security: SecurityLevel;
+  suite: number;
+  systemTitle: string;
+  blockCipherKey: string;
+  authenticationKey: string;
+  masterKey: string;
+  clientSigningKey: string;
+  signPass3: boolean;
+}
+
+/**
  * The extra client `dlms simulate` builds from the option schema: what the configured client must present
  * (mechanism, secret, security, keys, signing) at `clientAddress`. Its secrets are never printed.
  */
-export function clientFromOptions(o: MeterOptions, instance: number, conformance?: number): ClientAssociationConfig {
+export function clientFromOptions(o: ClientOptionFields, instance: number, conformance?: number): ClientAssociationConfig {
   const suite = o.suite === 1 || o.suite === 2 ? o.suite : 0;
   const referencing = o.referencing;
   const c: ClientAssociationConfig = {

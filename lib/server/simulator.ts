@@ -12,13 +12,13 @@ import * as dgram from 'node:dgram';
 import { decodeApdu, encodeApdu, type Aare, type Apdu } from '../apdu/index';
 import type { DataNotification, EventNotificationRequest } from '../apdu/notification';
 import { dateTimeFromDate, dateTimeToBytes } from '../axdr/datetime';
-import type { TraceSink } from '../client/channel';
-import type { MeterOptions, Referencing } from '../client/options';
+import type { TraceSink } from '../trace';
 import { DlmsError, MediaError, UsageError } from '../errors';
 import { encodeWrapper } from '../link/wrapper';
 import { TcpListener, UdpListener } from '../media/listener';
 import { MODE_E_SIGN_ON_FRAMING } from '../media/mode-e-session';
 import { isReframable, type Medium } from '../media/types';
+import type { Referencing } from '../security/association-names';
 import { wrapGeneralGlo } from '../security/cipher';
 import { securityControlFor } from '../security/security-control';
 import { obisToBytes, parseObis } from '../cosem/obis';
@@ -29,7 +29,7 @@ import type { ImageTransferModelOptions } from './model/image-transfer';
 import { buildMeterModel, type SimulatedMeter } from './model/meter';
 import type { AssociationDefinition, SecuritySetupKeys } from './model/objects';
 import type { AccessContext, CosemObject, MeterModel } from './model/types';
-import { type ClientDescription, clientFromOptions, describeClient, type ProfileName, type SimulatorProfile, simulatorProfile } from './profiles';
+import { type ClientDescription, clientFromOptions, type ClientOptionFields, describeClient, type ProfileName, type SimulatorProfile, simulatorProfile } from './profiles';
 import { newSecurityRuntime, type SecurityRuntime } from './protection';
 import { ServerServices } from './services';
 import { type ServerFaults, serveMedium } from './transport';
@@ -63,7 +63,7 @@ export interface SimulatorOptions {
   physicalAddress?: number;
   logicalDevice?: number;
   /** Extra clients: option-schema objects (as `dlms simulate` passes them) or ready configurations. */
-  clients?: (MeterOptions | ClientAssociationConfig)[];
+  clients?: (ClientOptionFields | ClientAssociationConfig)[];
   serverSystemTitle?: Uint8Array | string;
   /** Raw private scalar for HLS-ECDSA pass 4. */
   serverSigningKey?: Uint8Array;
@@ -127,7 +127,7 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-function isConfig(c: MeterOptions | ClientAssociationConfig): c is ClientAssociationConfig {
+function isConfig(c: ClientOptionFields | ClientAssociationConfig): c is ClientAssociationConfig {
   return (c as ClientAssociationConfig).associationLn instanceof Uint8Array;
 }
 

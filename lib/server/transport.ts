@@ -29,8 +29,7 @@
  * (DISC) puts it back to 300 Bd 7E1 sign-on. HDLC frames that arrive without a sign-on are served all the same.
  */
 import { DlmsError, LinkError, UsageError, toDlmsError } from '../errors';
-import type { TraceEvent, TraceSink } from '../client/channel';
-import { apduLabel } from '../client/trace';
+import { apduLabel, type TraceEvent, type TraceSink } from '../trace';
 import { clientAddress, formatAddress, serverAddress, type AddressSize, type HdlcAddress } from '../link/hdlc/address';
 import { FLAG, describeFrame, encodeFrame, type HdlcFrame } from '../link/hdlc/frame';
 import type { LinkOutput } from '../link/hdlc/link';

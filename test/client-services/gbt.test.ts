@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { conformanceBit } from '../../lib/apdu';
 import { proposedConformance } from '../../lib/client/aarq';
-import type { TraceEvent } from '../../lib/client/channel';
+import type { TraceEvent } from '../../lib/trace';
 import { DlmsClient, type ReadSuccess } from '../../lib/client/client';
 import { type MeterOptions, resolveOptions } from '../../lib/client/options';
 import { type ServerFaults } from '../../lib/server/transport';

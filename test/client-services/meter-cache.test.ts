@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { TraceEvent } from '../../lib/client/channel';
+import type { TraceEvent } from '../../lib/trace';
 import { DlmsClient, type ReadFailure, type ReadSuccess } from '../../lib/client/client';
 import { FileMeterCache, MemoryMeterCache, meterCacheKey } from '../../lib/client/meter-cache';
 import { objectListEntry } from '../../lib/client/object-list';

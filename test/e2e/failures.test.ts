@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeApdu } from '../../lib/apdu/index';
-import type { TraceEvent } from '../../lib/client/channel';
+import type { TraceEvent } from '../../lib/trace';
 import type { MeterOptions } from '../../lib/client/options';
 import { AssociationError, AuthenticationError, DlmsError, ServiceError, TimeoutError } from '../../lib/errors';
 import { unwrapGlo } from '../../lib/security/cipher';

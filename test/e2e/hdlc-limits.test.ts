@@ -4,7 +4,7 @@
  * own PDU.
  */
 import assert from 'node:assert/strict';
-import type { TraceEvent } from '../../lib/client/channel';
+import type { TraceEvent } from '../../lib/trace';
 import { DlmsClient, type ReadSuccess } from '../../lib/client/client';
 import type { MeterOptions } from '../../lib/client/options';
 import { startSimulator, type SimulatorOptions, type Simulator } from '../../lib/server/simulator';

@@ -5,7 +5,8 @@
  * client's own encoder.
  */
 import * as assert from 'node:assert/strict';
-import type { ApduChannel, TraceSink } from '../../lib/client/channel';
+import type { ApduChannel } from '../../lib/client/channel';
+import type { TraceSink } from '../../lib/trace';
 import { DlmsClient, type ClientDeps, type ReadResult, type ReadSuccess } from '../../lib/client/client';
 import { resolveOptions, type Authentication, type MeterOptions, type SecurityLevel } from '../../lib/client/options';
 import { openChannel, type DlmsChannel, type RequestOptions } from '../../lib/client/transport';

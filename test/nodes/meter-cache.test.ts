@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { TraceEvent } from '../../lib/client/channel';
+import type { TraceEvent } from '../../lib/trace';
 import { startSimulator, type Simulator } from '../../lib/server/simulator';
 import { toHex } from '../../lib/util/hex';
 import { meterCachePath } from '../../nodes/shared/meter-options';

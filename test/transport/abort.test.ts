@@ -1,7 +1,7 @@
 /** The transport's abort hook: the request waiting for an answer rejects at once; its late answer is dropped. */
 import * as assert from 'node:assert/strict';
 import { encodeApdu, type GetRequest } from '../../lib/apdu';
-import type { TraceEvent } from '../../lib/client/channel';
+import type { TraceEvent } from '../../lib/trace';
 import { resolveOptions } from '../../lib/client/options';
 import { openChannel } from '../../lib/client/transport';
 import { LinkError } from '../../lib/errors';

@@ -1,6 +1,6 @@
 /** Loopback fixtures for the transport tests: a TCP/UDP listener serving each connection with serveMedium. */
 import { resolveOptions, type MeterOptions } from '../../lib/client/options';
-import type { TraceEvent } from '../../lib/client/channel';
+import type { TraceEvent } from '../../lib/trace';
 import type { ServerChannel, ServerPeer } from '../../lib/server/channel';
 import { serveMedium, type ServerTransportOptions } from '../../lib/server/transport';
 import { TcpListener, UdpListener } from '../../lib/media/listener';

@@ -56,7 +56,7 @@ describe('client against hostile meters (loopback)', function () {
     peer = undefined;
   });
 
-  async function servicesOver(o: MeterOptions, trace?: (e: import('../../lib/client/channel').TraceEvent) => void): Promise<CosemServices> {
+  async function servicesOver(o: MeterOptions, trace?: (e: import('../../lib/trace').TraceEvent) => void): Promise<CosemServices> {
     channel = await openChannel(o, trace ? { trace } : {});
     const association = await ClientAssociation.open(channel, o, { preEstablished: true });
     return new CosemServices(association);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { aarqAuthenticationValueRange, apduLabel, formatTraceEvent, isUnsolicitedApdu, normalizeRanges, redactBytes } from '../../lib/client/trace';
+import { aarqAuthenticationValueRange, apduLabel, formatTraceEvent, isUnsolicitedApdu, normalizeRanges, redactBytes } from '../../lib/trace';
 import { openChannel } from '../../lib/client/transport';
 import { decodeFrame } from '../../lib/link/hdlc/frame';
 import { fromHex, toHex } from '../../lib/util/hex';

@@ -3,7 +3,7 @@
  * (at --client); the simulator's own system title and signing key have their own flags. Runs until interrupted.
  */
 import { DEFAULT_OPTIONS, MeterOptions, resolveOptions } from '../../client/options';
-import { formatTraceEvent } from '../../client/trace';
+import { formatTraceEvent } from '../../trace';
 import { UsageError } from '../../errors';
 import { keyText } from '../../client/protection';
 import { publicKeyFromPrivate } from '../../security/crypto';

@@ -3,11 +3,24 @@
  * AARQ, or any byte range a caller marks) and one-line formatting of TraceEvents for `--trace` and debug logs.
  *
  * Redaction works on copies: the bytes on the wire are never touched, only what a TraceSink receives.
+ *
+ * A layer of its own, below lib/client and lib/server (it knows APDUs, not associations), so both sides trace alike.
  */
-import { decodeApduAt } from '../apdu';
-import { ByteReader } from '../util/bytes';
-import { toHex } from '../util/hex';
-import type { TraceEvent } from './channel';
+import { decodeApduAt } from './apdu';
+import { ByteReader } from './util/bytes';
+import { toHex } from './util/hex';
+
+export type TraceLayer = 'medium' | 'frame' | 'apdu' | 'note';
+
+export interface TraceEvent {
+  direction: 'tx' | 'rx' | 'info';
+  layer: TraceLayer;
+  bytes?: Uint8Array;
+  /** A short decoded description; never contains secrets. */
+  text?: string;
+}
+
+export type TraceSink = (event: TraceEvent) => void;
 
 /** Half-open byte range [start, end) of an APDU. */
 export type ByteRange = readonly [start: number, end: number];
