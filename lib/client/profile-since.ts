@@ -6,7 +6,7 @@
  */
 import type { DlmsClient, ReadAccess, ReadOptions, ReadResult, ReadSuccess } from './client';
 import { captureTimeOf, newRows, type ProfileCursor, type ProfileRow } from './profile-cursor';
-import { parseTarget } from './targets';
+import { parseTarget } from '../cosem/targets';
 import { defineLazy } from '../util/lazy';
 import { UsageError } from '../errors';
 

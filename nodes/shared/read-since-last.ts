@@ -12,7 +12,7 @@ import type { ConfiguredTarget } from './read-targets';
 import type { NodeAPI, NodeDef } from './red';
 import type { MeterConfigNode, Progress } from './meter-node';
 import type { DlmsClient } from '../../lib/client/client';
-import { parseTarget } from '../../lib/client/targets';
+import { parseTarget } from '../../lib/cosem/targets';
 
 /** Whether this message reads since the last delivered row. */
 export function readsSinceLast(targets: readonly ConfiguredTarget[], msg: Record<string, unknown>): boolean {

@@ -8,7 +8,7 @@ import type { Command } from './index';
 import { FileCursorStore } from '../../client/cursor-store';
 import { resolveOptions } from '../../client/options';
 import { DEFAULT_LOOKBACK_MS, parseLookback, profileTarget, readProfileSince } from '../../client/profile-since';
-import { parseTarget } from '../../client/targets';
+import { parseTarget } from '../../cosem/targets';
 
 const FLAGS: readonly CommandFlag[] = [
   { flag: 'from', takesValue: true, help: 'Profile buffers: first capture time (ISO 8601, e.g. 2026-11-20T00:00:00+01:00), or "last": the rows after those an earlier --from last delivered (needs --state).' },
