@@ -77,6 +77,7 @@ export = function register(RED: NodeAPI): void {
       const target: MeterTarget = {
         name: request?.address.id ?? meterName,
         addressed: request !== undefined,
+        reconnect: () => fleet?.reconnect(request),
         use: <T>(task: (client: DlmsClient) => Promise<T>, signal?: AbortSignal): Promise<T> => {
           if (!fleet) return Promise.reject(unusable());
           return fleet.use(request, task, signal).then((answer) => {

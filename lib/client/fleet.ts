@@ -220,6 +220,9 @@ export class MeterFleet {
   private forgetIfIdle(member: Member): void {
     if (!member.addressed || member.pending > 0 || member.slot || member.managed.associated || this.members.get(member.key) !== member) return;
     const kind = member.managed.state.kind;
+    // A meter named by messages is not reconnected in the background (the next request for it tries again): the
+    // fleet would otherwise keep a timer per meter ever misaddressed. A stopped one is kept, to keep it stopped.
+    if (kind === 'retrying') return member.managed.reconnect();
     if (kind !== 'idle' && kind !== 'failed') return;
     this.members.delete(member.key);
     member.unwatch();
@@ -241,6 +244,12 @@ export class MeterFleet {
     h.suspensions++;
     // No background reconnects while suspended: the meter is tried again by the first request after the cool-down.
     member.managed.reconnect();
+  }
+
+  /** Clears a stop after an authentication failure (and a backoff) of the meter the request names. */
+  reconnect(request: FleetRequest | undefined): void {
+    if (this.closed) return;
+    (request?.address ? this.memberFor(request.address, request.secrets ?? {}) : this.baseMember).managed.reconnect();
   }
 
   /** Closes every meter (releasing associations, best effort) and fails the requests waiting for a slot. */

@@ -44,6 +44,8 @@ export interface MeterTarget {
   /** Milliseconds the last use waited for its turn. */
   queueMs?: number;
   use<T>(task: (client: DlmsClient) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** msg.reconnect: clears this meter's stop after an authentication failure. */
+  reconnect(): void;
 }
 
 /** What a flow node's handler gets: its config node as seen for this message (msg.meter applied). */
@@ -171,7 +173,6 @@ export function attachToMeter(
       done(new Error(t(`${node.type}.errors.no-meter`)));
       return;
     }
-    if (msg['reconnect'] === true) meter.reconnect();
     const controller = new AbortController();
     let settled = false;
     const finish = (err?: Error): void => {
@@ -191,6 +192,7 @@ export function attachToMeter(
     let handled: Promise<string | void>;
     try {
       const target = meter.target(msg['meter']);
+      if (msg['reconnect'] === true) target.reconnect();
       handled = handle(messageMeter(meter, target), msg, withQueue(send, target), ctx);
     } catch (e) {
       handled = Promise.reject(e);
