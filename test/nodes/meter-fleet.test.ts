@@ -162,6 +162,18 @@ describe('dlms-meter: many meters through one configuration (msg.meter)', functi
     await waitFor(() => fleetOf().addressedMeters <= 1, 5000, 'forgotten meters');
   });
 
+  it('forgets a misaddressed meter after its failure instead of reconnecting it in the background', async function () {
+    sims.push(await meterSim('pw'));
+    const gone = await meterSim('pw');
+    const port = gone.port;
+    await gone.close();
+    await helper.load(allNodes, flow(sims[0]!.port), { m1: { password: 'pw' } });
+    const got = nextMessage(helper.getNode('caught'));
+    helper.getNode('r1').receive({ meter: { id: 'nobody', port } });
+    assert.match(errorOf(await got).code ?? '', /refused|connect/);
+    await waitFor(() => fleetOf().addressedMeters === 0, 5000, 'the meter forgotten');
+  });
+
   it('suspends a meter that did not answer suspendAfter requests in a row: meter-suspended at once, shown in the status', async function () {
     const silentLog: string[] = [];
     sims.push(await meterSim('pw'), await meterSim('pw', { faults: { silenceAfterRequests: 0 }, log: (l) => silentLog.push(l) }));
