@@ -85,9 +85,20 @@ describe('dlms-meter: many meters through one configuration (msg.meter)', functi
     got = nextMessage(out);
     helper.getNode('w1').receive({ payload: { type: 'long', value: -60 }, meter: { id: 'meter-b', port: b.port } });
     assert.equal(dlms(await got)['meter'], 'meter-b');
-    const caught = nextMessage(helper.getNode('caught'));
+    let caught = nextMessage(helper.getNode('caught'));
     helper.getNode('r1').receive({ meter: { id: 'not-listed', port: b.port } });
-    assert.match(errorOf(await caught).message, /authenticat|password|refused|rejected/i);
+    const refused = errorOf(await caught);
+    assert.match(refused.message, /authenticat|password|refused|rejected/i);
+    // That meter alone is stopped (lockout protection) until a message for it carries msg.reconnect.
+    caught = nextMessage(helper.getNode('caught'));
+    helper.getNode('r1').receive({ meter: { id: 'not-listed', port: b.port } });
+    assert.equal(errorOf(await caught).code, 'stopped');
+    got = nextMessage(out);
+    helper.getNode('r1').receive({ meter: { id: 'meter-b', port: b.port } });
+    assert.equal(dlms(await got)['meter'], 'meter-b');
+    caught = nextMessage(helper.getNode('caught'));
+    helper.getNode('r1').receive({ meter: { id: 'not-listed', port: b.port }, reconnect: true });
+    assert.equal(errorOf(await caught).code, refused.code);
   });
 
   it('fails a message with a bad msg.meter on its own, naming the field, and takes no keys from messages unless allowed', async function () {
