@@ -38,7 +38,6 @@ export = function register(RED: NodeAPI): void {
       if (imageId === '') throw new UsageError('missing-image-id', 'no image identifier: set it in the node or send msg.imageId');
       const activate = typeof msg['activate'] === 'boolean' ? msg['activate'] : def['activate'] === true;
       const obis = formatObis(parseObis(configuredObis));
-      const meterName = meter.meterName;
       let lastKey = '';
       const onProgress = (p: ImageTransferProgress): void => {
         const percent = p.blocksToSend === 0 ? 100 : Math.floor((p.blocksSent / p.blocksToSend) * 100);
@@ -47,7 +46,7 @@ export = function register(RED: NodeAPI): void {
         if (key === lastKey) return;
         lastKey = key;
         node.status(progressStatus(p));
-        const progress: NodeMessage = { payload: { ...p, percent }, dlms: { meter: meterName, target: obis, time: new Date().toISOString() } };
+        const progress: NodeMessage = { payload: { ...p, percent }, dlms: { meter: meter.meterName, target: obis, time: new Date().toISOString() } };
         if (msg.topic !== undefined) progress.topic = msg.topic;
         if (msg._msgid !== undefined) progress['_msgid'] = msg._msgid;
         send([null, progress]);
@@ -57,7 +56,7 @@ export = function register(RED: NodeAPI): void {
       const { payload: _image, ...rest } = msg;
       const out: NodeMessage = RED.util.cloneMessage(rest);
       out.payload = result;
-      out['dlms'] = { meter: meterName, target: obis, time: new Date().toISOString() };
+      out['dlms'] = { meter: meter.meterName, target: obis, time: new Date().toISOString() };
       send([out, null]);
       return `${result.imageId}: ${result.activated ? 'activated' : 'verified'} (${result.blocksSent} blocks sent)`;
     });

@@ -9,16 +9,18 @@
 import type { TraceEvent } from '../lib/trace';
 import type { DlmsClient } from '../lib/client/client';
 import { SECRET_OPTIONS } from '../lib/client/options';
-import { ManagedMeter, type ManagedMeterSettings } from '../lib/client/pool';
+import { MeterFleet } from '../lib/client/fleet';
+import { parseKeyTable, parseMeterAddress } from '../lib/client/meter-address';
+import type { ManagedMeter, ManagedMeterSettings } from '../lib/client/pool';
 import { formatTraceEvent } from '../lib/trace';
 import { UsageError, toDlmsError } from '../lib/errors';
 import { listSerialPorts } from '../lib/media/serial';
 import { FileMeterCache } from '../lib/client/meter-cache';
 import { FileCounterStore } from '../lib/security/file-counter-store';
 import { translator } from './shared/i18n';
-import type { MeterConfigNode } from './shared/meter-node';
+import type { MeterConfigNode, MeterTarget } from './shared/meter-node';
 import { browseError, browseObjects, objectEntry, type BrowseRequest } from './shared/object-browser';
-import { backoffMs, counterStorePath, idleMs, meterCachePath, optionsFromNode, type Credentials } from './shared/meter-options';
+import { backoffMs, counterStorePath, fleetLimits, idleMs, meterCachePath, optionsFromNode, type Credentials } from './shared/meter-options';
 import { causeStatus, configStatus, failureOf, fullText, shortReason } from './shared/meter-status';
 import type { HttpRequest, HttpResponse, NodeAPI, NodeDef, NodeStatus } from './shared/red';
 
@@ -29,7 +31,9 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const causeListeners = new Set<(cause: NodeStatus | undefined) => void>();
     let meter: ManagedMeter | undefined;
+    let fleet: MeterFleet | undefined;
     let configError: Error | undefined;
+    const acceptMsgKeys = def['acceptMsgKeys'] === true;
     const given = optionsFromNode(def, this.credentials);
     try {
       const settings: ManagedMeterSettings = { idleTimeoutMs: idleMs(def), ...backoffMs(def) };
@@ -39,7 +43,8 @@ export = function register(RED: NodeAPI): void {
       const cachePath = meterCachePath(RED, given);
       if (cachePath) settings.cacheStore = new FileMeterCache({ path: cachePath });
       settings.warn = (message) => this.warn(message);
-      meter = new ManagedMeter(given, settings);
+      fleet = new MeterFleet(given, settings, fleetLimits(def), parseKeyTable(this.credentials?.keyTable), typeof def.name === 'string' && def.name ? def.name : undefined);
+      meter = fleet.base;
     } catch (e) {
       configError = new Error(`dlms-meter ${def.name || def.id}: ${toDlmsError(e).message}`);
       this.error(configError.message);
@@ -61,24 +66,45 @@ export = function register(RED: NodeAPI): void {
     };
     this.shortReason = (e: unknown): string => shortReason(failureOf(e).code, t);
     this.fullText = (e: unknown): string => fullText(e, t);
+    const unusable = (): Error => configError ?? new UsageError('no-meter', 'the meter configuration is not usable');
     this.use = <T>(task: (client: DlmsClient) => Promise<T>, signal?: AbortSignal): Promise<T> => {
-      if (!meter) return Promise.reject(configError ?? new UsageError('no-meter', 'the meter configuration is not usable'));
-      return meter.use(task, signal);
+      if (!fleet) return Promise.reject(unusable());
+      return fleet.use(undefined, task, signal).then((answer) => answer.value);
+    };
+    this.target = (addressed: unknown): MeterTarget => {
+      // Checked before anything queues: a bad msg.meter fails its own message only.
+      const request = addressed === undefined ? undefined : parseMeterAddress(addressed, acceptMsgKeys);
+      const target: MeterTarget = {
+        name: request?.address.id ?? meterName,
+        addressed: request !== undefined,
+        reconnect: () => fleet?.reconnect(request),
+        use: <T>(task: (client: DlmsClient) => Promise<T>, signal?: AbortSignal): Promise<T> => {
+          if (!fleet) return Promise.reject(unusable());
+          return fleet.use(request, task, signal).then((answer) => {
+            target.name = answer.meter;
+            target.queueMs = answer.queueMs;
+            return answer.value;
+          });
+        },
+      };
+      return target;
     };
     this.reconnect = (): void => meter?.reconnect();
     this.onUnsolicited = (listener) => (meter ? meter.onUnsolicited(listener) : () => undefined);
     // Tests and the admin endpoint look at the managed meter itself.
     Object.defineProperty(this, 'managedMeter', { value: meter });
+    Object.defineProperty(this, 'fleet', { value: fleet });
 
     this.on('close', (_removed: boolean, done: () => void) => {
       causeListeners.clear();
-      if (!meter) return done();
-      meter.close().then(done, done);
+      if (!fleet) return done();
+      fleet.close().then(done, done);
     });
   }
 
   const credentials: Record<string, { type: 'password' }> = {};
   for (const name of SECRET_OPTIONS) credentials[name] = { type: 'password' };
+  credentials['keyTable'] = { type: 'password' };
   RED.nodes.registerType('dlms-meter', DlmsMeterNode as unknown as (this: never, def: NodeDef) => void, { credentials });
 
   const needs = (permission: string) => RED.auth?.needsPermission(permission) ?? ((_q: HttpRequest, _s: HttpResponse, next?: () => void) => next?.());

@@ -86,7 +86,7 @@ export = function register(RED: NodeAPI): void {
           if ('error' in r) continue;
           const out: NodeMessage = RED.util.cloneMessage(msg);
           out.payload = r.value;
-          out.topic = r.obis;
+          out.topic = meter.topicOf(r.obis);
           out['dlms'] = metadataOf(r, meter.meterName, time);
           outs.push(out);
         }

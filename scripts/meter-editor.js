@@ -16,7 +16,7 @@ const FIRST_ON_TAB = { preset: 'link' };
 // What the editor stores for an option whose runtime default depends on others (framing follows the medium).
 const EDITOR_DEFAULT = { framing: '' };
 // Headings inside a tab, before the named option.
-const SECTION_BEFORE = { authentication: 'login', security: 'ciphering', protectionEnvelope: 'envelope', clientSigningKey: 'signatures' };
+const SECTION_BEFORE = { authentication: 'login', security: 'ciphering', protectionEnvelope: 'envelope', clientSigningKey: 'signatures', acceptMsgKeys: 'fleet' };
 // Inputs that only matter for one medium: required there, hidden elsewhere (see showMedium in the template).
 const REQUIRED_FOR_MEDIUM = { host: ['tcp', 'udp'], serialPath: ['serial'] };
 const TABS = ['link', 'addresses', 'security', 'advanced'];

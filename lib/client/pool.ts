@@ -270,6 +270,25 @@ export class ManagedMeter implements AssociationHolder {
     return this.queue.length;
   }
 
+  /** Whether an association of this meter is open now (or being opened). */
+  get associated(): boolean {
+    return this.client !== undefined;
+  }
+
+  /**
+   * Releases the association in the medium's turn, as the idle timeout does; the next request associates again.
+   * A host limiting open associations uses it to make room for another meter.
+   */
+  release(): Promise<void> {
+    return this.queue
+      .run(async () => {
+        if (!this.client || this.closed) return;
+        await this.dropClient();
+        if (!this.closed) this.setState({ kind: 'idle' });
+      })
+      .catch(() => undefined);
+  }
+
   onState(listener: (s: MeterState) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

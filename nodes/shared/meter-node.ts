@@ -28,6 +28,55 @@ export interface MeterConfigNode extends Node {
   reconnect(): void;
   /** Notifications the meter sends unasked on its associations (now and after reconnects); returns the unsubscribe. */
   onUnsolicited(listener: (apdu: Apdu) => void): () => void;
+  /**
+   * The meter one message addresses: msg.meter (undefined: the configuration's own meter). Throws UsageError
+   * 'bad-meter' / 'keys-in-message' for a bad msg.meter.
+   */
+  target(addressed: unknown): MeterTarget;
+}
+
+/** The meter one message goes to, through its configuration's pacing. */
+export interface MeterTarget {
+  /** How outputs name it (the id, else where it is; the configuration's own: its name); final once use resolved. */
+  name: string;
+  /** Named by msg.meter. */
+  addressed: boolean;
+  /** Milliseconds the last use waited for its turn. */
+  queueMs?: number;
+  use<T>(task: (client: DlmsClient) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /** msg.reconnect: clears this meter's stop after an authentication failure. */
+  reconnect(): void;
+}
+
+/** What a flow node's handler gets: its config node as seen for this message (msg.meter applied). */
+export interface MessageMeter extends MeterConfigNode {
+  /** msg.topic of an output about `obis`: "<meter>/<OBIS>" for a meter named by msg.meter, else the OBIS. */
+  topicOf(obis: string): string;
+}
+
+/**
+ * The config node for one message: use and meterName go to the meter msg.meter names (the configuration's own
+ * without it); everything else is the config node's.
+ */
+function messageMeter(meter: MeterConfigNode, target: MeterTarget): MessageMeter {
+  const view = Object.create(meter) as MessageMeter;
+  Object.defineProperty(view, 'meterName', { get: () => target.name });
+  Object.defineProperty(view, 'use', { value: <T>(task: (client: DlmsClient) => Promise<T>, signal?: AbortSignal) => target.use(task, signal) });
+  Object.defineProperty(view, 'topicOf', { value: (obis: string) => (target.addressed ? `${target.name}/${obis}` : obis) });
+  return view;
+}
+
+/** Every output carrying msg.dlms says how long its request waited (msg.dlms.queue, ms). */
+function withQueue(send: SendFunction, target: MeterTarget): SendFunction {
+  const mark = (m: unknown): void => {
+    if (Array.isArray(m)) return m.forEach(mark);
+    const dlms = m && typeof m === 'object' ? (m as NodeMessage)['dlms'] : undefined;
+    if (dlms && typeof dlms === 'object' && target.queueMs !== undefined) (dlms as Record<string, unknown>)['queue'] = target.queueMs;
+  };
+  return ((msgs: Parameters<SendFunction>[0]) => {
+    mark(msgs);
+    send(msgs);
+  }) as SendFunction;
 }
 
 /** How far a long request has come (block transfer). */
@@ -98,7 +147,7 @@ export function attachToMeter(
   node: Node,
   meter: MeterConfigNode | undefined,
   t: Translate,
-  handle: (meter: MeterConfigNode, msg: NodeMessage, send: SendFunction, ctx: HandlerContext) => Promise<string | void>,
+  handle: (meter: MessageMeter, msg: NodeMessage, send: SendFunction, ctx: HandlerContext) => Promise<string | void>,
 ): void {
   const inFlight = new Map<AbortController, Promise<void>>();
   let own: NodeStatus | undefined;
@@ -126,7 +175,6 @@ export function attachToMeter(
       done(new Error(t(`${node.type}.errors.no-meter`)));
       return;
     }
-    if (msg['reconnect'] === true) meter.reconnect();
     const controller = new AbortController();
     let settled = false;
     const finish = (err?: Error): void => {
@@ -150,7 +198,9 @@ export function attachToMeter(
     };
     let handled: Promise<string | void>;
     try {
-      handled = handle(meter, msg, send, ctx);
+      const target = meter.target(msg['meter']);
+      if (msg['reconnect'] === true) target.reconnect();
+      handled = handle(messageMeter(meter, target), msg, withQueue(send, target), ctx);
     } catch (e) {
       handled = Promise.reject(e);
     }

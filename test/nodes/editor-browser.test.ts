@@ -103,7 +103,7 @@ describe('the editor in a headless browser', function () {
     await p.select('#node-config-input-authentication', 'high-gmac');
     await p.select('#node-config-input-security', 'auth-enc');
     const headings = (await p.evaluate(`$('#dlms-meter-tab-security .dlms-meter-section:visible').map(function () { return $(this).text(); }).get()`)) as string[];
-    assert.deepEqual(headings, ['Login', 'Ciphering', 'Signatures (suites 1 and 2)', 'Envelope and key transport']);
+    assert.deepEqual(headings, ['Login', 'Ciphering', 'Signatures (suites 1 and 2)', 'Envelope and key transport', 'Many meters (msg.meter)']);
     await (tray ?? p).screenshot({ path: path.join(images, 'editor-meter-security.png') });
     await p.click('#dlms-meter-tabs li:nth-child(1) a');
 

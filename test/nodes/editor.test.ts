@@ -48,7 +48,8 @@ describe('Node-RED editor files', function () {
       if (spec.type === 'hex' && 'byteLengths' in spec && spec.byteLengths) assert.equal(line[2], `hexOf(${JSON.stringify(spec.byteLengths)})`);
     }
     assert.match(defaultsBlock, /host: \{ value: "", validate: requiredFor\("host", \["tcp","udp"\]\) \}/);
-    assert.equal(SECRET_OPTIONS.length, (credentialsBlock.match(/type: 'password'/g) ?? []).length);
+    const nodeSecrets = NODE_ONLY_OPTIONS.filter((s) => 'secret' in s && s.secret).length;
+    assert.equal(SECRET_OPTIONS.length + nodeSecrets, (credentialsBlock.match(/type: 'password'/g) ?? []).length);
   });
 
   it("dlms-meter's DEFAULTS, TYPES and PRESETS tables equal the option schema (secrets have no default there)", function () {
@@ -67,7 +68,10 @@ describe('Node-RED editor files', function () {
       // framing is derived from the medium and the challenge length from the mechanism when left empty.
       else if (spec.name !== 'framing' && spec.name !== 'challengeLength') assert.equal(defaults[spec.name], DEFAULT_OPTIONS[spec.name], `default of ${spec.name}`);
     }
-    for (const spec of NODE_ONLY_OPTIONS) assert.equal(defaults[spec.name], spec.default);
+    for (const spec of NODE_ONLY_OPTIONS) {
+      if ('default' in spec) assert.equal(defaults[spec.name], spec.default);
+      else assert.ok(!(spec.name in defaults), `secret ${spec.name} has a default in the editor`);
+    }
   });
 
   it('an option added to the schema gets its default, validator, table entries and a row without editing the editor', function () {
