@@ -130,7 +130,8 @@ describe('the editor in a headless browser', function () {
     assert.match(header, /OBIS code.*Attr.*Class.*Profile rows/);
     await p.click('#dlms-read-browse');
     // The list, or the editor's notification of why there is none (a failure then says what the meter answered).
-    await p.waitForSelector('#dlms-read-objects optgroup, .red-ui-notification', { visible: true });
+    // A failing browse answers only after the link's own connect timeout and request deadline (~31 s): wait longer.
+    await p.waitForSelector('#dlms-read-objects optgroup, .red-ui-notification', { visible: true, timeout: 60000 });
     assert.equal(await p.evaluate(`$('.red-ui-notification').text()`), '', 'the editor notified a failure instead of listing objects');
     const groups = (await p.evaluate(`$('#dlms-read-objects optgroup').map(function () { return this.label; }).get()`)) as string[];
     assert.ok(groups.some((g) => /^3 · Register \(\d+\)$/.test(g)), groups.join(', '));
