@@ -13,7 +13,8 @@
 import { decodeApdu, encodeApdu, GENERAL_BLOCK_TRANSFER_TAG, type GeneralBlockTransfer } from '../apdu';
 import { EncodeError, ServiceError } from '../errors';
 import type { StaleCheck } from './channel';
-import { axdrLengthBytes, concatBytes } from '../util/bytes';
+import { GbtAnswerBlocks } from '../transfer/gbt-window';
+import { axdrLengthBytes } from '../util/bytes';
 
 /** A peer that keeps sending empty non-last blocks must not keep us looping for ever. */
 const MAX_BLOCKS = 65535;
@@ -129,20 +130,15 @@ export class ClientGbt {
   /** Reassembles an answer that starts with block `first`; resolves with the joined block data. */
   private async receive(first: Uint8Array, what: string): Promise<Uint8Array> {
     const label = `${what} general-block-transfer`;
-    const parts: Uint8Array[] = [];
-    let total = 0;
+    const blocks = new GbtAnswerBlocks({ maxBytes: this.o.maxAnswerBytes, maxRetries: MAX_RETRIES, maxBlocks: MAX_BLOCKS });
     let block = decodeApdu(first, label) as GeneralBlockTransfer;
-    let held = 0;
-    let ours = 0;
-    let acked = -1;
-    let retries = 0;
     for (;;) {
-      if (block.blockNumber === held + 1) {
-        total += block.blockData.length;
-        if (total > this.o.maxAnswerBytes) throw gbtError('response-too-large', `${label}: the answer exceeds ${this.o.maxAnswerBytes} bytes; read a smaller range (selective access)`);
-        if (++held > MAX_BLOCKS) throw gbtError('too-many-blocks', `${label}: more than ${MAX_BLOCKS} blocks`);
-        parts.push(block.blockData);
-        if (block.lastBlock) break;
+      const took = blocks.take(block.blockNumber, block.lastBlock, block.blockData);
+      if (took.kind === 'complete') break;
+      if (took.kind === 'refused') {
+        const r = took.refusal;
+        if (r.code === 'too-large') throw gbtError('response-too-large', `${label}: the answer exceeds ${r.limit} bytes; read a smaller range (selective access)`);
+        throw gbtError('too-many-blocks', `${label}: more than ${r.limit} blocks`);
       }
       if (block.streaming) {
         const more = await this.nextStreamed();
@@ -151,17 +147,16 @@ export class ClientGbt {
           continue;
         }
       }
-      retries = held === acked ? retries + 1 : 0;
-      if (retries > MAX_RETRIES) {
-        throw gbtError('gbt-block-lost', `${label}: block ${held + 1} did not come after asking ${MAX_RETRIES} times (got block ${block.blockNumber})`);
+      const ack = blocks.acknowledge();
+      if (ack.kind === 'lost') {
+        throw gbtError('gbt-block-lost', `${label}: block ${ack.missing} did not come after asking ${ack.asked} times (got block ${block.blockNumber})`);
       }
-      acked = held;
       this.streamed.length = 0;
-      const answer = await this.link.request(this.block(true, ++ours, held, new Uint8Array(0)), repeatedBlock(held));
+      const answer = await this.link.request(this.block(true, ack.blockNumber, ack.blockNumberAck, new Uint8Array(0)), repeatedBlock(ack.blockNumberAck));
       if (!isGbt(answer)) return answer; // a refusal part-way (exception-response): the caller reads it
       block = decodeApdu(answer, label) as GeneralBlockTransfer;
     }
-    return concatBytes(...parts);
+    return blocks.bytes();
   }
 
   /** The next block of a stream; undefined when none comes in time (a lost block). */
