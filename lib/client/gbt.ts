@@ -13,7 +13,7 @@
 import { decodeApdu, encodeApdu, GENERAL_BLOCK_TRANSFER_TAG, type GeneralBlockTransfer } from '../apdu';
 import { EncodeError, ServiceError } from '../errors';
 import type { StaleCheck } from './channel';
-import { GbtAnswerBlocks } from '../transfer/gbt-window';
+import { GbtAnswerBlocks, GbtRequestBlocks } from '../transfer/gbt-window';
 import { axdrLengthBytes } from '../util/bytes';
 
 /** A peer that keeps sending empty non-last blocks must not keep us looping for ever. */
@@ -110,20 +110,17 @@ export class ClientGbt {
   private async send(wire: Uint8Array, what: string): Promise<Uint8Array> {
     const size = gbtBlockSize(this.o.maxRequestApdu);
     if (size < 1) throw new EncodeError('pdu-too-small', `${what}: the meter's PDU size (${this.o.maxRequestApdu} bytes) leaves no room for a general-block-transfer block`);
-    const count = Math.ceil(wire.length / size);
-    let next = 1;
-    let retries = 0;
+    const blocks = new GbtRequestBlocks(wire, size, MAX_RETRIES);
+    let block = blocks.current();
     for (;;) {
-      const last = next === count;
-      const answer = await this.link.request(this.block(last, next, 0, wire.subarray((next - 1) * size, next * size)));
-      if (last || !isGbt(answer)) return answer; // the answer, or a refusal part-way (exception-response)
+      const answer = await this.link.request(this.block(block.lastBlock, block.blockNumber, 0, block.blockData));
+      if (block.lastBlock || !isGbt(answer)) return answer; // the answer, or a refusal part-way (exception-response)
       const ack = decodeApdu(answer, `${what}: general-block-transfer acknowledgement`) as GeneralBlockTransfer;
       if (ack.blockData.length > 0) return answer; // the meter answered early: its answer starts here
-      if (ack.blockNumberAck > next) throw gbtError('block-number-mismatch', `${what}: sent general-block-transfer block ${next}, the meter acknowledged ${ack.blockNumberAck}`);
-      if (ack.blockNumberAck < next) {
-        if (++retries > MAX_RETRIES) throw gbtError('gbt-block-lost', `${what}: the meter kept missing general-block-transfer block ${ack.blockNumberAck + 1}`);
-      } else retries = 0;
-      next = ack.blockNumberAck + 1;
+      const verdict = blocks.acknowledged(ack.blockNumberAck);
+      if (verdict.kind === 'ahead') throw gbtError('block-number-mismatch', `${what}: sent general-block-transfer block ${verdict.sent}, the meter acknowledged ${verdict.ack}`);
+      if (verdict.kind === 'lost') throw gbtError('gbt-block-lost', `${what}: the meter kept missing general-block-transfer block ${verdict.missing}`);
+      block = verdict.block;
     }
   }
 

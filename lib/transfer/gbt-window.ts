@@ -1,5 +1,5 @@
 /**
- * The receiving side of a general block transfer answer (protocol.md §f.5) as a pure step: which block is taken,
+ * General block transfer (protocol.md §f.5) as pure steps. Receiving an answer: which block is taken,
  * when the answer is whole, and what the next acknowledgement says. The client's async driver (lib/client/gbt.ts)
  * waits for streamed blocks and sends the acknowledgements; the rules live here, testable without a channel.
  *
@@ -56,5 +56,55 @@ export class GbtAnswerBlocks {
 
   bytes(): Uint8Array {
     return this.blocks.bytes();
+  }
+}
+
+/** One block of a request to send. */
+export interface GbtRequestBlock {
+  blockNumber: number;
+  lastBlock: boolean;
+  blockData: Uint8Array;
+}
+
+/** What the peer's acknowledgement of a request block leads to. */
+export type GbtAckVerdict =
+  | { kind: 'send'; block: GbtRequestBlock }
+  | { kind: 'ahead'; sent: number; ack: number }
+  | { kind: 'lost'; missing: number };
+
+/**
+ * Sending a long request in blocks of `size` bytes, numbered from 1, in acknowledged mode: the peer acknowledges each
+ * with the last block it holds; an acknowledgement that lags behind makes us send again from the block after it,
+ * at most `maxRetries` times in a row. One acknowledging beyond what was sent is a protocol error.
+ */
+export class GbtRequestBlocks {
+  private next = 1;
+  private retries = 0;
+  readonly count: number;
+
+  constructor(
+    private readonly wire: Uint8Array,
+    private readonly size: number,
+    private readonly maxRetries: number,
+  ) {
+    if (size < 1) throw new RangeError('block size must be at least 1 byte');
+    this.count = Math.max(1, Math.ceil(wire.length / size));
+  }
+
+  /** The block to send now. */
+  current(): GbtRequestBlock {
+    const n = this.next;
+    return { blockNumber: n, lastBlock: n === this.count, blockData: this.wire.subarray((n - 1) * this.size, n * this.size) };
+  }
+
+  /** The peer acknowledged block `ack` after we sent `current()` (not the last). */
+  acknowledged(ack: number): GbtAckVerdict {
+    const sent = this.next;
+    if (ack > sent) return { kind: 'ahead', sent, ack };
+    if (ack < sent) {
+      if (++this.retries > this.maxRetries) return { kind: 'lost', missing: ack + 1 };
+    } else this.retries = 0;
+    this.next = ack + 1;
+    return { kind: 'send', block: this.current() };
   }
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { GbtAnswerBlocks } from '../../lib/transfer/gbt-window';
+import { GbtAnswerBlocks, GbtRequestBlocks } from '../../lib/transfer/gbt-window';
 
 const data = (n: number): Uint8Array => Uint8Array.of(n);
 
@@ -58,5 +58,39 @@ describe('transfer/gbt-window: a general-block-transfer answer as pure steps', (
     long.take(1, false, new Uint8Array(0));
     long.take(2, false, new Uint8Array(0));
     assert.deepEqual(long.take(3, false, new Uint8Array(0)), { kind: 'refused', refusal: { code: 'too-many-blocks', limit: 2 } });
+  });
+
+  describe('sending a request in blocks', () => {
+    const wire = Uint8Array.of(1, 2, 3, 4, 5);
+
+    it('cuts the request into numbered blocks and moves on with each acknowledgement', () => {
+      const tx = new GbtRequestBlocks(wire, 2, 3);
+      assert.equal(tx.count, 3);
+      assert.deepEqual(tx.current(), { blockNumber: 1, lastBlock: false, blockData: Uint8Array.of(1, 2) });
+      assert.deepEqual(tx.acknowledged(1), { kind: 'send', block: { blockNumber: 2, lastBlock: false, blockData: Uint8Array.of(3, 4) } });
+      assert.deepEqual(tx.acknowledged(2), { kind: 'send', block: { blockNumber: 3, lastBlock: true, blockData: Uint8Array.of(5) } });
+    });
+
+    it('makes one last block of a request that fits one', () => {
+      assert.deepEqual(new GbtRequestBlocks(wire, 5, 3).current(), { blockNumber: 1, lastBlock: true, blockData: wire });
+    });
+
+    it('sends again from the block after a lagging acknowledgement (a lost block)', () => {
+      const tx = new GbtRequestBlocks(wire, 2, 3);
+      tx.acknowledged(1);
+      assert.deepEqual(tx.acknowledged(1), { kind: 'send', block: { blockNumber: 2, lastBlock: false, blockData: Uint8Array.of(3, 4) } });
+    });
+
+    it('gives up after more than maxRetries lagging acknowledgements in a row', () => {
+      const tx = new GbtRequestBlocks(wire, 2, 2);
+      assert.equal(tx.acknowledged(0).kind, 'send');
+      assert.equal(tx.acknowledged(0).kind, 'send');
+      assert.deepEqual(tx.acknowledged(0), { kind: 'lost', missing: 1 });
+    });
+
+    it('refuses an acknowledgement of a block not sent yet (a block number mismatch)', () => {
+      const tx = new GbtRequestBlocks(wire, 2, 3);
+      assert.deepEqual(tx.acknowledged(2), { kind: 'ahead', sent: 1, ack: 2 });
+    });
   });
 });
