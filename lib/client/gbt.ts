@@ -9,6 +9,7 @@
  * Lost blocks: every acknowledgement names the last block held in order; a block after a gap is dropped, so the meter
  * sends again from the missing one. While the meter streams (its blocks say more follow without our acknowledgement,
  * up to the window we announce), blocks are awaited as they come (`offer`), and one acknowledgement ends each window.
+ * These rules are pure steps in lib/transfer/gbt-window.ts; this module only waits and sends.
  */
 import { decodeApdu, encodeApdu, GENERAL_BLOCK_TRANSFER_TAG, type GeneralBlockTransfer } from '../apdu';
 import { EncodeError, ServiceError } from '../errors';

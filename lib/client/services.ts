@@ -2,7 +2,8 @@
  * Client-side xDLMS services over an association: LN get/set/action and SN read/write/method invocation, with the
  * services' own block transfer (datablocks, pblocks, SN data blocks) and with-list requests split to fit the
  * negotiated PDU size. Under general block transfer a long request goes whole: the association cuts it into GBT
- * blocks after protecting it (lib/client/gbt.ts). Callers address attributes and methods; which services carry them
+ * blocks after protecting it (lib/client/gbt.ts). Cutting and joining blocks, and splitting lists, are pure steps in
+ * lib/transfer/blocks.ts, shared with the simulator. Callers address attributes and methods; which services carry them
  * (LN or SN) follows the association's referencing.
  *
  * Per-item failures (a Data-Access-Result or Action-Result other than success) are ServiceErrors whose code is the
