@@ -9,11 +9,13 @@
  * Lost blocks: every acknowledgement names the last block held in order; a block after a gap is dropped, so the meter
  * sends again from the missing one. While the meter streams (its blocks say more follow without our acknowledgement,
  * up to the window we announce), blocks are awaited as they come (`offer`), and one acknowledgement ends each window.
+ * These rules are pure steps in lib/transfer/gbt-window.ts; this module only waits and sends.
  */
 import { decodeApdu, encodeApdu, GENERAL_BLOCK_TRANSFER_TAG, type GeneralBlockTransfer } from '../apdu';
 import { EncodeError, ServiceError } from '../errors';
 import type { StaleCheck } from './channel';
-import { axdrLengthBytes, concatBytes } from '../util/bytes';
+import { GbtAnswerBlocks, GbtRequestBlocks } from '../transfer/gbt-window';
+import { axdrLengthBytes } from '../util/bytes';
 
 /** A peer that keeps sending empty non-last blocks must not keep us looping for ever. */
 const MAX_BLOCKS = 65535;
@@ -109,40 +111,32 @@ export class ClientGbt {
   private async send(wire: Uint8Array, what: string): Promise<Uint8Array> {
     const size = gbtBlockSize(this.o.maxRequestApdu);
     if (size < 1) throw new EncodeError('pdu-too-small', `${what}: the meter's PDU size (${this.o.maxRequestApdu} bytes) leaves no room for a general-block-transfer block`);
-    const count = Math.ceil(wire.length / size);
-    let next = 1;
-    let retries = 0;
+    const blocks = new GbtRequestBlocks(wire, size, MAX_RETRIES);
+    let block = blocks.current();
     for (;;) {
-      const last = next === count;
-      const answer = await this.link.request(this.block(last, next, 0, wire.subarray((next - 1) * size, next * size)));
-      if (last || !isGbt(answer)) return answer; // the answer, or a refusal part-way (exception-response)
+      const answer = await this.link.request(this.block(block.lastBlock, block.blockNumber, 0, block.blockData));
+      if (block.lastBlock || !isGbt(answer)) return answer; // the answer, or a refusal part-way (exception-response)
       const ack = decodeApdu(answer, `${what}: general-block-transfer acknowledgement`) as GeneralBlockTransfer;
       if (ack.blockData.length > 0) return answer; // the meter answered early: its answer starts here
-      if (ack.blockNumberAck > next) throw gbtError('block-number-mismatch', `${what}: sent general-block-transfer block ${next}, the meter acknowledged ${ack.blockNumberAck}`);
-      if (ack.blockNumberAck < next) {
-        if (++retries > MAX_RETRIES) throw gbtError('gbt-block-lost', `${what}: the meter kept missing general-block-transfer block ${ack.blockNumberAck + 1}`);
-      } else retries = 0;
-      next = ack.blockNumberAck + 1;
+      const verdict = blocks.acknowledged(ack.blockNumberAck);
+      if (verdict.kind === 'ahead') throw gbtError('block-number-mismatch', `${what}: sent general-block-transfer block ${verdict.sent}, the meter acknowledged ${verdict.ack}`);
+      if (verdict.kind === 'lost') throw gbtError('gbt-block-lost', `${what}: the meter kept missing general-block-transfer block ${verdict.missing}`);
+      block = verdict.block;
     }
   }
 
   /** Reassembles an answer that starts with block `first`; resolves with the joined block data. */
   private async receive(first: Uint8Array, what: string): Promise<Uint8Array> {
     const label = `${what} general-block-transfer`;
-    const parts: Uint8Array[] = [];
-    let total = 0;
+    const blocks = new GbtAnswerBlocks({ maxBytes: this.o.maxAnswerBytes, maxRetries: MAX_RETRIES, maxBlocks: MAX_BLOCKS });
     let block = decodeApdu(first, label) as GeneralBlockTransfer;
-    let held = 0;
-    let ours = 0;
-    let acked = -1;
-    let retries = 0;
     for (;;) {
-      if (block.blockNumber === held + 1) {
-        total += block.blockData.length;
-        if (total > this.o.maxAnswerBytes) throw gbtError('response-too-large', `${label}: the answer exceeds ${this.o.maxAnswerBytes} bytes; read a smaller range (selective access)`);
-        if (++held > MAX_BLOCKS) throw gbtError('too-many-blocks', `${label}: more than ${MAX_BLOCKS} blocks`);
-        parts.push(block.blockData);
-        if (block.lastBlock) break;
+      const took = blocks.take(block.blockNumber, block.lastBlock, block.blockData);
+      if (took.kind === 'complete') break;
+      if (took.kind === 'refused') {
+        const r = took.refusal;
+        if (r.code === 'too-large') throw gbtError('response-too-large', `${label}: the answer exceeds ${r.limit} bytes; read a smaller range (selective access)`);
+        throw gbtError('too-many-blocks', `${label}: more than ${r.limit} blocks`);
       }
       if (block.streaming) {
         const more = await this.nextStreamed();
@@ -151,17 +145,16 @@ export class ClientGbt {
           continue;
         }
       }
-      retries = held === acked ? retries + 1 : 0;
-      if (retries > MAX_RETRIES) {
-        throw gbtError('gbt-block-lost', `${label}: block ${held + 1} did not come after asking ${MAX_RETRIES} times (got block ${block.blockNumber})`);
+      const ack = blocks.acknowledge();
+      if (ack.kind === 'lost') {
+        throw gbtError('gbt-block-lost', `${label}: block ${ack.missing} did not come after asking ${ack.asked} times (got block ${block.blockNumber})`);
       }
-      acked = held;
       this.streamed.length = 0;
-      const answer = await this.link.request(this.block(true, ++ours, held, new Uint8Array(0)), repeatedBlock(held));
+      const answer = await this.link.request(this.block(true, ack.blockNumber, ack.blockNumberAck, new Uint8Array(0)), repeatedBlock(ack.blockNumberAck));
       if (!isGbt(answer)) return answer; // a refusal part-way (exception-response): the caller reads it
       block = decodeApdu(answer, label) as GeneralBlockTransfer;
     }
-    return concatBytes(...parts);
+    return blocks.bytes();
   }
 
   /** The next block of a stream; undefined when none comes in time (a lost block). */

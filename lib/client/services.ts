@@ -2,13 +2,13 @@
  * Client-side xDLMS services over an association: LN get/set/action and SN read/write/method invocation, with the
  * services' own block transfer (datablocks, pblocks, SN data blocks) and with-list requests split to fit the
  * negotiated PDU size. Under general block transfer a long request goes whole: the association cuts it into GBT
- * blocks after protecting it (lib/client/gbt.ts). Callers address attributes and methods; which services carry them
+ * blocks after protecting it (lib/client/gbt.ts). Cutting and joining blocks, and splitting lists, are pure steps in
+ * lib/transfer/blocks.ts, shared with the simulator. Callers address attributes and methods; which services carry them
  * (LN or SN) follows the association's referencing.
  *
  * Per-item failures (a Data-Access-Result or Action-Result other than success) are ServiceErrors whose code is the
  * result's name, e.g. 'object-undefined'; protocol failures (a wrong answer, an exception-response) throw.
  */
-import { ArrayElementCounter } from '../axdr/element-counter';
 import {
   type Apdu,
   type AttributeWithSelection,
@@ -31,6 +31,9 @@ import type { DataValue } from '../axdr/types';
 import { className, snAttributeAddress, snMethodAddress } from '../cosem/classes';
 import { DecodeError, EncodeError, ServiceError, UsageError } from '../errors';
 import { axdrLengthBytes, ByteReader } from '../util/bytes';
+import { BlockCollector, BlockCutter, type BlockProgress, type BlockRefusal, splitIntoLists } from '../transfer/blocks';
+
+export type { BlockProgress } from '../transfer/blocks';
 
 /** What the services need to know about the association (a subset of AssociationInfo). */
 export interface ServiceSessionInfo {
@@ -81,14 +84,6 @@ export interface ServicesOptions {
   maxResponseBytes?: number;
 }
 
-/** How far a block transfer has come: blocks and data bytes received so far, and the rows (array elements) complete. */
-export interface BlockProgress {
-  block: number;
-  bytes: number;
-  /** Elements of the array being received (a profile's rows) complete so far, where the data is an array. */
-  rows?: number;
-}
-
 export interface ActionOptions {
   /** SN: the method returns data, so invoke it with a ReadRequest (parameterized access) instead of a WriteRequest. */
   returnsData?: boolean;
@@ -96,8 +91,6 @@ export interface ActionOptions {
 
 const DEFAULT_MAX_LIST_ITEMS = 10;
 const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-/** A peer that keeps sending empty non-last blocks must not keep us looping for ever. */
-const MAX_BLOCKS = 65535;
 
 const OBIS_TEXT = (ln: Uint8Array): string => Array.from(ln).join('.');
 
@@ -133,55 +126,40 @@ function chunkSize(max: number, emptyApduBytes: number, what: string): number {
   return n;
 }
 
-function splitBytes(bytes: Uint8Array, size: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, Math.min(bytes.length, i + size)));
-  if (out.length === 0) out.push(new Uint8Array(0));
-  return out;
-}
-
-/** Collects the raw data of a block transfer with a size bound. */
-class BlockCollector {
-  private readonly parts: Uint8Array[] = [];
-  private total = 0;
-  private count = 0;
-  lastNumber: number | undefined;
-  /** Counts rows for the progress report only; nobody else pays for it. */
-  private readonly rows: ArrayElementCounter | undefined;
+/** Collects the raw data of a block transfer (lib/transfer/blocks.ts); a refused block throws. */
+class ResponseBlocks {
+  private readonly collector: BlockCollector;
 
   constructor(
     private readonly what: string,
-    private readonly maxBytes: number,
-    private readonly onProgress?: (p: BlockProgress) => void,
+    maxBytes: number,
+    onProgress?: (p: BlockProgress) => void,
   ) {
-    if (onProgress) this.rows = new ArrayElementCounter();
+    this.collector = new BlockCollector({ maxBytes, ...(onProgress ? { onProgress } : {}) });
+  }
+
+  get lastNumber(): number | undefined {
+    return this.collector.lastNumber;
   }
 
   add(blockNumber: number, raw: Uint8Array): void {
-    if (this.lastNumber !== undefined && blockNumber !== this.lastNumber + 1) {
-      throw protocolError('block-number-mismatch', `${this.what}: expected block ${this.lastNumber + 1}, the meter sent block ${blockNumber}`);
-    }
-    if (++this.count > MAX_BLOCKS) throw protocolError('too-many-blocks', `${this.what}: more than ${MAX_BLOCKS} blocks`);
-    this.total += raw.length;
-    if (this.total > this.maxBytes) {
-      throw protocolError('response-too-large', `${this.what}: the answer exceeds ${this.maxBytes} bytes; read a smaller range (selective access)`);
-    }
-    this.parts.push(raw);
-    this.lastNumber = blockNumber;
-    if (this.onProgress) {
-      const rows = this.rows?.push(raw);
-      this.onProgress({ block: this.count, bytes: this.total, ...(rows !== undefined ? { rows } : {}) });
-    }
+    const refusal = this.collector.accept(blockNumber, raw);
+    if (refusal) throw refusalError(refusal, this.what);
   }
 
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.total);
-    let at = 0;
-    for (const p of this.parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return this.collector.bytes();
+  }
+}
+
+function refusalError(r: BlockRefusal, what: string): ServiceError {
+  switch (r.code) {
+    case 'block-number-mismatch':
+      return protocolError('block-number-mismatch', `${what}: expected block ${r.expected}, the meter sent block ${r.got}`);
+    case 'too-many-blocks':
+      return protocolError('too-many-blocks', `${what}: more than ${r.limit} blocks`);
+    case 'too-large':
+      return protocolError('response-too-large', `${what}: the answer exceeds ${r.limit} bytes; read a smaller range (selective access)`);
   }
 }
 
@@ -284,7 +262,7 @@ export class CosemServices {
       if (fromNormal) return fromNormal(response);
       throw protocolError('unexpected-response', `${what}: the meter answered a single get with a get-response-with-list`);
     }
-    const collector = new BlockCollector(what, this.maxResponseBytes, this.onProgress);
+    const collector = new ResponseBlocks(what, this.maxResponseBytes, this.onProgress);
     let block = response;
     for (;;) {
       if ('dar' in block.result) {
@@ -339,19 +317,9 @@ export class CosemServices {
   }
 
   private listChunks<T extends { item: GetItem }>(items: readonly T[]): T[][] {
-    const chunks: T[][] = [];
-    let current: T[] = [];
-    const fits = (list: T[]): boolean =>
+    const fits = (list: readonly T[]): boolean =>
       encodeApdu({ kind: 'get-request', variant: 'with-list', invokeIdAndPriority: 0xc1, items: list.map((l) => toSelection(l.item)) }).length <= this.session.maxRequestApdu;
-    for (const it of items) {
-      const candidate = [...current, it];
-      if (current.length > 0 && (candidate.length > this.maxListItems || !fits(candidate))) {
-        chunks.push(current);
-        current = [it];
-      } else current = candidate;
-    }
-    if (current.length > 0) chunks.push(current);
-    return chunks;
+    return splitIntoLists(items, this.maxListItems, fits);
   }
 
   private async getList(chunk: GetItem[]): Promise<ItemResult[]> {
@@ -401,7 +369,7 @@ export class CosemServices {
   /** One SN ReadRequest item, following data-block-results with block-number-access. */
   private async readVariable(item: VariableAccess, what: string): Promise<DataValue> {
     let response = await this.snCall({ kind: 'read-request', items: [item] }, 'read-response', what);
-    const collector = new BlockCollector(what, this.maxResponseBytes, this.onProgress);
+    const collector = new ResponseBlocks(what, this.maxResponseBytes, this.onProgress);
     for (;;) {
       if (response.results.length !== 1) throw protocolError('result-count-mismatch', `${what}: expected 1 result, the meter answered ${response.results.length}`);
       const r = response.results[0]!;
@@ -438,14 +406,14 @@ export class CosemServices {
     const firstSize = chunkSize(this.session.maxRequestApdu, empty.length, what);
     const laterEmpty = encodeApdu({ kind: 'set-request', variant: 'with-datablock', invokeIdAndPriority: iid, block: { lastBlock: false, blockNumber: 2, rawData: new Uint8Array(0) } });
     const laterSize = chunkSize(this.session.maxRequestApdu, laterEmpty.length, what);
-    const blocks = [raw.subarray(0, firstSize), ...splitBytes(raw.subarray(firstSize), laterSize).filter((b) => b.length > 0)];
-    for (let i = 0; i < blocks.length; i++) {
-      const block = { lastBlock: i === blocks.length - 1, blockNumber: i + 1, rawData: blocks[i]! };
-      const request: Apdu = i === 0 ? { kind: 'set-request', variant: 'with-first-datablock', invokeIdAndPriority: iid, attribute, block } : { kind: 'set-request', variant: 'with-datablock', invokeIdAndPriority: iid, block };
+    const blocks = new BlockCutter(raw, firstSize, laterSize);
+    for (let block = blocks.next(); block; block = blocks.next()) {
+      const request: Apdu =
+        block.blockNumber === 1 ? { kind: 'set-request', variant: 'with-first-datablock', invokeIdAndPriority: iid, attribute, block } : { kind: 'set-request', variant: 'with-datablock', invokeIdAndPriority: iid, block };
       const r = await this.call(request, 'set-response', what);
       if (r.variant === 'normal' || r.variant === 'last-datablock') {
-        if (r.dar !== 0) throw darError(r.dar, `${what}, block ${i + 1}`);
-        if (!block.lastBlock) throw protocolError('unexpected-response', `${what}: the meter ended the transfer after block ${i + 1} of ${blocks.length}`);
+        if (r.dar !== 0) throw darError(r.dar, `${what}, block ${block.blockNumber}`);
+        if (!block.lastBlock) throw protocolError('unexpected-response', `${what}: the meter ended the transfer after block ${block.blockNumber} of ${blocks.count}`);
         return;
       }
       if (r.variant !== 'datablock') throw protocolError('unexpected-response', `${what}: unexpected set-response-${r.variant}`);
@@ -470,14 +438,13 @@ export class CosemServices {
     // ⚠ The first block also names the variable (a variable-name item ahead of the block item), as the standard's
     // example for block writes shows; the data list carries the one raw block.
     const size = chunkSize(this.session.maxRequestApdu, encodeApdu(blockApdu(false, 1, new Uint8Array(0))).length + 3, what);
-    const blocks = splitBytes(raw, size);
-    for (let i = 0; i < blocks.length; i++) {
-      const last = i === blocks.length - 1;
-      const apdu = blockApdu(last, i + 1, blocks[i]!);
-      if (i === 0 && apdu.kind === 'write-request') apdu.items.unshift({ access: 'variable-name', name });
+    const blocks = new BlockCutter(raw, size);
+    for (let block = blocks.next(); block; block = blocks.next()) {
+      const apdu = blockApdu(block.lastBlock, block.blockNumber, block.rawData);
+      if (block.blockNumber === 1 && apdu.kind === 'write-request') apdu.items.unshift({ access: 'variable-name', name });
       const r = await this.snCall(apdu, 'write-response', what);
-      if (last) return this.writeResult(r.results, what, undefined);
-      this.writeResult(r.results, what, i + 1);
+      if (block.lastBlock) return this.writeResult(r.results, what, undefined);
+      this.writeResult(r.results, what, block.blockNumber);
     }
   }
 
@@ -523,11 +490,10 @@ export class CosemServices {
       const firstSize = chunkSize(this.session.maxRequestApdu, empty.length, what);
       const laterEmpty = encodeApdu({ kind: 'action-request', variant: 'with-pblock', invokeIdAndPriority: iid, block: { lastBlock: false, blockNumber: 2, rawData: new Uint8Array(0) } });
       const laterSize = chunkSize(this.session.maxRequestApdu, laterEmpty.length, what);
-      const blocks = [raw.subarray(0, firstSize), ...splitBytes(raw.subarray(firstSize), laterSize).filter((b) => b.length > 0)];
-      for (let i = 0; i < blocks.length; i++) {
-        const block = { lastBlock: i === blocks.length - 1, blockNumber: i + 1, rawData: blocks[i]! };
+      const blocks = new BlockCutter(raw, firstSize, laterSize);
+      for (let block = blocks.next(); block; block = blocks.next()) {
         const request: Apdu =
-          i === 0 ? { kind: 'action-request', variant: 'with-first-pblock', invokeIdAndPriority: iid, method, block } : { kind: 'action-request', variant: 'with-pblock', invokeIdAndPriority: iid, block };
+          block.blockNumber === 1 ? { kind: 'action-request', variant: 'with-first-pblock', invokeIdAndPriority: iid, method, block } : { kind: 'action-request', variant: 'with-pblock', invokeIdAndPriority: iid, block };
         response = await this.call(request, 'action-response', what);
         if (block.lastBlock) break;
         if (response.variant === 'normal') break; // the meter refused part-way; its result says why
@@ -548,7 +514,7 @@ export class CosemServices {
     }
     if (response.variant !== 'with-pblock') throw protocolError('unexpected-response', `${what}: unexpected action-response-${response.variant}`);
     // ⚠ The pblocks of a long result carry the encoded return Data.
-    const collector = new BlockCollector(what, this.maxResponseBytes, this.onProgress);
+    const collector = new ResponseBlocks(what, this.maxResponseBytes, this.onProgress);
     let block = response.block;
     for (;;) {
       collector.add(block.blockNumber, block.rawData);

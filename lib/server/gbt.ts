@@ -12,7 +12,7 @@
  */
 import { decodeApdu, encodeApdu, type GeneralBlockTransfer } from '../apdu';
 import type { ExceptionResponse } from '../apdu/errors-apdu';
-import { concatBytes } from '../util/bytes';
+import { BlockCollector } from '../transfer/blocks';
 
 /** Tag, block-control, block-number, block-number-ack and a length prefix of up to 3 bytes. */
 const GBT_HEADER = 9;
@@ -41,7 +41,8 @@ function exception(serviceError: number): Uint8Array {
 }
 
 export class ServerGbt {
-  private incoming?: { parts: Uint8Array[]; size: number; blockNumber: number };
+  /** A request arriving in blocks, numbered from 1. */
+  private incoming?: BlockCollector;
   private outgoing?: { data: Uint8Array; blockSize: number; blocks: number };
   /** The window the client announced last: how many blocks it takes before it acknowledges. */
   private clientWindow = 1;
@@ -83,22 +84,20 @@ export class ServerGbt {
 
   private requestBlock(block: GeneralBlockTransfer): GbtStep {
     this.outgoing = undefined;
-    const held = this.incoming ?? { parts: [], size: 0, blockNumber: 0 };
+    const held = this.incoming ?? new BlockCollector({ maxBytes: this.options.maxRequestBytes, firstNumber: 1 });
+    const refusal = held.accept(block.blockNumber, block.blockData);
     // Out of order: acknowledge the last block held, so the client sends the next one again.
-    if (block.blockNumber !== held.blockNumber + 1) return send(this.block(false, false, 0, held.blockNumber, new Uint8Array(0)));
-    held.size += block.blockData.length;
-    if (held.size > this.options.maxRequestBytes) {
+    if (refusal?.code === 'block-number-mismatch') return send(this.block(false, false, 0, held.lastNumber ?? 0, new Uint8Array(0)));
+    if (refusal) {
       this.incoming = undefined;
       return send(exception(SERVICE_PDU_TOO_LONG));
     }
-    held.parts.push(block.blockData);
-    held.blockNumber = block.blockNumber;
     if (!block.lastBlock) {
       this.incoming = held;
-      return send(this.block(false, false, 0, held.blockNumber, new Uint8Array(0)));
+      return send(this.block(false, false, 0, block.blockNumber, new Uint8Array(0)));
     }
     this.incoming = undefined;
-    return { kind: 'request', bytes: concatBytes(...held.parts) };
+    return { kind: 'request', bytes: held.bytes() };
   }
 
   /** Blocks `from` on, up to the client's window and the link's turn; the last of them not flagged streaming. */

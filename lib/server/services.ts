@@ -27,7 +27,8 @@ import type { ReadResult, VariableAccess, WriteResult } from '../apdu/sn';
 import { decodeData, encodeDataBytes } from '../axdr/codec';
 import type { DataValue } from '../axdr/types';
 import { DlmsError } from '../errors';
-import { ByteReader, concatBytes } from '../util/bytes';
+import { BlockCollector, BlockCutter } from '../transfer/blocks';
+import { ByteReader } from '../util/bytes';
 import { type AccessRights, checkInvoke, checkRead, checkWrite } from './access';
 import { type AccessContext, type CosemObject, DAR, DarError, type MeterModel } from './model/types';
 
@@ -74,21 +75,20 @@ function darOf(e: unknown): number {
   throw e;
 }
 
+/** An answer going out in blocks; `blocks.lastNumber` is the block sent last. */
 interface LongTransfer {
   invokeIdAndPriority: number;
-  data: Uint8Array;
-  offset: number;
-  /** Number of the last block sent. */
-  blockNumber: number;
-  blockSize: number;
+  blocks: BlockCutter;
 }
 
+/** A request coming in blocks, numbered from 1. */
 interface IncomingBlocks {
   invokeIdAndPriority: number;
-  chunks: Uint8Array[];
-  size: number;
-  /** Number of the last block received. */
-  blockNumber: number;
+  blocks: BlockCollector;
+}
+
+function incoming(): BlockCollector {
+  return new BlockCollector({ maxBytes: MAX_LONG_REQUEST_BYTES, firstNumber: 1 });
 }
 
 interface LongSet extends IncomingBlocks {
@@ -110,13 +110,11 @@ function blockSize(ctx: ServiceContext, header: number): number {
   return Math.max(1, limit(ctx) - header);
 }
 
-function accept(blocks: IncomingBlocks, rawData: Uint8Array, blockNumber: number): number | undefined {
-  if (blockNumber !== blocks.blockNumber + 1) return DAR.dataBlockNumberInvalid;
-  blocks.size += rawData.length;
-  if (blocks.size > MAX_LONG_REQUEST_BYTES) return DAR.longSetAborted;
-  blocks.chunks.push(rawData);
-  blocks.blockNumber = blockNumber;
-  return undefined;
+/** The Data-Access-Result that refuses a block of a long request; undefined when the block is taken. */
+function accept(incoming: IncomingBlocks, rawData: Uint8Array, blockNumber: number): number | undefined {
+  const refusal = incoming.blocks.accept(blockNumber, rawData);
+  if (!refusal) return undefined;
+  return refusal.code === 'block-number-mismatch' ? DAR.dataBlockNumberInvalid : DAR.longSetAborted;
 }
 
 /** Decodes `count` + Data values (the raw data of a with-list block transfer). */
@@ -250,21 +248,21 @@ export class ServerServices {
   private fitOrBlocks(response: Apdu, ctx: ServiceContext, raw: () => Uint8Array, iid: number): Apdu {
     if (encodeApdu(response).length <= limit(ctx)) return response;
     if (!this.allowed(ctx, 'block-transfer-with-get-or-read')) return exception(STATE_SERVICE_NOT_ALLOWED, SERVICE_PDU_TOO_LONG);
-    this.longGet = { invokeIdAndPriority: iid, data: raw(), offset: 0, blockNumber: 0, blockSize: blockSize(ctx, GET_BLOCK_HEADER) };
+    this.longGet = { invokeIdAndPriority: iid, blocks: new BlockCutter(raw(), blockSize(ctx, GET_BLOCK_HEADER)) };
     return this.nextGetBlock(this.longGet);
   }
 
   private nextGetBlock(t: LongTransfer): Apdu {
-    const { rawData, lastBlock } = takeBlock(t);
+    const { rawData, lastBlock, blockNumber } = t.blocks.next()!;
     if (lastBlock) this.longGet = undefined;
-    return { kind: 'get-response', variant: 'with-datablock', invokeIdAndPriority: t.invokeIdAndPriority, lastBlock, blockNumber: t.blockNumber, result: { rawData } };
+    return { kind: 'get-response', variant: 'with-datablock', invokeIdAndPriority: t.invokeIdAndPriority, lastBlock, blockNumber, result: { rawData } };
   }
 
   private getNext(blockNumber: number, iid: number): Apdu {
     const t = this.longGet;
     const fail = (dar: number): Apdu => ({ kind: 'get-response', variant: 'with-datablock', invokeIdAndPriority: iid, lastBlock: true, blockNumber, result: { dar } });
     if (!t) return fail(DAR.noLongGetInProgress);
-    if (blockNumber !== t.blockNumber) {
+    if (blockNumber !== t.blocks.lastNumber) {
       this.longGet = undefined;
       return fail(DAR.dataBlockNumberInvalid);
     }
@@ -297,7 +295,7 @@ export class ServerServices {
           return exception(STATE_SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED);
         }
         const items = req.variant === 'with-first-datablock' ? [{ attribute: req.attribute, ...(req.access ? { access: req.access } : {}) }] : req.items;
-        this.longSet = { invokeIdAndPriority: iid, chunks: [], size: 0, blockNumber: 0, items, withList };
+        this.longSet = { invokeIdAndPriority: iid, blocks: incoming(), items, withList };
         return this.setBlock(req.block.rawData, req.block.blockNumber, req.block.lastBlock, iid, ctx);
       }
       case 'with-datablock':
@@ -317,7 +315,7 @@ export class ServerServices {
     };
     if (problem !== undefined) return finish(s.items.map(() => problem));
     if (!lastBlock) return { kind: 'set-response', variant: 'datablock', invokeIdAndPriority: iid, blockNumber };
-    const raw = concatBytes(...s.chunks);
+    const raw = s.blocks.bytes();
     let values: DataValue[];
     try {
       values = s.withList ? decodeValueList(raw, 'set value list') : [decodeOneValue(raw, 'set value')];
@@ -346,7 +344,7 @@ export class ServerServices {
       case 'next-pblock': {
         const t = this.longAction;
         if (!t) return { kind: 'action-response', variant: 'normal', invokeIdAndPriority: iid, response: { result: 16 /* no-long-action-in-progress */ } };
-        if (req.blockNumber !== t.blockNumber) {
+        if (req.blockNumber !== t.blocks.lastNumber) {
           this.longAction = undefined;
           return { kind: 'action-response', variant: 'normal', invokeIdAndPriority: iid, response: { result: 15 /* long-action-aborted */ } };
         }
@@ -357,7 +355,7 @@ export class ServerServices {
         const withList = req.variant === 'with-list-and-first-pblock';
         if (!blocks() || (withList && !this.allowed(ctx, 'multiple-references'))) return exception(STATE_SERVICE_NOT_ALLOWED, SERVICE_NOT_SUPPORTED);
         const methods = req.variant === 'with-first-pblock' ? [req.method] : req.methods;
-        this.incomingAction = { invokeIdAndPriority: iid, chunks: [], size: 0, blockNumber: 0, methods, withList };
+        this.incomingAction = { invokeIdAndPriority: iid, blocks: incoming(), methods, withList };
         return this.actionBlock(req.block.rawData, req.block.blockNumber, req.block.lastBlock, iid, ctx);
       }
       case 'with-pblock':
@@ -371,14 +369,14 @@ export class ServerServices {
     const data = response.returnParameters && 'data' in response.returnParameters ? response.returnParameters.data : undefined;
     if (!data || !this.allowed(ctx, 'block-transfer-with-action')) return exception(STATE_SERVICE_NOT_ALLOWED, SERVICE_PDU_TOO_LONG);
     // The pblocks of a long result carry the encoded return Data.
-    this.longAction = { invokeIdAndPriority: iid, data: encodeDataBytes(data), offset: 0, blockNumber: 0, blockSize: blockSize(ctx, PBLOCK_HEADER) };
+    this.longAction = { invokeIdAndPriority: iid, blocks: new BlockCutter(encodeDataBytes(data), blockSize(ctx, PBLOCK_HEADER)) };
     return this.nextPblock(this.longAction);
   }
 
   private nextPblock(t: LongTransfer): Apdu {
-    const { rawData, lastBlock } = takeBlock(t);
-    if (lastBlock) this.longAction = undefined;
-    return { kind: 'action-response', variant: 'with-pblock', invokeIdAndPriority: t.invokeIdAndPriority, block: { lastBlock, blockNumber: t.blockNumber, rawData } };
+    const block = t.blocks.next()!;
+    if (block.lastBlock) this.longAction = undefined;
+    return { kind: 'action-response', variant: 'with-pblock', invokeIdAndPriority: t.invokeIdAndPriority, block };
   }
 
   private actionBlock(rawData: Uint8Array, blockNumber: number, lastBlock: boolean, iid: number, ctx: ServiceContext): Apdu {
@@ -394,7 +392,7 @@ export class ServerServices {
     if (problem !== undefined) return fail(problem === DAR.longSetAborted ? 15 /* long-action-aborted */ : problem);
     if (!lastBlock) return { kind: 'action-response', variant: 'next-pblock', invokeIdAndPriority: iid, blockNumber };
     this.incomingAction = undefined;
-    const raw = concatBytes(...s.chunks);
+    const raw = s.blocks.bytes();
     let params: DataValue[];
     try {
       params = s.withList ? decodeValueList(raw, 'action parameter list') : [decodeOneValue(raw, 'action parameters')];
@@ -443,24 +441,21 @@ export class ServerServices {
     if (encodeApdu(response).length <= limit(ctx)) return response;
     const only = results.length === 1 ? results[0] : undefined;
     if (!only || !('data' in only) || !this.allowed(ctx, 'block-transfer-with-get-or-read')) return this.cse(CSE_READ, CSE_PDU_SIZE);
-    this.longRead = { invokeIdAndPriority: 0, data: encodeDataBytes(only.data), offset: 0, blockNumber: 0, blockSize: blockSize(ctx, SN_BLOCK_HEADER) };
+    this.longRead = { invokeIdAndPriority: 0, blocks: new BlockCutter(encodeDataBytes(only.data), blockSize(ctx, SN_BLOCK_HEADER)) };
     return this.nextReadBlock(this.longRead);
   }
 
   private nextReadBlock(t: LongTransfer): Apdu {
-    const rawData = t.data.subarray(t.offset, t.offset + t.blockSize);
-    t.offset += rawData.length;
-    t.blockNumber++;
-    const lastBlock = t.offset >= t.data.length;
-    if (lastBlock) this.longRead = undefined;
-    return { kind: 'read-response', results: [{ dataBlock: { lastBlock, blockNumber: t.blockNumber, rawData } }] };
+    const dataBlock = t.blocks.next()!;
+    if (dataBlock.lastBlock) this.longRead = undefined;
+    return { kind: 'read-response', results: [{ dataBlock }] };
   }
 
   /** block-number-access carries the number of the block received, as get-request-next does. */
   private readNext(blockNumber: number): Apdu {
     const t = this.longRead;
     if (!t) return { kind: 'read-response', results: [{ dar: DAR.noLongGetInProgress }] };
-    if (blockNumber !== t.blockNumber) {
+    if (blockNumber !== t.blocks.lastNumber) {
       this.longRead = undefined;
       return { kind: 'read-response', results: [{ dar: DAR.dataBlockNumberInvalid }] };
     }
@@ -508,7 +503,7 @@ export class ServerServices {
     if (!this.allowed(ctx, 'block-transfer-with-set-or-write')) return this.cse(CSE_WRITE, CSE_SERVICE_UNSUPPORTED);
     const named = items.find((i) => i.access === 'variable-name');
     if (block.blockNumber === 1 && named && named.access === 'variable-name') {
-      this.snWrite = { invokeIdAndPriority: 0, chunks: [], size: 0, blockNumber: 0, name: named.name };
+      this.snWrite = { invokeIdAndPriority: 0, blocks: incoming(), name: named.name };
     }
     const s = this.snWrite;
     const raw = values[values.length - 1];
@@ -527,7 +522,7 @@ export class ServerServices {
     this.snWrite = undefined;
     let value: DataValue;
     try {
-      value = decodeOneValue(concatBytes(...s.chunks), 'write value');
+      value = decodeOneValue(s.blocks.bytes(), 'write value');
     } catch (e) {
       return answer({ dar: darOf(e) });
     }
@@ -537,12 +532,4 @@ export class ServerServices {
   private cse(service: number, value: number): Apdu {
     return { kind: 'confirmed-service-error', service, errorType: CSE_SERVICE, value };
   }
-}
-
-/** The next block of a long transfer: advances the offset and the block number. */
-function takeBlock(t: LongTransfer): { rawData: Uint8Array; lastBlock: boolean } {
-  const rawData = t.data.subarray(t.offset, t.offset + t.blockSize);
-  t.offset += rawData.length;
-  t.blockNumber++;
-  return { rawData, lastBlock: t.offset >= t.data.length };
 }
