@@ -223,6 +223,57 @@ describe('examples/ in a real Node-RED', function () {
     assertQuiet();
   });
 
+  it('fleet-profile-collection collects each meter\'s new profile rows through one configuration, none twice', async function () {
+    const [north, south] = [await simulator(), await simulator()];
+    const flow = example('fleet-profile-collection');
+    // The meter list lives in the inject's payload: pointed at this test's two simulators, ids kept as shipped.
+    const inject = flow.find((n) => n.id === 'fleet-inject')!;
+    const meters = JSON.parse(String(inject['payload'])) as { id: string; host: string; port: number }[];
+    assert.equal(meters.length, 2);
+    meters.forEach((m, i) => Object.assign(m, { host: '127.0.0.1', port: [north, south][i]!.port }));
+    inject['payload'] = JSON.stringify(meters);
+    Object.assign(flow.find((n) => n.id === 'fleet-meter')!, { host: '127.0.0.1', port: north.port, credentials: { password: 'Gurux' } });
+    await red!.deploy(flow);
+    const ids = meters.map((m) => m.id).sort();
+    const profile = '1.0.99.1.0.255';
+    const CLOCK = '0.0.1.0.0.255:2';
+
+    /** One press: each meter's message, by its id, as the debug sidebar shows it. */
+    async function press(): Promise<Map<string, unknown>> {
+      const from = red!.debug.length;
+      await red!.inject('fleet-inject');
+      const got = (await red!.debugFrom('fleet-debug', 2, from)).map((d) => debugValue(d) as { dlms: { meter: string }; payload: unknown; topic: string });
+      assert.deepEqual(got.map((m) => m.dlms.meter).sort(), ids);
+      for (const m of got) assert.equal(m.topic, profile);
+      return new Map(got.map((m) => [m.dlms.meter, m.payload]));
+    }
+
+    const first = await press();
+    const seen = new Map<string, Set<string>>();
+    for (const id of ids) {
+      const payload = first.get(id) as Record<string, Record<string, unknown>[]>;
+      const rows = payload[profile];
+      assert.ok(Array.isArray(rows) && rows.length > 0, `${id}: ${JSON.stringify(payload)}`);
+      for (const r of rows) assert.match(String(r[CLOCK]), ISO);
+      seen.set(id, new Set(rows.map((r) => String(r[CLOCK]))));
+      assert.equal(seen.get(id)!.size, rows.length, `${id}: a row twice in one answer`);
+    }
+    const second = await press();
+    for (const id of ids) {
+      const payload = second.get(id);
+      if (Array.isArray(payload)) {
+        assert.deepEqual(payload, [], `${id}: ${JSON.stringify(payload)}`);
+        continue;
+      }
+      // A capture period may have ended between the presses: then only rows newer than every row already sent.
+      const newest = Math.max(...[...seen.get(id)!].map((t) => Date.parse(t)));
+      for (const r of (payload as Record<string, Record<string, unknown>[]>)[profile]!) {
+        assert.ok(Date.parse(String(r[CLOCK])) > newest, `${id}: row ${String(r[CLOCK])} sent again`);
+      }
+    }
+    assertQuiet();
+  });
+
   describe('han-port-to-mqtt', function () {
     let listenPort = 0;
     before(async function () {

@@ -22,6 +22,7 @@ const CREDENTIALS: Record<string, Record<string, Record<string, string>>> = {
   'set-clock': { 'clock-meter': { password: 'Gurux' } },
   'firmware-upgrade': { 'fw-meter': { password: 'Gurux' } },
   'scale-out-mqtt-jobs': {},
+  'fleet-profile-collection': { 'fleet-meter': { password: 'Gurux' } },
 };
 
 interface FlowNode {
