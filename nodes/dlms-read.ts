@@ -49,6 +49,9 @@ export = function register(RED: NodeAPI): void {
           const payload: Record<string, unknown> = {};
           for (const r of results) if (!('error' in r) && Array.isArray(r.value) && r.value.length > 0) payload[r.target] = r.value;
           out.payload = Object.keys(payload).length > 0 ? payload : [];
+          // One profile read: its topic names the meter as a single value's does ("<meter id>/<OBIS>" with msg.meter).
+          const only = results.length === 1 ? results[0]! : undefined;
+          if (only) out.topic = meter.topicOf(only.obis);
           out['dlms'] = { meter: meter.meterName, time: time.toISOString(), results: results.map((r) => metadataOf(r, meter.meterName, time)) };
           send(out);
         });

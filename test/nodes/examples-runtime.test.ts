@@ -244,7 +244,7 @@ describe('examples/ in a real Node-RED', function () {
       await red!.inject('fleet-inject');
       const got = (await red!.debugFrom('fleet-debug', 2, from)).map((d) => debugValue(d) as { dlms: { meter: string }; payload: unknown; topic: string });
       assert.deepEqual(got.map((m) => m.dlms.meter).sort(), ids);
-      for (const m of got) assert.equal(m.topic, profile);
+      for (const m of got) assert.equal(m.topic, `${m.dlms.meter}/${profile}`);
       return new Map(got.map((m) => [m.dlms.meter, m.payload]));
     }
 
