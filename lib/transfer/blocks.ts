@@ -6,6 +6,7 @@
  * already the last) testable without a channel.
  */
 import { ArrayElementCounter } from '../axdr/element-counter';
+import { joinBytes } from '../util/bytes';
 
 /** A peer that keeps sending empty non-last blocks must not keep the receiver looping for ever. */
 export const MAX_BLOCKS = 65535;
@@ -79,13 +80,7 @@ export class BlockCollector {
   }
 
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.total);
-    let at = 0;
-    for (const p of this.parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return joinBytes(this.parts);
   }
 }
 

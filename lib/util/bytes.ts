@@ -300,6 +300,11 @@ export function axdrLengthBytes(n: number): number {
 }
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  return joinBytes(parts);
+}
+
+/** concatBytes for a list of any length (block transfers join thousands of parts: too many to spread as arguments). */
+export function joinBytes(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);

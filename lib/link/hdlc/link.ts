@@ -37,6 +37,7 @@ import { FrameSpec, HdlcFrame, decodeFrame, encodeFrame, maxInfoForAddresses } f
 import { LlcKind, stripLlc, withLlc } from './llc';
 import { HdlcParameters } from './parameters';
 import { FrameScanner } from './scanner';
+import { joinBytes } from '../../util/bytes';
 
 export type DisconnectReason = 'requested' | 'lost' | 'timeout';
 
@@ -127,15 +128,9 @@ export class Reassembly {
 
   /** The joined message, or undefined when it overflowed; either way the reassembly starts afresh. */
   take(): Uint8Array | undefined {
-    const overflow = this.overflow;
-    const out = new Uint8Array(this.size);
-    let at = 0;
-    for (const p of this.parts) {
-      out.set(p, at);
-      at += p.length;
-    }
+    const out = this.overflow ? undefined : joinBytes(this.parts);
     this.clear();
-    return overflow ? undefined : out;
+    return out;
   }
 
   clear(): void {
