@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { DEMO_AUTHENTICATION_KEY, DEMO_BLOCK_CIPHER_KEY } from '../../lib/server/profiles';
 import { simulatorImage } from '../../lib/server/model/image-transfer';
+import { startSimulator } from '../../lib/server/simulator';
+import { UsageError } from '../../lib/errors';
 import { dlms } from '../helpers/cli';
 
 const BIN = path.resolve(__dirname, '..', '..', 'lib', 'cli', 'main.js');
@@ -149,5 +151,13 @@ describe('dlms simulate: counters per connection, GBT window and image transfer 
       assert.ok(help.includes(`  ${flag}`), `no ${flag} in dlms help simulate`);
     }
     assert.match(help, /streams at most --gbt-window blocks/);
+  });
+});
+
+describe('startSimulator({ gbtWindow })', function () {
+  it('refuses a window no GBT block can announce (1..63)', async () => {
+    for (const gbtWindow of [0, 64, 1.5]) {
+      await assert.rejects(startSimulator({ port: 0, framing: 'wrapper', gbtWindow }), (e: unknown) => e instanceof UsageError && e.message === `gbtWindow ${gbtWindow} is not an integer 1..63`);
+    }
   });
 });
