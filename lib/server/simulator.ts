@@ -85,6 +85,11 @@ export interface SimulatorOptions {
    * (real meters use 256–1024). Default: the profile's announcement, with blocks that follow the client's proposal.
    */
   serverMaxPdu?: number;
+  /**
+   * General block transfer: the most blocks of an answer the meter streams before it waits for the client's
+   * acknowledgement, 1..63 (default: as many as the client's window). Real meters stream fewer than a client takes.
+   */
+  gbtWindow?: number;
   /** The firmware image transfer object 0.0.44.0.0.255 (block size, largest image, background checks). */
   imageTransfer?: Omit<ImageTransferModelOptions, 'onBlock'>;
   /**
@@ -184,6 +189,9 @@ class SimulatorImpl implements Simulator {
     }
     if (options.hdlcWindow !== undefined && !(Number.isInteger(options.hdlcWindow) && options.hdlcWindow >= 1 && options.hdlcWindow <= 7)) {
       throw new UsageError('bad-option', `hdlcWindow ${options.hdlcWindow} is not an integer 1..7`);
+    }
+    if (options.gbtWindow !== undefined && !(Number.isInteger(options.gbtWindow) && options.gbtWindow >= 1 && options.gbtWindow <= 63)) {
+      throw new UsageError('bad-option', `gbtWindow ${options.gbtWindow} is not an integer 1..63`);
     }
     if (options.serverMaxPdu !== undefined) {
       const pdu = options.serverMaxPdu;
@@ -378,7 +386,8 @@ class SimulatorImpl implements Simulator {
         now: this.now,
         ...(this.options.random ? { random: this.options.random } : {}),
         log: (line) => this.log(line),
-        turnCapacity: (lengths) => channel.turnCapacity(peer, lengths),
+        // The blocks one turn of the link carries, and no more than the meter's own GBT window.
+        turnCapacity: (lengths) => Math.min(channel.turnCapacity(peer, lengths), this.options.gbtWindow ?? lengths.length),
         ...(this.options.faults?.gbtLoseBlock !== undefined ? { gbtLoseBlock: this.options.faults.gbtLoseBlock } : {}),
       });
       s = { association, services, config };

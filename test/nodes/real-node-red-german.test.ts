@@ -1,4 +1,4 @@
-/** A real Node-RED running in German: the nodes' runtime status texts come from the German catalogs through RED._. */
+/** A real Node-RED running in German: the nodes' runtime status texts come from the German catalogs through RED._, and the editor gets the German help. */
 import { strict as assert } from 'node:assert';
 import { startSimulator, type Simulator } from '../../lib/server/simulator';
 import { freePort, RealNodeRed } from './real-red';
@@ -40,5 +40,24 @@ describe('real Node-RED in German: runtime status texts', function () {
     assert.equal(last('r1')?.fill, 'green');
     assert.deepEqual(last('r2'), { id: 'r2', fill: 'red', shape: 'ring', text: 'Verbindung abgelehnt · neu in 30 s' });
     assert.ok(red!.statuses.some((s) => s.id === 'r1' && s.text === 'liest…'), JSON.stringify(red!.statuses));
+  });
+
+  it('serves the German help of every node to a German editor, the English help to an English one', async function () {
+    const helpOf = async (language: string): Promise<string> => {
+      const res = await fetch(`${red!.base}/nodes`, { headers: { Accept: 'text/html', 'Accept-Language': language } });
+      assert.equal(res.status, 200);
+      return res.text();
+    };
+    const german = await helpOf('de');
+    const english = await helpOf('en-US');
+    for (const type of ['dlms-meter', 'dlms-read', 'dlms-write', 'dlms-action', 'dlms-listen', 'dlms-image-transfer']) {
+      const served = (page: string): string => {
+        const at = page.indexOf(`data-help-name="${type}"`);
+        assert.ok(at >= 0, `no help for ${type}`);
+        return page.slice(at, page.indexOf('</script>', at));
+      };
+      assert.match(served(german), /<h3>(Eingaben|Ausgaben|Eigenschaften|Verbindung)<\/h3>/, `${type}: German help`);
+      assert.match(served(english), /<h3>(Inputs|Outputs|Properties|Link)<\/h3>/, `${type}: English help`);
+    }
   });
 });

@@ -33,6 +33,11 @@ const FLAGS: readonly CommandFlag[] = [
   { flag: 'max-connections', takesValue: true, help: 'TCP connections served at once (5000); a new one beyond evicts the one idle longest.' },
   { flag: 'first-frame-timeout', takesValue: true, help: 'Close a TCP connection that sent no valid frame within N ms of connecting (10000; 0: never).' },
   { flag: 'server-max-pdu', takesValue: true, help: "The meter's own maximum PDU (64..65535): announced in the AARE, and no answer block is larger whatever the client proposes (real meters: 256-1024). Default: blocks follow the client's proposal." },
+  { flag: 'counters-per-connection', takesValue: false, help: 'Each connection is a meter of its own for invocation counters (its own replay guard and counter), as many meters sharing one key are. Default: one meter, so a second connection with an old counter is refused.' },
+  { flag: 'image-block-size', takesValue: true, help: 'image_block_size of the Image transfer object 0.0.44.0.0.255, bytes (1..65535; 192).' },
+  { flag: 'image-max-size', takesValue: true, help: 'The largest firmware image image_transfer_initiate accepts, bytes (1..4294967295; 1048576).' },
+  { flag: 'image-transfer-disabled', takesValue: false, help: 'image_transfer_enabled reads false and every image transfer method is refused.' },
+  { flag: 'image-busy-reads', takesValue: true, help: 'Verify and activate answer temporary-failure, and image_transfer_status shows the step under way for N reads, as meters checking an image in the background do (0..10000; 0).' },
   { flag: 'json', takesValue: false, help: 'Print where it listens and the clients as JSON.' },
   { flag: 'trace', takesValue: false, help: 'Frames and APDUs on stderr.' },
 ];
@@ -44,13 +49,27 @@ function integerFlag(value: string | boolean | undefined, what: string, min: num
   return n;
 }
 
-/** Options that describe a client the simulator must accept; given any, the configured client is added. */
+/** The Image transfer object's options from the --image-* flags; undefined when none is given. */
+function imageTransferFlags(flags: Readonly<Record<string, string | boolean | undefined>>): SimulatorOptions['imageTransfer'] {
+  const blockSize = integerFlag(flags['image-block-size'], '--image-block-size', 1, 0xffff);
+  const maxImageSize = integerFlag(flags['image-max-size'], '--image-max-size', 1, 0xffffffff);
+  const busyStatusReads = integerFlag(flags['image-busy-reads'], '--image-busy-reads', 0, 10_000);
+  const options = {
+    ...(blockSize !== undefined ? { blockSize } : {}),
+    ...(maxImageSize !== undefined ? { maxImageSize } : {}),
+    ...(busyStatusReads !== undefined ? { busyStatusReads } : {}),
+    ...(flags['image-transfer-disabled'] ? { enabled: false } : {}),
+  };
+  return Object.keys(options).length > 0 ? options : undefined;
+}
+
 /**
  * The simulator takes secrets from flags and files only: the DLMS_* variables hold the secrets of the meter the user
  * reads, and would silently replace the simulator's demo clients.
  */
 const FLAGS_AND_FILES: SecretSources = { env: {}, readFile: processSecretSources.readFile };
 
+/** Options that describe a client the simulator must accept; given any, the configured client is added. */
 const CLIENT_OPTIONS: (keyof MeterOptions)[] = ['authentication', 'password', 'passwordHex', 'security', 'systemTitle', 'blockCipherKey', 'authenticationKey', 'clientSigningKey', 'signPass3', 'preset'];
 
 /** What an outside client configures to talk to this meter: its system title and, for HLS-7, its public signing key. */
@@ -75,7 +94,9 @@ export const simulateCommand: Command = {
       '--system-title restricts it to that one). A --profile serves its meter\'s framing unless --framing is given.',
       'At start it prints its system title and signing public key (for HLS-7 clients: --server-key).',
       'Over HDLC its UA offers at most --hdlc-max-info bytes and --hdlc-window frames (default 128 and 1, or the',
-      "profile's); --server-max-pdu caps its answer blocks as a real meter's buffer does.",
+      "profile's); --server-max-pdu caps its answer blocks as a real meter's buffer does. To a client granted general",
+      'block transfer it streams at most --gbt-window blocks before it waits for an acknowledgement (default: as many',
+      "as the client's window).",
       '',
       'Options:',
       flagHelp(FLAGS),
@@ -114,6 +135,10 @@ export const simulateCommand: Command = {
     // The meter's HDLC limits: what its UA offers at most (the schema's flags, checked by resolveOptions).
     if (given.hdlcMaxInfo !== undefined) sim.hdlcMaxInfo = typed.hdlcMaxInfo;
     if (given.hdlcWindow !== undefined) sim.hdlcWindow = typed.hdlcWindow;
+    if (given.gbtWindow !== undefined) sim.gbtWindow = typed.gbtWindow;
+    if (args.flags['counters-per-connection']) sim.countersPerConnection = true;
+    const imageTransfer = imageTransferFlags(args.flags);
+    if (imageTransfer) sim.imageTransfer = imageTransfer;
     const serverMaxPdu = integerFlag(args.flags['server-max-pdu'], '--server-max-pdu', 64, 0xffff);
     if (serverMaxPdu !== undefined) sim.serverMaxPdu = serverMaxPdu;
     const maxConnections = integerFlag(args.flags['max-connections'], '--max-connections', 1, 1_000_000);
