@@ -155,7 +155,7 @@ async function recordRun(run: SimulatedRun): Promise<RunRecord> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dlms-surface-'));
   try {
     const [command, ...rest] = run.argv;
-    const link = ['--host', '127.0.0.1', '--port', String(sim.port), '--timeout', '5000', '--counter-store', path.join(dir, 'counters.json'), '--cache', path.join(dir, 'meters.json')];
+    const link = ['--host', '127.0.0.1', '--port', String(sim.port), '--timeout', '10000', '--counter-store', path.join(dir, 'counters.json'), '--cache', path.join(dir, 'meters.json')];
     return await record([command!, ...link, ...rest], run.argv);
   } finally {
     await sim.close();

@@ -159,8 +159,14 @@ export class ServerAssociation {
         this.log('HLS pass 3 without general-signing: service-not-allowed (this meter requires a signed pass 3)');
         return encodeApdu(serviceNotAllowed());
       }
-      const party = { config: this.config, identity: this.identity, protection: this.protection, clientChallenge: this.clientChallenge, serverChallenge: this.serverChallenge, log: (line: string) => this.log(line) };
-      const pass3 = answerHlsPass3(request, unwrapped, party);
+      const pass3 = answerHlsPass3(request, unwrapped, {
+        config: this.config,
+        identity: this.identity,
+        protection: this.protection,
+        clientChallenge: this.clientChallenge,
+        serverChallenge: this.serverChallenge,
+        log: (line) => this.log(line),
+      });
       this.state = pass3.associated ? 'associated' : 'idle';
       return pass3.answer;
     }
