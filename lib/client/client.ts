@@ -22,6 +22,7 @@ import type { ApduChannel } from './channel';
 import type { TraceSink } from '../trace';
 import { FileMeterCache, meterCacheKey, MemoryMeterCache, type MeterCacheStore, type MeterKnowledge } from './meter-cache';
 import { ASSOCIATION_LN_CLASS, CURRENT_ASSOCIATION_LN, ObjectDirectory, parseLnObjectList, parseSnObjectList, type ObjectListEntry } from './object-list';
+import { configureMeter, isMeterConfig, type MeterConfig, publicClientConfig, withInvocationCounter } from './meter-config';
 import { resolveOptions, type MeterOptions } from './options';
 import { CosemServices, type AttributeRef, type BlockProgress, type GetItem, type ItemResult, type ServiceSession, type ServicesOptions } from './services';
 import { needsPresentType, parametersForMethod, parseCaptureObjects, shapeAttribute, shapeProfileRows, valueForAttribute, type ProfileColumn } from './shaping';
@@ -55,7 +56,7 @@ export interface ClientDeps {
   /** Opens the link (default: openChannel of lib/client/transport.ts). */
   openChannel?: (options: MeterOptions) => Promise<ApduChannel>;
   /** Opens the association on a channel (default: ClientAssociation.open of lib/client/association.ts). */
-  openAssociation?: (channel: ApduChannel, options: MeterOptions, deps: AssociationOpenDeps) => Promise<AssociationHandle>;
+  openAssociation?: (channel: ApduChannel, meter: MeterConfig, deps: AssociationOpenDeps) => Promise<AssociationHandle>;
   now?: () => Date;
   services?: ServicesOptions;
   /**
@@ -116,8 +117,8 @@ function defaultOpenChannel(options: MeterOptions, trace?: TraceSink): Promise<A
   return openChannel(options, trace ? { trace } : {});
 }
 
-function defaultOpenAssociation(channel: ApduChannel, options: MeterOptions, deps: AssociationOpenDeps): Promise<AssociationHandle> {
-  return ClientAssociation.open(channel, options, deps);
+function defaultOpenAssociation(channel: ApduChannel, meter: MeterConfig, deps: AssociationOpenDeps): Promise<AssociationHandle> {
+  return ClientAssociation.open(channel, meter, deps);
 }
 
 function toDateTime(x: string | Date, what: string): CosemDateTime {
@@ -157,7 +158,10 @@ function isWrongObject(e: unknown): e is DlmsError {
 }
 
 export class DlmsClient {
-  private resolved: MeterOptions | undefined;
+  /** The meter as configured once, at construction: keys parsed, key files read. */
+  private readonly meter: MeterConfig;
+  /** The configuration of the current connection (its invocation counter raised by the pre-read, if any). */
+  private current: MeterConfig | undefined;
   private association: AssociationHandle | undefined;
   private services: CosemServices | undefined;
   private directory: ObjectDirectory | null | undefined;
@@ -178,14 +182,20 @@ export class DlmsClient {
   /** Aborted by close(): a connect still waiting for its turn in the connect limiter gives up. */
   private connectWait: AbortController | undefined;
 
+  /**
+   * Takes options as people give them (resolved and configured here) or a configureMeter() result. Throws UsageError
+   * when the configuration is unusable — an option out of range, a key file that cannot be read — before any link.
+   */
   constructor(
-    private readonly given: Partial<MeterOptions>,
+    given: Partial<MeterOptions> | MeterConfig,
     private readonly deps: ClientDeps = {},
-  ) {}
+  ) {
+    this.meter = isMeterConfig(given) ? given : configureMeter(resolveOptions(given));
+  }
 
   /** The resolved options of the current connection. */
   get options(): MeterOptions | undefined {
-    return this.resolved;
+    return this.current?.options;
   }
 
   /** True while an association is open and its link has not been lost. */
@@ -214,13 +224,14 @@ export class DlmsClient {
     if (this.connected) return;
     if (this.association) await this.release();
     this.aborted = undefined;
-    const options = resolveOptions(this.given);
-    if (options.invocationCounterObis) {
-      const read = await this.readInvocationCounter(options, signal);
-      if (read + 1 > options.invocationCounter) options.invocationCounter = Math.min(read + 1, 0xffffffff);
+    let meter = this.meter;
+    if (meter.options.invocationCounterObis) {
+      const read = await this.readInvocationCounter(meter, signal);
+      if (read + 1 > meter.protection.invocationCounter) meter = withInvocationCounter(meter, Math.min(read + 1, 0xffffffff));
     }
-    this.resolved = options;
-    this.association = await this.open(options, signal);
+    this.current = meter;
+    const options = meter.options;
+    this.association = await this.open(meter, signal);
     this.association.onUnsolicited?.((apdu) => {
       for (const listener of this.unsolicited) listener(apdu);
     });
@@ -254,7 +265,7 @@ export class DlmsClient {
 
   /** Keeps what this association learnt: only while it stands, so nothing from a failed association is stored. */
   private async remember(): Promise<void> {
-    const cache = this.resolved ? this.cacheFor(this.resolved) : undefined;
+    const cache = this.current ? this.cacheFor(this.current.options) : undefined;
     if (!this.learnt || !cache || !this.connected) return;
     this.learnt = false;
     await cache.save(this.cacheKey, this.knowledge).catch((e: unknown) => this.cacheFailed(e));
@@ -278,37 +289,27 @@ export class DlmsClient {
   }
 
   /** Link and association, in a turn of the connect limiter: their timers start when the turn comes. */
-  private open(options: MeterOptions, signal: AbortSignal): Promise<AssociationHandle> {
-    return (this.deps.connectLimiter ?? connectLimiter).run(() => this.openNow(options), signal);
+  private open(meter: MeterConfig, signal: AbortSignal): Promise<AssociationHandle> {
+    return (this.deps.connectLimiter ?? connectLimiter).run(() => this.openNow(meter), signal);
   }
 
-  private async openNow(options: MeterOptions): Promise<AssociationHandle> {
+  private async openNow(meter: MeterConfig): Promise<AssociationHandle> {
+    const options = meter.options;
     const channel = await (this.deps.openChannel ? this.deps.openChannel(options) : defaultOpenChannel(options, this.deps.trace));
     const assocDeps: AssociationOpenDeps = {};
     if (this.deps.trace) assocDeps.trace = this.deps.trace;
     if (this.deps.counterStore) assocDeps.counterStore = this.deps.counterStore;
     try {
-      return await (this.deps.openAssociation ?? defaultOpenAssociation)(channel, options, assocDeps);
+      return await (this.deps.openAssociation ?? defaultOpenAssociation)(channel, meter, assocDeps);
     } catch (e) {
       await channel.close();
       throw e;
     }
   }
 
-  private async readInvocationCounter(options: MeterOptions, signal: AbortSignal): Promise<number> {
-    const target = parseTarget(options.invocationCounterObis);
-    const publicOptions: MeterOptions = {
-      ...options,
-      clientAddress: PUBLIC_CLIENT,
-      authentication: 'none',
-      security: 'none',
-      signing: 'none',
-      signPass3: false,
-      password: '',
-      passwordHex: '',
-      invocationCounterObis: '',
-    };
-    const association = await this.open(publicOptions, signal);
+  private async readInvocationCounter(meter: MeterConfig, signal: AbortSignal): Promise<number> {
+    const target = parseTarget(meter.options.invocationCounterObis);
+    const association = await this.open(publicClientConfig(meter, PUBLIC_CLIENT), signal);
     try {
       const services = new CosemServices(association, this.deps.services);
       const v = await services.get({ classId: target.classId ?? 1, ln: target.ln, attribute: target.index });
