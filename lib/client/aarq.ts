@@ -82,17 +82,17 @@ export function buildInitiateRequest(config: MeterConfig, m: AarqMaterial): Init
  * 'none' sends no authentication fields at all, as most clients do.
  */
 export function buildAarq(config: MeterConfig, m: AarqMaterial): Aarq {
-  const o = config.association;
+  const { authentication } = config.association;
   const aarq: Aarq = { kind: 'aarq', applicationContextName: applicationContext(applicationContextFor(config)) };
   if (needsCallingApTitle(config)) {
-    if (!m.clientSystemTitle) throw new AssociationError('missing-system-title', `${o.authentication} / security ${config.protection.security} needs the client system title`, { hint: { key: 'check', options: ['systemTitle'] } });
+    if (!m.clientSystemTitle) throw new AssociationError('missing-system-title', `${authentication} / security ${config.protection.security} needs the client system title`, { hint: { key: 'check', options: ['systemTitle'] } });
     aarq.callingApTitle = m.clientSystemTitle;
   }
-  if (o.authentication !== 'none') {
+  if (authentication !== 'none') {
     aarq.senderAcseRequirements = ACSE_REQUIREMENTS_AUTHENTICATION;
-    aarq.mechanismName = mechanism(o.authentication as MechanismName);
-    const value = o.authentication === 'low' ? m.password : m.clientChallenge;
-    if (!value) throw new AssociationError('missing-authentication-value', `${o.authentication} needs ${o.authentication === 'low' ? 'a password' : 'a client challenge'}`);
+    aarq.mechanismName = mechanism(authentication as MechanismName);
+    const value = authentication === 'low' ? m.password : m.clientChallenge;
+    if (!value) throw new AssociationError('missing-authentication-value', `${authentication} needs ${authentication === 'low' ? 'a password' : 'a client challenge'}`);
     aarq.callingAuthenticationValue = { choice: 'charstring', value };
   }
   return aarq;
@@ -119,27 +119,28 @@ function diagnosticText(aare: Aare): string {
 
 /** What the meter's rejection says in words, and what to change (worded by each front-end). */
 function hintFor(aare: Aare, m: MeterConfig): { said: string; hint?: ErrorHint } {
-  const o = { ...m.addresses, ...m.association };
+  const { clientAddress: client, serverAddress: server } = m.addresses;
+  const { authentication, referencing } = m.association;
   const d = aare.resultSourceDiagnostic;
   if (d.source !== 'acse-service-user') return { said: '' };
   switch (d.value) {
     case 1:
       // no-reason-given: what meters answer to a client address they have no association object for.
       return {
-        said: `: the meter may have no association for client ${o.clientAddress}`,
-        hint: { key: 'unknown-client-address', options: ['clientAddress', 'serverAddress', 'authentication'], values: { client: o.clientAddress, server: o.serverAddress } },
+        said: `: the meter may have no association for client ${client}`,
+        hint: { key: 'unknown-client-address', options: ['clientAddress', 'serverAddress', 'authentication'], values: { client, server } },
       };
     case 2:
-      return { said: `: the meter does not accept ${o.referencing.toUpperCase()} referencing${isCiphered(m.protection) ? ' with ciphering' : ''} for this client`, hint: { key: 'check', options: ['referencing', 'security'] } };
+      return { said: `: the meter does not accept ${referencing.toUpperCase()} referencing${isCiphered(m.protection) ? ' with ciphering' : ''} for this client`, hint: { key: 'check', options: ['referencing', 'security'] } };
     case 3:
       return { said: ': the meter does not know our system title', hint: { key: 'check', options: ['systemTitle'] } };
     case 11:
-      return { said: `: the meter does not support mechanism ${o.authentication} for client ${o.clientAddress}`, hint: { key: 'check', options: ['authentication', 'clientAddress'] } };
+      return { said: `: the meter does not support mechanism ${authentication} for client ${client}`, hint: { key: 'check', options: ['authentication', 'clientAddress'] } };
     case 12:
     case 14:
-      return { said: `: client ${o.clientAddress} must authenticate`, hint: { key: 'authentication-required', options: ['authentication', 'password', 'clientAddress'], values: { client: o.clientAddress } } };
+      return { said: `: client ${client} must authenticate`, hint: { key: 'authentication-required', options: ['authentication', 'password', 'clientAddress'], values: { client } } };
     case 13:
-      return { said: o.authentication === 'low' ? ': wrong password, or the password of another client address' : ': wrong secret or keys for this client address' };
+      return { said: authentication === 'low' ? ': wrong password, or the password of another client address' : ': wrong secret or keys for this client address' };
     default:
       return { said: '' };
   }
@@ -165,7 +166,7 @@ const CIPHERING_SAID = ' — the meter may not have been able to decipher our AA
  * InitiateResponse is read by the caller (it may be ciphered).
  */
 export function readAare(aare: Aare, m: MeterConfig): AareVerdict {
-  const o = { ...m.addresses, ...m.association };
+  const { authentication } = m.association;
   const warnings = [...(aare.warnings ?? [])];
   const d = aare.resultSourceDiagnostic;
   const serviceError = aareServiceError(aare);
@@ -191,12 +192,12 @@ export function readAare(aare: Aare, m: MeterConfig): AareVerdict {
     });
   }
   const hlsRequired = d.source === 'acse-service-user' && d.value === 14;
-  if (hlsRequired && !isHls(o.authentication)) {
-    throw new AuthenticationError('authentication-required', `the meter accepted the AARQ but asks for HLS authentication (acse-service-user 14) while ${o.authentication} was configured`, {
-      hint: { key: 'authentication-required', options: ['authentication', 'password', 'clientAddress'], values: { client: o.clientAddress } },
+  if (hlsRequired && !isHls(authentication)) {
+    throw new AuthenticationError('authentication-required', `the meter accepted the AARQ but asks for HLS authentication (acse-service-user 14) while ${authentication} was configured`, {
+      hint: { key: 'authentication-required', options: ['authentication', 'password', 'clientAddress'], values: { client: m.addresses.clientAddress } },
     });
   }
-  if (!hlsRequired && isHls(o.authentication)) {
+  if (!hlsRequired && isHls(authentication)) {
     warnings.push(`the meter did not ask for HLS pass 3/4 (diagnostic ${diagnosticText(aare)}); continuing without it`);
   }
   const verdict: AareVerdict = { hlsRequired, applicationContext: aare.applicationContextName.name ?? aare.applicationContextName.oid, warnings };
