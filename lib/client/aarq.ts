@@ -1,5 +1,5 @@
 /**
- * Pass 1 and 2 of the association (protocol.md §c, §d.1): the AARQ a client sends for its options, and the
+ * Pass 1 and 2 of the association (protocol.md §c, §d.1): the AARQ a client sends for its configuration, and the
  * reading of the AARE into a verdict with the meter's reasons in words. No I/O and no ciphering here: the caller
  * protects the InitiateRequest (glo-initiate-request) and deciphers the InitiateResponse.
  */
@@ -9,7 +9,8 @@ import { describeConfirmedServiceError, type ConfirmedServiceError } from '../ap
 import type { InitiateRequest, InitiateResponse } from '../apdu/initiate';
 import type { ApplicationContextName, MechanismName } from '../apdu/names-acse';
 import { AssociationError, AuthenticationError, type ErrorHint } from '../errors';
-import type { Authentication, MeterOptions } from './options';
+import type { MeterConfig, ProtectionPart } from './meter-config';
+import type { Authentication } from './options';
 
 export const DLMS_VERSION = 6;
 
@@ -19,37 +20,37 @@ export function isHls(authentication: Authentication): boolean {
 }
 
 /** APDUs are ciphered (glo-/ded-) for the whole association. */
-export function isCiphered(o: Pick<MeterOptions, 'security'>): boolean {
-  return o.security !== 'none';
+export function isCiphered(p: Pick<ProtectionPart, 'security'>): boolean {
+  return p.security !== 'none';
 }
 
 /**
  * The with-ciphering contexts only when APDUs are ciphered. HLS-GMAC without ciphering keeps the plain context:
  * both the Green Book example AARQ (vector acse-aarq-hls5-no-cipher) and Gurux (ln-wrapper-hls5-gmac) do that.
  */
-export function applicationContextFor(o: Pick<MeterOptions, 'referencing' | 'security'>): ApplicationContextName {
-  const ln = o.referencing === 'ln';
-  if (isCiphered(o)) return ln ? 'logical-name-with-ciphering' : 'short-name-with-ciphering';
+export function applicationContextFor(m: MeterConfig): ApplicationContextName {
+  const ln = m.association.referencing === 'ln';
+  if (isCiphered(m.protection)) return ln ? 'logical-name-with-ciphering' : 'short-name-with-ciphering';
   return ln ? 'logical-name' : 'short-name';
 }
 
 /** The client system title travels in the AARQ whenever the server needs it: ciphering, signing, HLS 5/6/7. */
-export function needsCallingApTitle(o: Pick<MeterOptions, 'security' | 'authentication' | 'signing' | 'signPass3'>): boolean {
+export function needsCallingApTitle({ association: a, protection: p }: MeterConfig): boolean {
   return (
-    isCiphered(o) ||
-    o.signing === 'general-signing' ||
-    o.signPass3 ||
-    o.authentication === 'high-gmac' ||
-    o.authentication === 'high-sha256' ||
-    o.authentication === 'high-ecdsa'
+    isCiphered(p) ||
+    p.signing === 'general-signing' ||
+    p.signPass3 ||
+    a.authentication === 'high-gmac' ||
+    a.authentication === 'high-sha256' ||
+    a.authentication === 'high-ecdsa'
   );
 }
 
 /** The conformance block we propose: a full LN or SN client, plus general-protection when ciphering or signing. */
-export function proposedConformance(o: Pick<MeterOptions, 'referencing' | 'security' | 'signing' | 'signPass3' | 'authentication' | 'generalBlockTransfer'>): number {
-  let bits = o.referencing === 'ln' ? CONFORMANCE_LN_CLIENT : CONFORMANCE_SN_CLIENT;
-  if (isCiphered(o) || o.signing === 'general-signing' || o.signPass3) bits |= conformanceBit('general-protection');
-  if (o.generalBlockTransfer) bits |= conformanceBit('general-block-transfer');
+export function proposedConformance({ association: a, protection: p }: MeterConfig): number {
+  let bits = a.referencing === 'ln' ? CONFORMANCE_LN_CLIENT : CONFORMANCE_SN_CLIENT;
+  if (isCiphered(p) || p.signing === 'general-signing' || p.signPass3) bits |= conformanceBit('general-protection');
+  if (a.generalBlockTransfer) bits |= conformanceBit('general-block-transfer');
   return bits;
 }
 
@@ -59,18 +60,18 @@ export interface AarqMaterial {
   /** CtoS (HLS mechanisms). */
   clientChallenge?: Uint8Array;
   clientSystemTitle?: Uint8Array;
-  /** Replaces proposedConformance(options) (devices that want a particular proposal; byte-exact replays). */
+  /** Replaces proposedConformance(config) (devices that want a particular proposal; byte-exact replays). */
   conformance?: number;
   dedicatedKey?: Uint8Array;
 }
 
 /** The plain InitiateRequest of user-information. */
-export function buildInitiateRequest(o: MeterOptions, m: AarqMaterial): InitiateRequest {
+export function buildInitiateRequest(config: MeterConfig, m: AarqMaterial): InitiateRequest {
   const req: InitiateRequest = {
     kind: 'initiate-request',
     proposedDlmsVersionNumber: DLMS_VERSION,
-    proposedConformance: m.conformance ?? proposedConformance(o),
-    clientMaxReceivePduSize: o.maxPduSize,
+    proposedConformance: m.conformance ?? proposedConformance(config),
+    clientMaxReceivePduSize: config.association.maxPduSize,
   };
   if (m.dedicatedKey) req.dedicatedKey = m.dedicatedKey;
   return req;
@@ -80,17 +81,18 @@ export function buildInitiateRequest(o: MeterOptions, m: AarqMaterial): Initiate
  * The AARQ without user-information (the caller adds the plain or ciphered InitiateRequest). Mechanism
  * 'none' sends no authentication fields at all, as most clients do.
  */
-export function buildAarq(o: MeterOptions, m: AarqMaterial): Aarq {
-  const aarq: Aarq = { kind: 'aarq', applicationContextName: applicationContext(applicationContextFor(o)) };
-  if (needsCallingApTitle(o)) {
-    if (!m.clientSystemTitle) throw new AssociationError('missing-system-title', `${o.authentication} / security ${o.security} needs the client system title`, { hint: { key: 'check', options: ['systemTitle'] } });
+export function buildAarq(config: MeterConfig, m: AarqMaterial): Aarq {
+  const { authentication } = config.association;
+  const aarq: Aarq = { kind: 'aarq', applicationContextName: applicationContext(applicationContextFor(config)) };
+  if (needsCallingApTitle(config)) {
+    if (!m.clientSystemTitle) throw new AssociationError('missing-system-title', `${authentication} / security ${config.protection.security} needs the client system title`, { hint: { key: 'check', options: ['systemTitle'] } });
     aarq.callingApTitle = m.clientSystemTitle;
   }
-  if (o.authentication !== 'none') {
+  if (authentication !== 'none') {
     aarq.senderAcseRequirements = ACSE_REQUIREMENTS_AUTHENTICATION;
-    aarq.mechanismName = mechanism(o.authentication as MechanismName);
-    const value = o.authentication === 'low' ? m.password : m.clientChallenge;
-    if (!value) throw new AssociationError('missing-authentication-value', `${o.authentication} needs ${o.authentication === 'low' ? 'a password' : 'a client challenge'}`);
+    aarq.mechanismName = mechanism(authentication as MechanismName);
+    const value = authentication === 'low' ? m.password : m.clientChallenge;
+    if (!value) throw new AssociationError('missing-authentication-value', `${authentication} needs ${authentication === 'low' ? 'a password' : 'a client challenge'}`);
     aarq.callingAuthenticationValue = { choice: 'charstring', value };
   }
   return aarq;
@@ -116,27 +118,29 @@ function diagnosticText(aare: Aare): string {
 }
 
 /** What the meter's rejection says in words, and what to change (worded by each front-end). */
-function hintFor(aare: Aare, o: MeterOptions): { said: string; hint?: ErrorHint } {
+function hintFor(aare: Aare, m: MeterConfig): { said: string; hint?: ErrorHint } {
+  const { clientAddress: client, serverAddress: server } = m.addresses;
+  const { authentication, referencing } = m.association;
   const d = aare.resultSourceDiagnostic;
   if (d.source !== 'acse-service-user') return { said: '' };
   switch (d.value) {
     case 1:
       // no-reason-given: what meters answer to a client address they have no association object for.
       return {
-        said: `: the meter may have no association for client ${o.clientAddress}`,
-        hint: { key: 'unknown-client-address', options: ['clientAddress', 'serverAddress', 'authentication'], values: { client: o.clientAddress, server: o.serverAddress } },
+        said: `: the meter may have no association for client ${client}`,
+        hint: { key: 'unknown-client-address', options: ['clientAddress', 'serverAddress', 'authentication'], values: { client, server } },
       };
     case 2:
-      return { said: `: the meter does not accept ${o.referencing.toUpperCase()} referencing${isCiphered(o) ? ' with ciphering' : ''} for this client`, hint: { key: 'check', options: ['referencing', 'security'] } };
+      return { said: `: the meter does not accept ${referencing.toUpperCase()} referencing${isCiphered(m.protection) ? ' with ciphering' : ''} for this client`, hint: { key: 'check', options: ['referencing', 'security'] } };
     case 3:
       return { said: ': the meter does not know our system title', hint: { key: 'check', options: ['systemTitle'] } };
     case 11:
-      return { said: `: the meter does not support mechanism ${o.authentication} for client ${o.clientAddress}`, hint: { key: 'check', options: ['authentication', 'clientAddress'] } };
+      return { said: `: the meter does not support mechanism ${authentication} for client ${client}`, hint: { key: 'check', options: ['authentication', 'clientAddress'] } };
     case 12:
     case 14:
-      return { said: `: client ${o.clientAddress} must authenticate`, hint: { key: 'authentication-required', options: ['authentication', 'password', 'clientAddress'], values: { client: o.clientAddress } } };
+      return { said: `: client ${client} must authenticate`, hint: { key: 'authentication-required', options: ['authentication', 'password', 'clientAddress'], values: { client } } };
     case 13:
-      return { said: o.authentication === 'low' ? ': wrong password, or the password of another client address' : ': wrong secret or keys for this client address' };
+      return { said: authentication === 'low' ? ': wrong password, or the password of another client address' : ': wrong secret or keys for this client address' };
     default:
       return { said: '' };
   }
@@ -146,8 +150,8 @@ function hintFor(aare: Aare, o: MeterOptions): { said: string; hint?: ErrorHint 
  * A meter that cannot decipher our InitiateRequest answers deciphering-error or, when there is no tag to check
  * (encryption only), an initiate error about the garbage it decrypted: both point at the keys.
  */
-function cipheringHint(e: ConfirmedServiceError, o: MeterOptions): ErrorHint | undefined {
-  if (!isCiphered(o)) return undefined;
+function cipheringHint(e: ConfirmedServiceError, m: MeterConfig): ErrorHint | undefined {
+  if (!isCiphered(m.protection)) return undefined;
   const decipheringError = e.errorType === 0 && e.value === 6;
   const initiateError = e.service === 1 && e.errorType === 6;
   if (!decipheringError && !initiateError) return undefined;
@@ -161,15 +165,16 @@ const CIPHERING_SAID = ' — the meter may not have been able to decipher our AA
  * result and diagnostic names and, when the AARE carries one, the confirmed-service-error in words. The
  * InitiateResponse is read by the caller (it may be ciphered).
  */
-export function readAare(aare: Aare, o: MeterOptions): AareVerdict {
+export function readAare(aare: Aare, m: MeterConfig): AareVerdict {
+  const { authentication } = m.association;
   const warnings = [...(aare.warnings ?? [])];
   const d = aare.resultSourceDiagnostic;
   const serviceError = aareServiceError(aare);
   if (aare.result !== 0) {
     const what = `association rejected: ${diagnosticText(aare)}, result ${aare.resultName ?? aare.result}`;
-    const ciphering = serviceError ? cipheringHint(serviceError, o) : undefined;
+    const ciphering = serviceError ? cipheringHint(serviceError, m) : undefined;
     const extra = serviceError ? `; ${describeConfirmedServiceError(serviceError)}${ciphering ? CIPHERING_SAID : ''}` : '';
-    const diagnosis = hintFor(aare, o);
+    const diagnosis = hintFor(aare, m);
     // A meter that could not decipher the AARQ answers no-reason-given too: then the keys are the suspects.
     const message = `${what}${extra}${ciphering ? '' : diagnosis.said}`;
     const hint = ciphering ?? diagnosis.hint;
@@ -180,19 +185,19 @@ export function readAare(aare: Aare, o: MeterOptions): AareVerdict {
     throw new AssociationError('association-rejected', message, { details, ...(hint ? { hint } : {}) });
   }
   if (serviceError) {
-    const hint = cipheringHint(serviceError, o);
+    const hint = cipheringHint(serviceError, m);
     throw new AssociationError('initiate-refused', `association refused: ${describeConfirmedServiceError(serviceError)}${hint ? CIPHERING_SAID : ''}`, {
       details: { service: serviceError.service, errorType: serviceError.errorType, value: serviceError.value },
       ...(hint ? { hint } : {}),
     });
   }
   const hlsRequired = d.source === 'acse-service-user' && d.value === 14;
-  if (hlsRequired && !isHls(o.authentication)) {
-    throw new AuthenticationError('authentication-required', `the meter accepted the AARQ but asks for HLS authentication (acse-service-user 14) while ${o.authentication} was configured`, {
-      hint: { key: 'authentication-required', options: ['authentication', 'password', 'clientAddress'], values: { client: o.clientAddress } },
+  if (hlsRequired && !isHls(authentication)) {
+    throw new AuthenticationError('authentication-required', `the meter accepted the AARQ but asks for HLS authentication (acse-service-user 14) while ${authentication} was configured`, {
+      hint: { key: 'authentication-required', options: ['authentication', 'password', 'clientAddress'], values: { client: m.addresses.clientAddress } },
     });
   }
-  if (!hlsRequired && isHls(o.authentication)) {
+  if (!hlsRequired && isHls(authentication)) {
     warnings.push(`the meter did not ask for HLS pass 3/4 (diagnostic ${diagnosticText(aare)}); continuing without it`);
   }
   const verdict: AareVerdict = { hlsRequired, applicationContext: aare.applicationContextName.name ?? aare.applicationContextName.oid, warnings };

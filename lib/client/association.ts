@@ -3,7 +3,9 @@
  * protection of every service APDU (protection.ts), general block transfer below it (gbt.ts), and RLRQ/RLRE. Services (get/set/action…) are built on
  * `exchange()`, which hands back the plain answer APDU.
  *
- * open() closes the channel when the association fails, so a caller never holds a half-open link.
+ * open() closes the channel when the association fails, so a caller never holds a half-open link. It takes the meter
+ * configuration as configureMeter made it (meter-config.ts): keys, secret and titles are bytes already, so opening an
+ * association (again) decodes no option and reads no file.
  */
 import { type Apdu, decodeApdu, decodeApdus, encodeApdu } from '../apdu';
 import type { Aare, Rlrq, UserInformation } from '../apdu/acse';
@@ -24,8 +26,9 @@ import type { TraceSink } from '../trace';
 import { ClientGbt, isGbt } from './gbt';
 import { withoutInnerLlc } from './hdlc-answer';
 import { runHls } from './hls';
-import { type Authentication, type MeterOptions, type SecurityLevel, secretBytes } from './options';
-import { certificatePem, ClientProtection, counterAllocatorFor, DECIPHERING_FAILED, decipheringHint, protectionConfigFrom, type UnprotectedAnswer } from './protection';
+import type { MeterConfig } from './meter-config';
+import type { Authentication, SecurityLevel } from './options';
+import { certificatePem, ClientProtection, counterAllocatorFor, DECIPHERING_FAILED, decipheringHint, type ProtectionConfig, type UnprotectedAnswer } from './protection';
 
 export interface AssociationInfo {
   referencing: 'ln' | 'sn';
@@ -57,15 +60,15 @@ export interface AssociationDeps {
 }
 
 /** Worst-case bytes that protection adds: the ciphering envelope's header + tag, plus a general-signing envelope. */
-function protectionOverhead(o: MeterOptions): number {
+function protectionOverhead(o: MeterConfig['protection']): number {
   let n = 0;
   if (o.signing === 'general-signing') n += 1 + 1 + 9 + 9 + 1 + 1 + 3 + 1 + (o.suite === 2 ? 96 : 64);
-  if (isCiphered(o)) n += o.protectionEnvelope === 'general-ciphering' ? 30 + keyInfoOverhead(o) + 3 + 5 + 12 : 1 + 9 + 3 + 5 + 12;
+  if (isCiphered(o)) n += o.envelope === 'general-ciphering' ? 30 + keyInfoOverhead(o) + 3 + 5 + 12 : 1 + 9 + 3 + 5 + 12;
   return n;
 }
 
 /** general-ciphering key-info bytes: identified key-id; wrapped key (+8 bytes of RFC 3394); ephemeral key ‖ signature. */
-function keyInfoOverhead(o: MeterOptions): number {
+function keyInfoOverhead(o: MeterConfig['protection']): number {
   const keyLength = o.suite === 2 ? 32 : 16;
   if (o.keyTransport === 'wrapped') return 4 + keyLength + 8;
   if (o.keyTransport === 'agreed') return 6 + 4 * (o.suite === 2 ? 48 : 32);
@@ -123,13 +126,13 @@ export class ClientAssociation {
 
   private constructor(
     private readonly channel: ApduChannel,
-    private readonly options: MeterOptions,
+    private readonly config: MeterConfig,
     private readonly deps: AssociationDeps,
     private readonly protection: ClientProtection,
     readonly info: AssociationInfo,
     inbox: UnsolicitedInbox,
   ) {
-    this.maxRequestApdu = Math.max(0, info.serverMaxPduSize - protectionOverhead(options));
+    this.maxRequestApdu = Math.max(0, info.serverMaxPduSize - protectionOverhead(config.protection));
     this.gbt = new ClientGbt(
       {
         request: async (bytes, stale) => {
@@ -140,10 +143,10 @@ export class ClientAssociation {
       },
       {
         granted: (info.conformance & conformanceBit('general-block-transfer')) !== 0,
-        window: options.gbtWindow,
+        window: config.association.gbtWindow,
         maxRequestApdu: info.serverMaxPduSize > 0 ? info.serverMaxPduSize : 0xffff,
         maxAnswerBytes: MAX_GBT_ANSWER_BYTES,
-        streamTimeoutMs: options.responseTimeout,
+        streamTimeoutMs: config.link.responseTimeout,
         note: (text) => deps.trace?.({ direction: 'info', layer: 'note', text }),
       },
     );
@@ -161,58 +164,59 @@ export class ClientAssociation {
     return this.lostError ?? this.endedError;
   }
 
-  static async open(channel: ApduChannel, options: MeterOptions, deps: AssociationDeps = {}): Promise<ClientAssociation> {
+  static async open(channel: ApduChannel, config: MeterConfig, deps: AssociationDeps = {}): Promise<ClientAssociation> {
     try {
-      return await ClientAssociation.establish(channel, options, deps);
+      return await ClientAssociation.establish(channel, config, deps);
     } catch (e) {
       await channel.close();
       throw toDlmsError(e, 'association-failed');
     }
   }
 
-  private static async establish(channel: ApduChannel, o: MeterOptions, deps: AssociationDeps): Promise<ClientAssociation> {
+  private static async establish(channel: ApduChannel, m: MeterConfig, deps: AssociationDeps): Promise<ClientAssociation> {
     const random = deps.random ?? randomBytes;
-    const config = protectionConfigFrom(o);
-    const needsCounter = isCiphered(o) || o.authentication === 'high-gmac';
-    const allocator = needsCounter ? await counterAllocatorFor(o, config, deps.counterStore) : undefined;
-    if (isCiphered(o) && o.dedicatedKey) config.dedicatedKey = random(o.suite === 2 ? 32 : 16);
+    const { association: a, protection: p } = m;
+    const config: ProtectionConfig = { ...p };
+    const needsCounter = isCiphered(p) || a.authentication === 'high-gmac';
+    const allocator = needsCounter ? await counterAllocatorFor(p, deps.counterStore) : undefined;
+    if (isCiphered(p) && p.freshDedicatedKey) config.dedicatedKey = random(p.suite === 2 ? 32 : 16);
     const protection = new ClientProtection(config, allocator);
-    const conformance = deps.conformance ?? proposedConformance(o);
+    const conformance = deps.conformance ?? proposedConformance(m);
     const inbox = new UnsolicitedInbox(channel);
 
     if (deps.preEstablished) {
       if (deps.serverSystemTitle) protection.serverSystemTitle = deps.serverSystemTitle;
-      const info = baseInfo(o, conformance, o.maxPduSize, 6, deps.serverSystemTitle);
-      return new ClientAssociation(channel, o, deps, protection, info, inbox);
+      const info = baseInfo(m, conformance, a.maxPduSize, 6, deps.serverSystemTitle);
+      return new ClientAssociation(channel, m, deps, protection, info, inbox);
     }
 
     const material: AarqMaterial = { conformance };
     if (config.clientSystemTitle.length > 0) material.clientSystemTitle = config.clientSystemTitle;
-    if (o.authentication === 'low') material.password = secretBytes(o);
-    if (isHls(o.authentication)) material.clientChallenge = random(o.challengeLength);
-    const initiate = buildInitiateRequest(o, config.dedicatedKey ? { ...material, dedicatedKey: config.dedicatedKey } : material);
-    const aarq = buildAarq(o, material);
-    aarq.userInformation = isCiphered(o) ? await protectedInitiate(protection, encodeApdu(initiate)) : initiate;
+    if (a.authentication === 'low' && a.secret) material.password = a.secret;
+    if (isHls(a.authentication)) material.clientChallenge = random(a.challengeLength);
+    const initiate = buildInitiateRequest(m, config.dedicatedKey ? { ...material, dedicatedKey: config.dedicatedKey } : material);
+    const aarq = buildAarq(m, material);
+    aarq.userInformation = isCiphered(p) ? await protectedInitiate(protection, encodeApdu(initiate)) : initiate;
 
     const aarqBytes = encodeApdu(aarq);
     // The transport traces the AARQ/AARE bytes (hiding an LLS password); here only what it cannot know.
-    deps.trace?.({ direction: 'info', layer: 'note', text: `association: ${o.referencing.toUpperCase()}, ${o.authentication}${isCiphered(o) ? `, ${o.security} suite ${o.suite}` : ''}` });
+    deps.trace?.({ direction: 'info', layer: 'note', text: `association: ${a.referencing.toUpperCase()}, ${a.authentication}${isCiphered(p) ? `, ${p.security} suite ${p.suite}` : ''}` });
     const answer = await channel.request(aarqBytes);
     const aare = expectAare(decodeApdu(answer, 'AARE'));
-    const verdict = readAare(aare, o);
+    const verdict = readAare(aare, m);
     const serverSystemTitle = verdict.serverSystemTitle ?? deps.serverSystemTitle;
     if (serverSystemTitle) protection.serverSystemTitle = serverSystemTitle;
     const response = initiateResponseOf(aare, protection);
     const warnings = [...verdict.warnings, ...checkInitiateResponse(response, conformance)];
-    const info = baseInfo(o, response.negotiatedConformance, response.serverMaxReceivePduSize, response.negotiatedDlmsVersionNumber, serverSystemTitle);
+    const info = baseInfo(m, response.negotiatedConformance, response.serverMaxReceivePduSize, response.negotiatedDlmsVersionNumber, serverSystemTitle);
     info.vaaName = response.vaaName;
     if (warnings.length > 0) info.warnings = warnings;
     for (const w of warnings) deps.trace?.({ direction: 'info', layer: 'note', text: w });
 
-    const association = new ClientAssociation(channel, o, deps, protection, info, inbox);
+    const association = new ClientAssociation(channel, m, deps, protection, info, inbox);
     if (verdict.hlsRequired) {
-      const ctx = hlsContext(o, config, material.clientChallenge!, verdict.serverChallenge!, serverSystemTitle, verdict.serverCertificate);
-      await runHls(hlsMechanism(o.authentication), ctx, o, response.vaaName, association.pass3Transport(), deps.trace);
+      const ctx = hlsContext(m, material.clientChallenge!, verdict.serverChallenge!, serverSystemTitle, verdict.serverCertificate);
+      await runHls(hlsMechanism(a.authentication), ctx, m, response.vaaName, association.pass3Transport(), deps.trace);
     }
     return association;
   }
@@ -318,7 +322,7 @@ export class ClientAssociation {
       const said = deciphering ? DECIPHERING_FAILED : noAssociation ? NO_ASSOCIATION_HINT : '';
       const error = new ServiceError(apdu.kind, `${request.kind} refused: ${describeErrorApdu(apdu)}${said}`, {
         details: { ...apdu },
-        ...(deciphering ? { hint: decipheringHint(this.options) } : {}),
+        ...(deciphering ? { hint: decipheringHint(this.config.protection) } : {}),
       });
       // The meter does not take requests from us in its current state: it holds no association for us (it never
       // had one, another client with our addresses replaced it, or it timed out). Only a new AARQ helps.
@@ -371,9 +375,9 @@ export class ClientAssociation {
     if (!this.deps.preEstablished && !this.lostError && !this.endedError) {
       try {
         const rlrq: Rlrq = { kind: 'rlrq', reason: 0 };
-        if (isCiphered(this.options)) {
+        if (isCiphered(this.config.protection)) {
           // Like Gurux: a protected release carries a ciphered InitiateRequest, proving the RLRQ is ours.
-          const initiate = buildInitiateRequest(this.options, { conformance: this.deps.conformance ?? proposedConformance(this.options) });
+          const initiate = buildInitiateRequest(this.config, { conformance: this.deps.conformance ?? proposedConformance(this.config) });
           rlrq.userInformation = await protectedInitiate(this.protection, encodeApdu(initiate));
         }
         const bytes = encodeApdu(rlrq);
@@ -387,16 +391,16 @@ export class ClientAssociation {
   }
 }
 
-function baseInfo(o: MeterOptions, conformance: number, serverMaxPduSize: number, dlmsVersion: number, serverSystemTitle?: Uint8Array): AssociationInfo {
+function baseInfo({ association: a, protection: p }: MeterConfig, conformance: number, serverMaxPduSize: number, dlmsVersion: number, serverSystemTitle?: Uint8Array): AssociationInfo {
   const info: AssociationInfo = {
-    referencing: o.referencing,
-    authentication: o.authentication,
-    security: o.security,
-    suite: o.suite,
+    referencing: a.referencing,
+    authentication: a.authentication,
+    security: p.security,
+    suite: p.suite,
     conformance,
     conformanceNames: conformanceNames(conformance),
     serverMaxPduSize,
-    clientMaxPduSize: o.maxPduSize,
+    clientMaxPduSize: a.maxPduSize,
     dlmsVersion,
   };
   if (serverSystemTitle) info.serverSystemTitle = serverSystemTitle;
@@ -433,21 +437,21 @@ function initiateResponseOf(aare: Aare, protection: ClientProtection): InitiateR
 }
 
 function hlsContext(
-  o: MeterOptions,
-  config: ReturnType<typeof protectionConfigFrom>,
+  { association: a, protection: config }: MeterConfig,
   clientChallenge: Uint8Array,
   serverChallenge: Uint8Array,
   serverSystemTitle: Uint8Array | undefined,
   serverCertificate: Uint8Array | undefined,
 ): HlsContext {
-  const ctx: HlsContext = { clientChallenge, serverChallenge, hls2Algorithm: o.hls2Algorithm, suite: config.suite };
-  if (o.password || o.passwordHex) ctx.secret = secretBytes(o);
+  const ctx: HlsContext = { clientChallenge, serverChallenge, hls2Algorithm: a.hls2Algorithm, suite: config.suite };
+  if (a.secret) ctx.secret = a.secret;
   if (config.clientSystemTitle.length > 0) ctx.clientSystemTitle = config.clientSystemTitle;
   if (serverSystemTitle) ctx.serverSystemTitle = serverSystemTitle;
   if (config.blockCipherKey) ctx.blockCipherKey = config.blockCipherKey;
   if (config.authenticationKey) ctx.authenticationKey = config.authenticationKey;
   if (config.clientSigningKey) ctx.clientPrivateKey = config.clientSigningKey.privateKey;
   if (config.serverSigningKey) ctx.serverPublicKey = config.serverSigningKey.publicKey;
-  else if (serverCertificate && o.authentication === 'high-ecdsa') ctx.serverPublicKey = parsePublicKey(certificatePem(serverCertificate)).publicKey;
+  // The meter's certificate comes in its AARE: an answer read per association, not configuration.
+  else if (serverCertificate && a.authentication === 'high-ecdsa') ctx.serverPublicKey = parsePublicKey(certificatePem(serverCertificate)).publicKey;
   return ctx;
 }

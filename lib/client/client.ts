@@ -4,31 +4,32 @@
  * (read only when the table does not know the code or the meter refuses the table's class), reads with value shaping
  * (capture_objects read once per association; scaler_unit and the object list kept per meter in a cache across
  * associations and processes, see meter-cache.ts), writes and invokes methods from plain or typed JSON, and always
- * releases the association on close.
+ * releases the association on close. The facade opens, closes and dispatches; what is known about the meter and the
+ * planning of targets live in target-planner.ts, the read path in target-reader.ts, the meter's configuration
+ * (parsed once, at construction) in meter-config.ts.
  */
-import type { PlainValue } from '../axdr/json';
-import { toPlain } from '../axdr/json';
-import { defineLazy } from '../util/lazy';
-import { dateTimeFromDate, dateTimeFromIso } from '../axdr/datetime';
-import type { CosemDateTime, DataValue } from '../axdr/types';
-import type { SelectiveAccess } from '../apdu/common';
-import { CLOCK_TIME_COLUMN, entryDescriptor, rangeDescriptor } from '../apdu/selective';
-import { parseScalerUnit, scalerUnitAttributeFor, type ScalerUnit } from '../cosem/scaling';
+import { toPlain, type PlainValue } from '../axdr/json';
+import type { DataValue } from '../axdr/types';
 import type { Apdu } from '../apdu';
-import { DlmsError, LinkError, UsageError, toDlmsError } from '../errors';
+import { parseTarget, type Target } from '../cosem/targets';
+import { DlmsError, LinkError, UsageError } from '../errors';
 import type { CounterStore } from '../security/counter-store';
+import type { TraceSink } from '../trace';
 import { type AssociationInfo, ClientAssociation } from './association';
 import type { ApduChannel } from './channel';
-import type { TraceSink } from '../trace';
-import { FileMeterCache, meterCacheKey, MemoryMeterCache, type MeterCacheStore, type MeterKnowledge } from './meter-cache';
-import { ASSOCIATION_LN_CLASS, CURRENT_ASSOCIATION_LN, ObjectDirectory, parseLnObjectList, parseSnObjectList, type ObjectListEntry } from './object-list';
-import { resolveOptions, type MeterOptions } from './options';
-import { CosemServices, type AttributeRef, type BlockProgress, type GetItem, type ItemResult, type ServiceSession, type ServicesOptions } from './services';
-import { needsPresentType, parametersForMethod, parseCaptureObjects, shapeAttribute, shapeProfileRows, valueForAttribute, type ProfileColumn } from './shaping';
-import { classKnownWithoutList, parseTarget, type Target } from '../cosem/targets';
-import { resolveClass, type ClassSource } from './targets';
-import { openChannel } from './transport';
 import { connectLimiter, type ConnectLimiter } from './connect-limiter';
+import type { MeterCacheStore } from './meter-cache';
+import { configureMeter, isMeterConfig, type MeterConfig, publicClientConfig, withInvocationCounter } from './meter-config';
+import type { ObjectListEntry } from './object-list';
+import { resolveOptions, type MeterOptions } from './options';
+import { CosemServices, type AttributeRef, type BlockProgress, type ServiceSession, type ServicesOptions } from './services';
+import { needsPresentType, parametersForMethod, valueForAttribute } from './shaping';
+import { isWrongObject, type Planned, type PlannerSession, TargetPlanner } from './target-planner';
+import { TargetReader, type ReadAccess, type ReadResult } from './target-reader';
+import { resolveClass } from './targets';
+import { openChannel } from './transport';
+
+export type { ReadAccess, ReadFailure, ReadResult, ReadSuccess } from './target-reader';
 
 /** What the facade needs of an association: ClientAssociation fits. */
 export interface AssociationHandle extends ServiceSession {
@@ -55,7 +56,7 @@ export interface ClientDeps {
   /** Opens the link (default: openChannel of lib/client/transport.ts). */
   openChannel?: (options: MeterOptions) => Promise<ApduChannel>;
   /** Opens the association on a channel (default: ClientAssociation.open of lib/client/association.ts). */
-  openAssociation?: (channel: ApduChannel, options: MeterOptions, deps: AssociationOpenDeps) => Promise<AssociationHandle>;
+  openAssociation?: (channel: ApduChannel, meter: MeterConfig, deps: AssociationOpenDeps) => Promise<AssociationHandle>;
   now?: () => Date;
   services?: ServicesOptions;
   /**
@@ -72,105 +73,27 @@ export interface ReadOptions {
   onProgress?: (p: BlockProgress) => void;
 }
 
-export interface ReadAccess {
-  from?: string | Date;
-  to?: string | Date;
-  /** 1-based first and last entry (0 as last = up to the newest). */
-  entries?: [number, number];
-}
-
-export interface ReadSuccess {
-  target: string;
-  obis: string;
-  classId: number;
-  attribute: number;
-  type: string;
-  /** The plain view as sent (no scaling; date-times as hex). A profile buffer's is built when first read. */
-  raw: PlainValue;
-  scaler?: number;
-  unit?: string;
-  /** Clock status names of a date-time value. */
-  status?: string[];
-  /** Profile buffers: units per column key. */
-  units?: { [column: string]: string };
-  value: PlainValue;
-}
-
-export interface ReadFailure {
-  target: string;
-  obis: string;
-  classId?: number;
-  attribute: number;
-  error: { code: string; message: string };
-}
-
-export type ReadResult = ReadSuccess | ReadFailure;
-
 const PUBLIC_CLIENT = 16;
-const PROFILE_GENERIC = 7;
-const CLOCK_CLASS = 8;
-const CAPTURE_OBJECTS = 3;
-const BUFFER = 2;
 
 function defaultOpenChannel(options: MeterOptions, trace?: TraceSink): Promise<ApduChannel> {
   return openChannel(options, trace ? { trace } : {});
 }
 
-function defaultOpenAssociation(channel: ApduChannel, options: MeterOptions, deps: AssociationOpenDeps): Promise<AssociationHandle> {
-  return ClientAssociation.open(channel, options, deps);
-}
-
-function toDateTime(x: string | Date, what: string): CosemDateTime {
-  try {
-    return typeof x === 'string' ? dateTimeFromIso(x) : dateTimeFromDate(x, 0);
-  } catch (e) {
-    throw new UsageError('bad-option', `${what}: ${toDlmsError(e).message}`);
-  }
-}
-
-function failure(target: Target, e: unknown, classId?: number): ReadFailure {
-  const err = toDlmsError(e);
-  const f: ReadFailure = { target: target.text, obis: target.obisText, attribute: target.index, error: { code: err.code, message: err.message } };
-  if (classId !== undefined) f.classId = classId;
-  return f;
-}
-
-interface Planned {
-  target: Target;
-  classId: number;
-  /** Where the class came from; 'list' from a cached list when `cachedList`. */
-  source: ClassSource;
-  /** The class or short name came from an object list kept from an earlier association. */
-  cachedList: boolean;
-  ref: AttributeRef;
-  access?: SelectiveAccess;
-}
-
-/**
- * What a meter answers when the object is not what the client took it to be (another class, gone, another type):
- * the class from the table, or a cached entry, is then learnt again from the meter's object list.
- */
-const WRONG_OBJECT = new Set(['object-undefined', 'object-class-inconsistent', 'type-unmatched']);
-
-function isWrongObject(e: unknown): e is DlmsError {
-  return e instanceof DlmsError && WRONG_OBJECT.has(e.code);
+function defaultOpenAssociation(channel: ApduChannel, meter: MeterConfig, deps: AssociationOpenDeps): Promise<AssociationHandle> {
+  return ClientAssociation.open(channel, meter, deps);
 }
 
 export class DlmsClient {
-  private resolved: MeterOptions | undefined;
+  /** The meter as configured once, at construction: keys parsed, key files read. */
+  private readonly meter: MeterConfig;
+  /** The configuration of the current connection (its invocation counter raised by the pre-read, if any). */
+  private current: MeterConfig | undefined;
   private association: AssociationHandle | undefined;
   private services: CosemServices | undefined;
-  private directory: ObjectDirectory | null | undefined;
-  /** The directory came from the meter cache, not from this association: it may be stale. */
-  private directoryCached = false;
-  private cache: MeterCacheStore | undefined;
-  private cacheKey = '';
-  private knowledge: MeterKnowledge = { scalers: new Map() };
-  /** Learnt on this association and not yet in the cache. */
-  private learnt = false;
+  /** What is known about the meter across associations (object list, scaler_units), and target planning with it. */
+  private readonly planner: TargetPlanner;
+  private readonly reader: TargetReader;
   private readonly unsolicited = new Set<(apdu: Apdu) => void>();
-  private readonly scalers = new Map<string, ScalerUnit | null>();
-  private readonly columns = new Map<string, ProfileColumn[] | null>();
   private connecting: Promise<void> | undefined;
   private aborted: DlmsError | undefined;
   /** The association close() is releasing (abort() can cut its wait short). */
@@ -178,14 +101,26 @@ export class DlmsClient {
   /** Aborted by close(): a connect still waiting for its turn in the connect limiter gives up. */
   private connectWait: AbortController | undefined;
 
+  /**
+   * Takes options as people give them (resolved and configured here) or a configureMeter() result. Throws UsageError
+   * when the configuration is unusable — an option out of range, a key file that cannot be read — before any link.
+   */
   constructor(
-    private readonly given: Partial<MeterOptions>,
+    given: Partial<MeterOptions> | MeterConfig,
     private readonly deps: ClientDeps = {},
-  ) {}
+  ) {
+    this.meter = isMeterConfig(given) ? given : configureMeter(resolveOptions(given));
+    const session = (): PlannerSession => {
+      const { association, services } = this.session();
+      return { services, referencing: association.info.referencing };
+    };
+    this.planner = new TargetPlanner(session, () => this.connected, deps);
+    this.reader = new TargetReader(this.planner, session, deps.now);
+  }
 
   /** The resolved options of the current connection. */
   get options(): MeterOptions | undefined {
-    return this.resolved;
+    return this.current?.options;
   }
 
   /** True while an association is open and its link has not been lost. */
@@ -214,101 +149,42 @@ export class DlmsClient {
     if (this.connected) return;
     if (this.association) await this.release();
     this.aborted = undefined;
-    const options = resolveOptions(this.given);
-    if (options.invocationCounterObis) {
-      const read = await this.readInvocationCounter(options, signal);
-      if (read + 1 > options.invocationCounter) options.invocationCounter = Math.min(read + 1, 0xffffffff);
+    let meter = this.meter;
+    if (meter.options.invocationCounterObis) {
+      const read = await this.readInvocationCounter(meter, signal);
+      if (read + 1 > meter.protection.invocationCounter) meter = withInvocationCounter(meter, Math.min(read + 1, 0xffffffff));
     }
-    this.resolved = options;
-    this.association = await this.open(options, signal);
+    this.current = meter;
+    this.association = await this.open(meter, signal);
     this.association.onUnsolicited?.((apdu) => {
       for (const listener of this.unsolicited) listener(apdu);
     });
     this.services = new CosemServices(this.association, this.deps.services);
-    this.scalers.clear();
-    this.columns.clear();
-    await this.loadKnowledge(options, this.association.info.referencing);
-  }
-
-  private cacheFor(options: MeterOptions): MeterCacheStore | undefined {
-    if (options.noCache) return undefined;
-    if (this.deps.cacheStore) return this.deps.cacheStore;
-    if (options.cacheStore) {
-      if (!(this.cache instanceof FileMeterCache) || this.cache.path !== options.cacheStore) this.cache = new FileMeterCache({ path: options.cacheStore });
-      return this.cache;
-    }
-    if (!(this.cache instanceof MemoryMeterCache)) this.cache = new MemoryMeterCache();
-    return this.cache;
-  }
-
-  /** What earlier associations learnt about this meter; whatever this one learns starts from there. */
-  private async loadKnowledge(options: MeterOptions, referencing: string): Promise<void> {
-    const cache = this.cacheFor(options);
-    this.cacheKey = meterCacheKey(options, referencing);
-    this.learnt = false;
-    const known = cache ? await cache.load(this.cacheKey).catch((e: unknown) => this.cacheFailed(e)) : undefined;
-    this.knowledge = known ?? { scalers: new Map() };
-    this.directory = this.knowledge.objects ? new ObjectDirectory(this.knowledge.objects) : undefined;
-    this.directoryCached = this.directory !== undefined;
-  }
-
-  /** Keeps what this association learnt: only while it stands, so nothing from a failed association is stored. */
-  private async remember(): Promise<void> {
-    const cache = this.resolved ? this.cacheFor(this.resolved) : undefined;
-    if (!this.learnt || !cache || !this.connected) return;
-    this.learnt = false;
-    await cache.save(this.cacheKey, this.knowledge).catch((e: unknown) => this.cacheFailed(e));
-  }
-
-  private cacheFailed(e: unknown): undefined {
-    this.deps.warn?.(`meter cache: ${toDlmsError(e).message}`);
-    return undefined;
-  }
-
-  /** A cached entry the meter contradicted: forgotten, to be learnt again. */
-  private forget(obis: string): void {
-    if (this.directoryCached) {
-      delete this.knowledge.objects;
-      this.directory = undefined;
-      this.directoryCached = false;
-    }
-    this.knowledge.scalers.delete(obis);
-    this.scalers.delete(obis);
-    this.learnt = true;
+    await this.planner.begin(meter.options, this.association.info.referencing);
   }
 
   /** Link and association, in a turn of the connect limiter: their timers start when the turn comes. */
-  private open(options: MeterOptions, signal: AbortSignal): Promise<AssociationHandle> {
-    return (this.deps.connectLimiter ?? connectLimiter).run(() => this.openNow(options), signal);
+  private open(meter: MeterConfig, signal: AbortSignal): Promise<AssociationHandle> {
+    return (this.deps.connectLimiter ?? connectLimiter).run(() => this.openNow(meter), signal);
   }
 
-  private async openNow(options: MeterOptions): Promise<AssociationHandle> {
+  private async openNow(meter: MeterConfig): Promise<AssociationHandle> {
+    const options = meter.options;
     const channel = await (this.deps.openChannel ? this.deps.openChannel(options) : defaultOpenChannel(options, this.deps.trace));
     const assocDeps: AssociationOpenDeps = {};
     if (this.deps.trace) assocDeps.trace = this.deps.trace;
     if (this.deps.counterStore) assocDeps.counterStore = this.deps.counterStore;
     try {
-      return await (this.deps.openAssociation ?? defaultOpenAssociation)(channel, options, assocDeps);
+      return await (this.deps.openAssociation ?? defaultOpenAssociation)(channel, meter, assocDeps);
     } catch (e) {
       await channel.close();
       throw e;
     }
   }
 
-  private async readInvocationCounter(options: MeterOptions, signal: AbortSignal): Promise<number> {
-    const target = parseTarget(options.invocationCounterObis);
-    const publicOptions: MeterOptions = {
-      ...options,
-      clientAddress: PUBLIC_CLIENT,
-      authentication: 'none',
-      security: 'none',
-      signing: 'none',
-      signPass3: false,
-      password: '',
-      passwordHex: '',
-      invocationCounterObis: '',
-    };
-    const association = await this.open(publicOptions, signal);
+  private async readInvocationCounter(meter: MeterConfig, signal: AbortSignal): Promise<number> {
+    const target = parseTarget(meter.options.invocationCounterObis);
+    const association = await this.open(publicClientConfig(meter, PUBLIC_CLIENT), signal);
     try {
       const services = new CosemServices(association, this.deps.services);
       const v = await services.get({ classId: target.classId ?? 1, ln: target.ln, attribute: target.index });
@@ -332,106 +208,9 @@ export class DlmsClient {
 
   /** The association's object list, read from the meter (and kept in the meter cache). */
   async objectList(): Promise<ObjectListEntry[]> {
-    const list = await this.readObjectList();
-    await this.remember();
+    const list = await this.planner.readObjectList();
+    await this.planner.remember();
     return list;
-  }
-
-  private async readObjectList(): Promise<ObjectListEntry[]> {
-    const { association, services } = this.session();
-    const list =
-      association.info.referencing === 'sn'
-        ? parseSnObjectList(await services.readSnObjectList())
-        : parseLnObjectList(await services.get({ classId: ASSOCIATION_LN_CLASS, ln: CURRENT_ASSOCIATION_LN, attribute: 2 }));
-    this.directory = new ObjectDirectory(list);
-    this.directoryCached = false;
-    this.knowledge.objects = list;
-    this.learnt = true;
-    return list;
-  }
-
-  /**
-   * The object list when it can be read; undefined (and not asked again) when the meter refuses it. `fresh`: read
-   * it from the meter unless this association already did.
-   */
-  private async objectDirectory(fresh = false): Promise<ObjectDirectory | undefined> {
-    if (fresh && this.directoryCached) {
-      this.directory = undefined;
-      this.directoryCached = false;
-    }
-    if (this.directory === undefined) {
-      try {
-        await this.readObjectList();
-      } catch (e) {
-        // Refused by the meter: carry on without it. A lost, ended or aborted association is no refusal.
-        if (!(e instanceof DlmsError) || !this.connected || e.code === 'no-response' || e.name === 'TimeoutError') throw e;
-        this.directory = null;
-      }
-    }
-    return this.directory ?? undefined;
-  }
-
-  /**
-   * The object list the targets need, if any: SN needs every target's short name; LN only a class neither written,
-   * nor in a list at hand, nor a standard OBIS code. A cached list that lacks a target is read again.
-   */
-  private async needsDirectory(targets: readonly Target[]): Promise<ObjectDirectory | undefined> {
-    const sn = this.session().association.info.referencing === 'sn';
-    const missing = (t: Target): boolean => !this.directory?.find(t.obisText) && (sn || !classKnownWithoutList(t));
-    if (this.directory === undefined ? sn || targets.some(missing) : this.directoryCached && targets.some(missing)) return this.objectDirectory(true);
-    return this.directory ?? undefined;
-  }
-
-  private plan(target: Target, directory: ObjectDirectory | undefined): Planned {
-    const { classId, source, entry } = resolveClass(target, directory);
-    const ref: AttributeRef = { classId, ln: target.ln, attribute: target.index };
-    if (entry?.shortName !== undefined) ref.baseName = entry.shortName;
-    if (this.session().association.info.referencing === 'sn' && ref.baseName === undefined) {
-      throw new UsageError('no-short-name', `${target.obisText} is not in the meter's object list, so it has no short name to read`);
-    }
-    return { target, classId, source, cachedList: entry !== undefined && this.directoryCached, ref };
-  }
-
-  /**
-   * After the meter refused a target as the wrong object: when the class came from the table or the short name or
-   * class from a cached list, forget what was cached, learn the object list from the meter and plan the target again
-   * — undefined when that changes nothing (the meter's refusal stands).
-   */
-  private async replan(p: Planned, refusal: DlmsError): Promise<Planned | undefined> {
-    if (!p.cachedList && p.source !== 'table') return undefined;
-    // The list at hand lacks the object and the meter says it has none: they agree, there is nothing to learn.
-    if (p.source === 'table' && this.directory && refusal.code === 'object-undefined') return undefined;
-    this.forget(p.target.obisText);
-    const directory = await this.objectDirectory(true);
-    if (!directory) return undefined;
-    let again: Planned;
-    try {
-      again = this.plan(p.target, directory);
-    } catch {
-      return undefined;
-    }
-    if (again.classId === p.classId && again.ref.baseName === p.ref.baseName) return undefined;
-    this.scalers.delete(p.target.obisText);
-    this.columns.delete(p.target.obisText);
-    return again;
-  }
-
-  private selectiveAccess(access: ReadAccess, columns: ProfileColumn[] | undefined): SelectiveAccess {
-    if (access.entries) {
-      const [a, b] = access.entries;
-      return entryDescriptor({ fromEntry: a, toEntry: b });
-    }
-    // The restricting object is the profile's clock column, which is not always the first one.
-    const clock = columns?.find((c) => c.classId === CLOCK_CLASS && c.attributeIndex === 2);
-    const restrictingObject = clock
-      ? { classId: clock.classId, logicalName: clock.logicalName, attributeIndex: clock.attributeIndex, dataIndex: clock.dataIndex }
-      : CLOCK_TIME_COLUMN;
-    const now = this.deps.now?.() ?? new Date();
-    return rangeDescriptor({
-      restrictingObject,
-      from: toDateTime(access.from ?? new Date(0), 'from'),
-      to: toDateTime(access.to ?? now, 'to'),
-    });
   }
 
   /**
@@ -442,171 +221,17 @@ export class DlmsClient {
     const { services } = this.session();
     services.onProgress = options.onProgress;
     try {
-      return await this.readTargets(targetTexts, access);
+      return await this.reader.read(targetTexts, access);
     } finally {
       services.onProgress = undefined;
     }
-  }
-
-  private async readTargets(targetTexts: readonly string[], access: ReadAccess | undefined): Promise<ReadResult[]> {
-    const targets = targetTexts.map((t) => parseTarget(t));
-    const hasAccess = access !== undefined && (access.from !== undefined || access.to !== undefined || access.entries !== undefined);
-    if (access?.entries && (access.from !== undefined || access.to !== undefined)) {
-      throw new UsageError('bad-option', 'give either from/to (a time range) or entries, not both');
-    }
-    const directory = await this.needsDirectory(targets);
-    const results: (ReadResult | undefined)[] = new Array(targets.length);
-    const planned: (Planned | undefined)[] = targets.map((target, i) => {
-      try {
-        return this.plan(target, directory);
-      } catch (e) {
-        results[i] = failure(target, e, target.classId);
-        return undefined;
-      }
-    });
-    // Selective access applies to the profile generic buffers among the targets; the other targets read as usual.
-    const isBuffer = (p: Planned | undefined): p is Planned => p !== undefined && p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER;
-    if (hasAccess && !planned.some(isBuffer) && planned.some((p) => p !== undefined)) {
-      throw new UsageError('bad-option', 'selective access (from/to, entries) applies to profile generic buffers (7/OBIS:2) only, and no target is one');
-    }
-    const live = planned.map((p, i) => ({ p, i })).filter((x): x is { p: Planned; i: number } => x.p !== undefined);
-    const values = await this.readPlanned(live.map((x) => x.p), hasAccess ? access : undefined, directory);
-    // Targets the meter refused as the wrong object are planned again from its object list, once.
-    const retry: { p: Planned; i: number }[] = [];
-    for (const [k, { p, i }] of live.entries()) {
-      const r = values[k]!;
-      const again = 'error' in r && isWrongObject(r.error) ? await this.replan(p, r.error) : undefined;
-      if (again) retry.push({ p: again, i });
-      else results[i] = this.shape(p, r);
-    }
-    if (retry.length > 0) {
-      const second = await this.readPlanned(retry.map((x) => x.p), hasAccess ? access : undefined, this.directory ?? undefined);
-      retry.forEach(({ p, i }, k) => {
-        results[i] = this.shape(p, second[k]!);
-      });
-    }
-    await this.remember();
-    return results as ReadResult[];
-  }
-
-  private async readPlanned(planned: Planned[], access: ReadAccess | undefined, directory: ObjectDirectory | undefined): Promise<ItemResult[]> {
-    const { services } = this.session();
-    await this.prefetch(planned, directory);
-    for (const p of planned) {
-      if (access && p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER) p.access = this.selectiveAccess(access, this.columns.get(p.target.obisText) ?? undefined);
-    }
-    return services.getMany(planned.map((p) => (p.access ? { ref: p.ref, access: p.access } : { ref: p.ref })));
-  }
-
-  /** A register's scaler_unit: learnt on this association or an earlier one; null when the meter gave none. */
-  private scalerOf(obis: string): ScalerUnit | null | undefined {
-    return this.knowledge.scalers.get(obis) ?? this.scalers.get(obis);
-  }
-
-  /** Records a scaler_unit answer; only a valid one is kept for later associations. */
-  private learnScaler(obis: string, r: ItemResult): void {
-    const su = 'value' in r ? safe(() => parseScalerUnit(r.value)) : null;
-    this.scalers.set(obis, su);
-    if (su) {
-      this.knowledge.scalers.delete(obis);
-      this.knowledge.scalers.set(obis, su);
-      this.learnt = true;
-    }
-  }
-
-  /** Reads what shaping needs and the cache lacks: scaler_units of registers, capture_objects of profiles and their columns' scaler_units. */
-  private async prefetch(planned: Planned[], directory: ObjectDirectory | undefined): Promise<void> {
-    const { services } = this.session();
-    const wants: { key: string; kind: 'scaler' | 'columns'; item: GetItem }[] = [];
-    const seen = new Set<string>();
-    for (const p of planned) {
-      const suAttr = scalerUnitAttributeFor(p.classId, p.ref.attribute);
-      const obis = p.target.obisText;
-      if (suAttr !== undefined && this.scalerOf(obis) === undefined && !seen.has(`s${obis}`)) {
-        seen.add(`s${obis}`);
-        wants.push({ key: obis, kind: 'scaler', item: { ref: { ...p.ref, attribute: suAttr } } });
-      }
-      if (p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER && !this.columns.has(obis) && !seen.has(`c${obis}`)) {
-        seen.add(`c${obis}`);
-        wants.push({ key: obis, kind: 'columns', item: { ref: { ...p.ref, attribute: CAPTURE_OBJECTS } } });
-      }
-    }
-    if (wants.length === 0) return;
-    const got = await services.getMany(wants.map((w) => w.item));
-    const newColumns: ProfileColumn[][] = [];
-    wants.forEach((w, i) => {
-      const r = got[i]!;
-      if (w.kind === 'scaler') this.learnScaler(w.key, r);
-      else {
-        const cols = 'value' in r ? safe(() => parseCaptureObjects(r.value)) : null;
-        this.columns.set(w.key, cols);
-        if (cols) newColumns.push(cols);
-      }
-    });
-    await this.prefetchColumnScalers(newColumns.flat(), directory);
-  }
-
-  private async prefetchColumnScalers(columns: ProfileColumn[], directory: ObjectDirectory | undefined): Promise<void> {
-    const { association, services } = this.session();
-    const wants: { key: string; item: GetItem }[] = [];
-    for (const c of columns) {
-      const suAttr = scalerUnitAttributeFor(c.classId, c.attributeIndex);
-      if (suAttr === undefined || c.dataIndex !== 0) continue;
-      const obis = Array.from(c.logicalName).join('.');
-      if (this.scalerOf(obis) !== undefined || wants.some((w) => w.key === obis)) continue;
-      const ref: AttributeRef = { classId: c.classId, ln: c.logicalName, attribute: suAttr };
-      const base = directory?.find(obis)?.shortName;
-      if (base !== undefined) ref.baseName = base;
-      if (association.info.referencing === 'sn' && base === undefined) continue;
-      wants.push({ key: obis, item: { ref } });
-    }
-    if (wants.length > 0) {
-      const got = await services.getMany(wants.map((w) => w.item));
-      wants.forEach((w, i) => this.learnScaler(w.key, got[i]!));
-    }
-    for (const c of columns) {
-      const su = c.dataIndex === 0 && scalerUnitAttributeFor(c.classId, c.attributeIndex) !== undefined ? this.scalerOf(Array.from(c.logicalName).join('.')) : undefined;
-      if (su) c.scalerUnit = su;
-    }
-  }
-
-  private shape(p: Planned, r: ItemResult): ReadResult {
-    if ('error' in r) return failure(p.target, r.error, p.classId);
-    try {
-      const base = { target: p.target.text, obis: p.target.obisText, classId: p.classId, attribute: p.ref.attribute };
-      if (p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER) {
-        const columns = this.columns.get(p.target.obisText) ?? [];
-        const selected = this.selectedColumns(columns, p.access);
-        const buffer = r.value;
-        const out: ReadSuccess = { ...base, type: buffer.type, raw: null, value: shapeProfileRows(buffer, selected) };
-        // The raw view is a second full copy of the buffer (every date-time as hex): built only when someone reads it.
-        defineLazy(out, 'raw', () => toPlain(buffer));
-        const units: { [k: string]: string } = {};
-        for (const c of selected) if (c.scalerUnit) units[c.key] = c.scalerUnit.unitSymbol;
-        if (Object.keys(units).length > 0) out.units = units;
-        return out;
-      }
-      const su = scalerUnitAttributeFor(p.classId, p.ref.attribute) !== undefined ? this.scalerOf(p.target.obisText) ?? undefined : undefined;
-      return { ...base, ...shapeAttribute(p.classId, p.ref.attribute, r.value, su) };
-    } catch (e) {
-      return failure(p.target, e, p.classId);
-    }
-  }
-
-  /** The columns an entry descriptor selects (a range descriptor here always asks for all columns). */
-  private selectedColumns(columns: ProfileColumn[], access: SelectiveAccess | undefined): ProfileColumn[] {
-    if (!access || access.selector !== 2 || access.parameters.type !== 'structure') return columns;
-    const [, , fromSel, toSel] = access.parameters.value as { value: number }[];
-    const from = Math.max(1, fromSel?.value ?? 1);
-    const to = toSel?.value ? toSel.value : columns.length;
-    return columns.slice(from - 1, to);
   }
 
   /** Writes one attribute from plain JSON (where the class fixes the type) or typed JSON. */
   async write(targetText: string, value: unknown): Promise<void> {
     const { services } = this.session();
     const target = parseTarget(targetText);
-    const planned = this.plan(target, await this.needsDirectory([target]));
+    const planned = this.planner.plan(target, await this.planner.needsDirectory([target]));
     // Where the class leaves the type open (a register's value), plain JSON takes the type the meter holds now.
     const set = async (p: Planned): Promise<void> => {
       const present = needsPresentType(p.classId, p.ref.attribute, value) ? await this.presentValue(target, p.ref) : undefined;
@@ -632,11 +257,11 @@ export class DlmsClient {
     try {
       result = await request(planned);
     } catch (e) {
-      const again = isWrongObject(e) ? await this.replan(planned, e) : undefined;
+      const again = isWrongObject(e) ? await this.planner.replan(planned, e) : undefined;
       if (!again) throw e;
       result = await request(again);
     }
-    await this.remember();
+    await this.planner.remember();
     return result;
   }
 
@@ -644,7 +269,7 @@ export class DlmsClient {
   async action(targetText: string, parameters?: unknown): Promise<PlainValue | undefined> {
     const { services } = this.session();
     const target = parseTarget(targetText, 'method');
-    const planned = this.plan(target, await this.needsDirectory([target]));
+    const planned = this.planner.plan(target, await this.planner.needsDirectory([target]));
     const invoke = (p: Planned): Promise<DataValue | undefined> => {
       const ref = { classId: p.classId, ln: target.ln, method: target.index, ...(p.ref.baseName !== undefined ? { baseName: p.ref.baseName } : {}) };
       return services.action(ref, parametersForMethod(p.classId, target.index, parameters));
@@ -667,7 +292,7 @@ export class DlmsClient {
 
   /** The class (as given, or from the object list) and, under SN referencing, the short name of a raw target. */
   private async rawTarget(target: Target): Promise<{ classId: number; ln: Uint8Array; index: number; baseName?: number }> {
-    const { classId, entry } = resolveClass(target, await this.needsDirectory([target]));
+    const { classId, entry } = resolveClass(target, await this.planner.needsDirectory([target]));
     if (this.session().association.info.referencing === 'sn' && entry?.shortName === undefined) {
       throw new UsageError('no-short-name', `${target.obisText} is not in the meter's object list, so it has no short name`);
     }
@@ -719,13 +344,5 @@ export class DlmsClient {
     } finally {
       this.releasing = undefined;
     }
-  }
-}
-
-function safe<T>(f: () => T): T | null {
-  try {
-    return f();
-  } catch {
-    return null;
   }
 }

@@ -12,11 +12,16 @@
  *    costs its neighbours a response timeout per request.
  *
  * Each medium keeps its own one-at-a-time queue (lib/client/pool.ts).
+ *
+ * Keys are configured once per meter (meter-config.ts): the key table's entries when the fleet is made — a key file
+ * that cannot be read fails the configuration, not a request — and a meter named by a message takes the parsed keys
+ * of its entry (or of the configuration) as they are, however often it is forgotten and named again.
  */
 import { LinkError, TimeoutError, UsageError } from '../errors';
 import type { DlmsClient } from './client';
 import { meterLabel, meterOptions, type MeterAddress, type MeterSecrets } from './meter-address';
-import type { MeterOptions } from './options';
+import { atAddress, configureMeter, type MeterConfig } from './meter-config';
+import { resolveOptions, type MeterOptions } from './options';
 import { ManagedMeter, type ManagedMeterSettings } from './pool';
 
 export interface FleetLimits {
@@ -78,6 +83,8 @@ export class MeterFleet {
   /** The configuration's own meter (requests without an address). */
   readonly base: ManagedMeter;
   private readonly baseMember: Member;
+  /** The key table's entries, configured once: meter id → the configuration with that meter's keys. */
+  private readonly keyed = new Map<string, MeterConfig>();
   private readonly members = new Map<string, Member>();
   private readonly health = new Map<string, Health>();
   private readonly slotWaiters: (() => void)[] = [];
@@ -85,7 +92,7 @@ export class MeterFleet {
   private waiting = 0;
   private closed = false;
 
-  /** Throws UsageError when the configuration itself is unusable (see resolveOptions). */
+  /** Throws UsageError when the configuration itself or an entry of its key table is unusable (see configureMeter). */
   constructor(
     private readonly template: Partial<MeterOptions>,
     private readonly settings: ManagedMeterSettings,
@@ -94,6 +101,7 @@ export class MeterFleet {
     baseLabel?: string,
   ) {
     this.base = new ManagedMeter(template, settings);
+    for (const [id, secrets] of keyTable) this.keyed.set(id, configureMeter(resolveOptions(meterOptions(template, {}, secrets))));
     this.baseMember = this.watch({ key: '', managed: this.base, label: baseLabel ?? meterLabel({}, this.base.options), addressed: false, pending: 0, slot: false, unwatch: () => undefined });
   }
 
@@ -155,7 +163,10 @@ export class MeterFleet {
     const key = JSON.stringify([Object.entries(address).sort(), Object.entries(own).sort()]);
     const known = this.members.get(key);
     if (known) return known;
-    const managed = new ManagedMeter(meterOptions(this.template, address, own), this.settings);
+    const given = meterOptions(this.template, address, own);
+    // Secrets sent in the message itself are configured with their meter; all others are configured already.
+    const configured = Object.keys(secrets).length > 0 ? undefined : ((address.id !== undefined ? this.keyed.get(address.id) : undefined) ?? this.base.config);
+    const managed = new ManagedMeter(configured ? atAddress(configured, resolveOptions(given)) : given, this.settings);
     const member = this.watch({ key, managed, label: meterLabel(address, managed.options), addressed: true, pending: 0, slot: false, unwatch: () => undefined });
     this.members.set(key, member);
     return member;

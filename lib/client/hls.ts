@@ -18,7 +18,7 @@ import { AuthenticationError, type ErrorHint } from '../errors';
 import { type HlsContext, type HlsMechanism, hlsClientResponse, hlsExpectedServerResponse, verifyServerResponse } from '../security/hls';
 import { toHex } from '../util/hex';
 import type { TraceSink } from '../trace';
-import type { MeterOptions } from './options';
+import type { MeterConfig } from './meter-config';
 import { DECIPHERING_FAILED, decipheringHint } from './protection';
 
 /** Exception-response service-error deciphering-error (5). */
@@ -50,13 +50,13 @@ export function pass3Request(referencing: 'ln' | 'sn', fStoC: Uint8Array, vaaNam
 }
 
 /** What a refused pass 3 most likely means for this configuration, and what to change. */
-function refusal(o: MeterOptions): { said: string; hint: ErrorHint } {
-  if (o.authentication === 'high' && o.hls2Algorithm === 'aes') return { said: ': wrong secret?', hint: { key: 'hls2-lgz', options: ['password', 'hls2Algorithm'], values: { value: 'lgz' } } };
-  if (o.authentication === 'high-gmac') return { said: ': wrong keys or invocation counter?', hint: { key: 'check', options: ['blockCipherKey', 'authenticationKey', 'invocationCounter'] } };
+function refusal({ association: a }: MeterConfig): { said: string; hint: ErrorHint } {
+  if (a.authentication === 'high' && a.hls2Algorithm === 'aes') return { said: ': wrong secret?', hint: { key: 'hls2-lgz', options: ['password', 'hls2Algorithm'], values: { value: 'lgz' } } };
+  if (a.authentication === 'high-gmac') return { said: ': wrong keys or invocation counter?', hint: { key: 'check', options: ['blockCipherKey', 'authenticationKey', 'invocationCounter'] } };
   return { said: ': wrong secret or mechanism?', hint: { key: 'check', options: ['password', 'authentication'] } };
 }
 
-function pass3Refused(o: MeterOptions, said: string, details: Record<string, unknown>): AuthenticationError {
+function pass3Refused(o: MeterConfig, said: string, details: Record<string, unknown>): AuthenticationError {
   const why = refusal(o);
   return new AuthenticationError('pass3-refused', `HLS pass 3 refused by the meter: ${said}${why.said}`, { details, hint: why.hint });
 }
@@ -65,7 +65,7 @@ function pass3Refused(o: MeterOptions, said: string, details: Record<string, unk
  * The meter's f(CtoS) from the pass-4 answer, or undefined when the meter answered success without it.
  * Failures (action-result, data-access-result, exception-response) throw AuthenticationError 'pass3-refused'.
  */
-export function readPass4(apdus: Apdu[], o: MeterOptions): Uint8Array | undefined {
+export function readPass4(apdus: Apdu[], o: MeterConfig): Uint8Array | undefined {
   let fCtoS: Uint8Array | undefined;
   let answered = false;
   for (const apdu of apdus) {
@@ -73,8 +73,8 @@ export function readPass4(apdus: Apdu[], o: MeterOptions): Uint8Array | undefine
       case 'exception-response':
       case 'confirmed-service-error': {
         const deciphering = apdu.kind === 'exception-response' && apdu.serviceError === DECIPHERING_ERROR;
-        const wantsSigned = apdu.kind === 'exception-response' && apdu.stateError === 1 && o.suite > 0 && !o.signPass3 && !deciphering;
-        const hint: ErrorHint | undefined = wantsSigned ? { key: 'sign-pass3', options: ['signPass3'] } : deciphering ? decipheringHint(o) : undefined;
+        const wantsSigned = apdu.kind === 'exception-response' && apdu.stateError === 1 && o.protection.suite > 0 && !o.protection.signPass3 && !deciphering;
+        const hint: ErrorHint | undefined = wantsSigned ? { key: 'sign-pass3', options: ['signPass3'] } : deciphering ? decipheringHint(o.protection) : undefined;
         const said = wantsSigned ? '; some meters (Sagemcom T-210D) want pass 3 signed' : deciphering ? DECIPHERING_FAILED : '';
         throw new AuthenticationError('pass3-refused', `HLS pass 3 refused by the meter: ${describeErrorApdu(apdu)}${said}`, { details: { answer: apdu.kind }, ...(hint ? { hint } : {}) });
       }
@@ -106,7 +106,7 @@ export function readPass4(apdus: Apdu[], o: MeterOptions): Uint8Array | undefine
     }
   }
   if (!answered) {
-    throw new AuthenticationError('pass3-unexpected-answer', `HLS pass 3: the meter answered ${apdus.map((a) => a.kind).join(' + ')} instead of an ${o.referencing === 'ln' ? 'action-response' : 'write-response'}`);
+    throw new AuthenticationError('pass3-unexpected-answer', `HLS pass 3: the meter answered ${apdus.map((a) => a.kind).join(' + ')} instead of an ${o.association.referencing === 'ln' ? 'action-response' : 'write-response'}`);
   }
   return fCtoS;
 }
@@ -116,7 +116,7 @@ export function readPass4(apdus: Apdu[], o: MeterOptions): Uint8Array | undefine
  * answers a bare write-success, which is accepted because verifyServerResponse returns null for it. Every other
  * mechanism must return f(CtoS), and a wrong one means the meter does not share our secret.
  */
-export function checkPass4(mech: HlsMechanism, ctx: HlsContext, received: Uint8Array | undefined, o: MeterOptions): void {
+export function checkPass4(mech: HlsMechanism, ctx: HlsContext, received: Uint8Array | undefined, o: MeterConfig): void {
   const algorithm = mech === 'high' ? ` (hls2 ${ctx.hls2Algorithm ?? 'aes'})` : '';
   if (!received) {
     if (mech === 'high' && ctx.hls2Algorithm === 'lgz') return;
@@ -134,7 +134,7 @@ export function checkPass4(mech: HlsMechanism, ctx: HlsContext, received: Uint8A
       : `got ${toHex(received)}`;
   throw new AuthenticationError(
     'server-authentication-failed',
-    `the meter's reply to our challenge is wrong: wrong secret or algorithm (${what} for mechanism ${mech}${algorithm}, client ${o.clientAddress})`,
+    `the meter's reply to our challenge is wrong: wrong secret or algorithm (${what} for mechanism ${mech}${algorithm}, client ${o.addresses.clientAddress})`,
     { details: { mechanism: mech } },
   );
 }
@@ -156,15 +156,15 @@ export interface Pass3Transport {
 }
 
 /** Runs pass 3 and 4. `ctx` holds the challenges, titles and keys; the GMAC counter is taken here. */
-export async function runHls(mech: HlsMechanism, ctx: HlsContext, o: MeterOptions, vaaName: number, transport: Pass3Transport, trace?: TraceSink): Promise<void> {
+export async function runHls(mech: HlsMechanism, ctx: HlsContext, o: MeterConfig, vaaName: number, transport: Pass3Transport, trace?: TraceSink): Promise<void> {
   const full: HlsContext = mech === 'high-gmac' ? { ...ctx, clientInvocationCounter: await transport.nextCounter() } : ctx;
   const fStoC = hlsClientResponse(mech, full);
   trace?.({
     direction: 'info',
     layer: 'note',
-    text: `HLS ${mech}${mech === 'high' ? ` (${o.hls2Algorithm})` : ''}: server challenge StoC ${toHex(ctx.serverChallenge)}, our reply f(StoC) ${toHex(fStoC)}`,
+    text: `HLS ${mech}${mech === 'high' ? ` (${o.association.hls2Algorithm})` : ''}: server challenge StoC ${toHex(ctx.serverChallenge)}, our reply f(StoC) ${toHex(fStoC)}`,
   });
-  const answer = await transport.send(pass3Request(o.referencing, fStoC, vaaName), o.signPass3);
+  const answer = await transport.send(pass3Request(o.association.referencing, fStoC, vaaName), o.protection.signPass3);
   const fCtoS = readPass4(decodeApdus(answer, 'HLS pass 4'), o);
   if (fCtoS) trace?.({ direction: 'info', layer: 'note', text: `HLS ${mech}: meter's reply f(CtoS) ${toHex(fCtoS)} to our challenge ${toHex(ctx.clientChallenge)}` });
   checkPass4(mech, full, fCtoS, o);

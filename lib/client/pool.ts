@@ -26,6 +26,7 @@ import { MemoryMeterCache, type MeterCacheStore } from './meter-cache';
 import type { ApduChannel } from './channel';
 import type { TraceSink } from '../trace';
 import { DlmsClient, type ClientDeps } from './client';
+import { configureMeter, isMeterConfig, type MeterConfig } from './meter-config';
 import { resolveOptions, type MeterOptions } from './options';
 import { mediumKeyOf, SharedMediumHub } from './shared-medium';
 import { hdlcServerAddress, mediumSpecFor, openChannel } from './transport';
@@ -187,7 +188,7 @@ export interface ManagedMeterSettings {
   warn?: (message: string) => void;
   trace?: TraceSink;
   /** Tests: replaces the client factory. */
-  createClient?: (given: Partial<MeterOptions>, deps: ClientDeps) => DlmsClient;
+  createClient?: (meter: MeterConfig, deps: ClientDeps) => DlmsClient;
   /**
    * How long close() waits for the release (default 2000 ms): the release's turn on a busy shared medium and the
    * meter's answer to it. A request of this meter in progress is aborted at once.
@@ -226,6 +227,8 @@ function isPermanent(e: unknown): boolean {
 }
 
 export class ManagedMeter implements AssociationHolder {
+  /** Configured once (keys parsed, key files read): every client this meter opens, after any reconnect, takes it. */
+  readonly config: MeterConfig;
   readonly options: MeterOptions;
   readonly key: string;
   private readonly pool: MediumPool;
@@ -249,12 +252,13 @@ export class ManagedMeter implements AssociationHolder {
   /** Associations opened so far (tests count them). */
   connects = 0;
 
-  /** Throws UsageError when the options are inconsistent (see resolveOptions). */
+  /** Throws UsageError when the configuration is unusable: inconsistent options (resolveOptions), an unreadable key file. */
   constructor(
-    private readonly given: Partial<MeterOptions>,
+    given: Partial<MeterOptions> | MeterConfig,
     private readonly settings: ManagedMeterSettings = {},
   ) {
-    this.options = resolveOptions(given);
+    this.config = isMeterConfig(given) ? given : configureMeter(resolveOptions(given));
+    this.options = this.config.options;
     this.key = mediumKey(this.options);
     this.pool = settings.pool ?? defaultPool;
     this.queue = this.pool.queue(this.key);
@@ -448,7 +452,7 @@ export class ManagedMeter implements AssociationHolder {
     else if (!this.options.noCache && !this.options.cacheStore) deps.cacheStore = this.memoryCache;
     if (this.settings.warn) deps.warn = this.settings.warn;
     if (this.settings.trace) deps.trace = this.settings.trace;
-    const client = this.settings.createClient ? this.settings.createClient(this.given, deps) : new DlmsClient(this.given, deps);
+    const client = this.settings.createClient ? this.settings.createClient(this.config, deps) : new DlmsClient(this.config, deps);
     client.onUnsolicited((apdu) => {
       for (const listener of this.unsolicited) listener(apdu);
     });

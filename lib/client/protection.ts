@@ -1,7 +1,8 @@
 /**
  * APDU protection for one client association (protocol.md §e): ciphering of requests with invocation counters
  * that are never reused, optional general-signing, and the checks on every answer — tag always verified, server
- * counter strictly increasing, no weaker protection than configured, signatures verified.
+ * counter strictly increasing, no weaker protection than configured, signatures verified. It takes the keys as the
+ * configuration parsed them (meter-config.ts): nothing is decoded or read from a file per association.
  *
  * Envelopes chosen for requests (options.protectionEnvelope):
  *   service:           plain APDU with a glo-/ded- form → glo-xxx (global key) or ded-xxx (dedicated key);
@@ -21,48 +22,26 @@
  * glo- (lib/security/general-ciphering.ts).
  */
 import * as path from 'node:path';
-import * as fs from 'node:fs';
-import { type ErrorHint, SecurityError, UsageError } from '../errors';
+import { type ErrorHint, SecurityError } from '../errors';
 import { checkKeyForSuite, unwrapGeneralGlo, unwrapGlo, wrapGeneralGlo, wrapGlo, type UnprotectOptions } from '../security/cipher';
 import { type CounterAllocator, type CounterStore, counterKey, sharedCounterAllocator } from '../security/counter-store';
-import type { SecuritySuite } from '../security/crypto';
 import { FileCounterStore } from '../security/file-counter-store';
-import { parsePrivateKey, parsePublicKey, type ParsedPrivateKey, type ParsedPublicKey } from '../security/keys';
 import { ReplayGuard } from '../security/replay-guard';
-import { checkSuite, securityControlFor, type SecurityPolicy } from '../security/security-control';
+import { securityControlFor } from '../security/security-control';
 import { agreeContentKeyOnePassDh, buildGeneralCiphering, type DecodedGeneralCiphering, type KeyInfo, unwrapContentKey, unwrapGeneralCiphering, wrapContentKey } from '../security/general-ciphering';
 import { randomBytes } from '../security/crypto';
 import { buildGeneralSigning, verifyGeneralSigning } from '../security/signing';
 import { cipheredTagFor, GENERAL_CIPHERING, GENERAL_DED_CIPHERING, GENERAL_GLO_CIPHERING, GENERAL_SIGNING, type KeyKind, plainTagFor } from '../security/tags';
 import { decodeApduAt, decodeApduSpans } from '../apdu';
 import { ByteReader, bytesEqual, concatBytes } from '../util/bytes';
-import { fromHex, toHex } from '../util/hex';
-import type { KeyTransport, MeterOptions, ProtectionEnvelope, SigningOrder } from './options';
+import { toHex } from '../util/hex';
+import type { ProtectionPart } from './meter-config';
+import type { KeyTransport } from './options';
 
-export interface ProtectionConfig {
-  security: SecurityPolicy;
-  suite: SecuritySuite;
-  clientSystemTitle: Uint8Array;
-  blockCipherKey?: Uint8Array;
-  authenticationKey?: Uint8Array;
+/** What one association's protection works with: the configured part, and the association's dedicated key if any. */
+export interface ProtectionConfig extends ProtectionPart {
   /** The association's dedicated key: service APDUs then use ded- envelopes. */
   dedicatedKey?: Uint8Array;
-  /** Our signing key (general-signing, signPass3, HLS-ECDSA). */
-  clientSigningKey?: ParsedPrivateKey;
-  /** The meter's public key, to verify its signatures. */
-  serverSigningKey?: ParsedPublicKey;
-  /** Sign every request (options.signing = general-signing). */
-  signAll: boolean;
-  /** Which envelope is outside when a request is both signed and ciphered (default sign-outer). */
-  signingOrder?: SigningOrder;
-  /** How requests are wrapped (default service: glo-/ded- APDUs). */
-  envelope?: ProtectionEnvelope;
-  /** The content key of general-ciphering requests (default identified: the GUEK). */
-  keyTransport?: KeyTransport;
-  /** The KEK: wraps our content keys (keyTransport wrapped) and unwraps the meter's. */
-  masterKey?: Uint8Array;
-  /** The meter's public key-agreement key (keyTransport agreed). */
-  serverKeyAgreementKey?: ParsedPublicKey;
 }
 
 export interface ProtectedRequest {
@@ -72,50 +51,10 @@ export interface ProtectedRequest {
   envelope: string;
 }
 
-/**
- * Reads a key option: PEM or hex text as is, anything else is taken as a file name. With `secret` (a private key)
- * the value is never echoed: a key with a typo in it would otherwise land in the error message and the logs.
- */
-export function keyText(value: string, what: string, secret = false): string {
-  const v = value.trim();
-  if (v.includes('-----BEGIN ') || /^(0x)?[0-9a-fA-F\s:]+$/.test(v)) return v;
-  try {
-    return fs.readFileSync(v, 'utf8');
-  } catch (e) {
-    if (secret) {
-      const code = (e as NodeJS.ErrnoException | undefined)?.code ?? 'unreadable';
-      throw new UsageError('bad-key-file', `${what}: the value (${v.length} characters, not shown) is neither PEM nor hex, and no file of that name could be read (${code}); check for a typo in the key or the file name`);
-    }
-    throw new UsageError('bad-key-file', `${what}: ${JSON.stringify(v)} is neither PEM nor hex, and reading it as a file failed (${e instanceof Error ? e.message : String(e)})`, { cause: e });
-  }
-}
-
 /** A DER certificate (AARE responding-AE-qualifier) as PEM text for parsePublicKey. */
 export function certificatePem(der: Uint8Array): string {
   const b64 = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n');
   return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
-}
-
-/** The configuration from resolved options (keys parsed, key files read). */
-export function protectionConfigFrom(o: MeterOptions): ProtectionConfig {
-  const suite = checkSuite(o.suite);
-  const curve = suite === 2 ? 'P-384' : 'P-256';
-  const config: ProtectionConfig = {
-    security: o.security,
-    suite,
-    clientSystemTitle: o.systemTitle ? fromHex(o.systemTitle, 'system-title') : new Uint8Array(0),
-    signAll: o.signing === 'general-signing',
-    signingOrder: o.signingOrder ?? 'sign-outer',
-    envelope: o.protectionEnvelope ?? 'service',
-    keyTransport: o.keyTransport ?? 'identified',
-  };
-  if (o.masterKey) config.masterKey = fromHex(o.masterKey, 'master key');
-  if (o.serverKeyAgreementKey) config.serverKeyAgreementKey = parsePublicKey(keyText(o.serverKeyAgreementKey, 'server key-agreement key'), suite === 0 ? undefined : curve);
-  if (o.blockCipherKey) config.blockCipherKey = fromHex(o.blockCipherKey, 'block cipher key');
-  if (o.authenticationKey) config.authenticationKey = fromHex(o.authenticationKey, 'authentication key');
-  if (o.clientSigningKey) config.clientSigningKey = parsePrivateKey(keyText(o.clientSigningKey, 'client signing key', true), suite === 0 ? undefined : curve);
-  if (o.serverSigningKey) config.serverSigningKey = parsePublicKey(keyText(o.serverSigningKey, 'server signing key'), suite === 0 ? undefined : curve);
-  return config;
 }
 
 /** File stores on one path are one storage: the associations of all of them share one allocator per key. */
@@ -124,15 +63,15 @@ export function storageNameOf(store: CounterStore): string | undefined {
 }
 
 /**
- * The allocator for our invocation counter; raises the store to options.invocationCounter (never lowers). The
+ * The allocator for our invocation counter; raises the store to the configured invocationCounter (never lowers). The
  * sequence belongs to the block cipher key and our system title (counterKey) — the host, port, medium, framing and
  * addresses play no part, so reaching the meter under another name never starts it again.
  */
-export async function counterAllocatorFor(o: MeterOptions, config: ProtectionConfig, store?: CounterStore): Promise<CounterAllocator> {
+export async function counterAllocatorFor(config: ProtectionPart, store?: CounterStore): Promise<CounterAllocator> {
   if (!config.blockCipherKey) throw new SecurityError('missing-key', 'ciphering needs the block cipher key', { hint: { key: 'check', options: ['blockCipherKey'] } });
-  const s = store ?? new FileCounterStore(o.counterStore ? { path: o.counterStore } : {});
+  const s = store ?? new FileCounterStore(config.counterStore ? { path: config.counterStore } : {});
   const allocator = sharedCounterAllocator(s, counterKey({ systemTitle: config.clientSystemTitle, key: config.blockCipherKey }), storageNameOf(s));
-  if (o.invocationCounter > 0) await allocator.setAtLeast(o.invocationCounter);
+  if (config.invocationCounter > 0) await allocator.setAtLeast(config.invocationCounter);
   return allocator;
 }
 
@@ -186,8 +125,8 @@ export class ClientProtection {
    * not every request is signed.
    */
   async protectRequest(plain: Uint8Array, options: { sign?: boolean } = {}): Promise<ProtectedRequest> {
-    const sign = this.config.signAll || options.sign === true;
-    if (sign && this.ciphered && (this.config.signingOrder ?? 'sign-outer') === 'sign-outer') {
+    const sign = this.config.signing === 'general-signing' || options.sign === true;
+    if (sign && this.ciphered && this.config.signingOrder === 'sign-outer') {
       const ciphered = await this.cipherRequest(plain, false);
       return { ...ciphered, bytes: this.sign(ciphered.bytes), envelope: `general-signing(${ciphered.envelope})` };
     }
@@ -198,7 +137,7 @@ export class ClientProtection {
   private async cipherRequest(content: Uint8Array, signed: boolean): Promise<ProtectedRequest> {
     if (!this.ciphered) return { bytes: content, envelope: signed ? 'general-signing' : 'plain' };
     const ic = await this.nextCounter();
-    const choice = this.config.envelope ?? 'service';
+    const choice = this.config.envelope;
     if (choice === 'general-ciphering') return this.generalCiphering(content, ic, signed);
     const dedicated = this.config.dedicatedKey !== undefined;
     const tag = signed || choice === 'general-glo' ? undefined : protectedTagForPlain(content[0]!, dedicated ? 'ded' : 'glo');
@@ -212,7 +151,7 @@ export class ClientProtection {
 
   /** DD with the content key of the configured key transport. */
   private generalCiphering(content: Uint8Array, ic: number, signed: boolean): ProtectedRequest {
-    const transport = this.config.keyTransport ?? 'identified';
+    const transport = this.config.keyTransport;
     const recipient = this.serverSystemTitle ?? new Uint8Array(0);
     const { contentKey, keyInfo } = this.requestContentKey(transport, recipient);
     const bytes = buildGeneralCiphering({
@@ -432,10 +371,10 @@ function splitApdus(bytes: Uint8Array): Uint8Array[] {
 }
 
 /** The keys to check when a meter answers deciphering-error, by how our APDUs are protected. */
-export function decipheringHint(o: MeterOptions): ErrorHint {
+export function decipheringHint(p: Pick<ProtectionPart, 'envelope' | 'keyTransport'>): ErrorHint {
   const options = ['blockCipherKey', 'authenticationKey', 'systemTitle'];
-  if (o.protectionEnvelope === 'general-ciphering' && o.keyTransport === 'wrapped') options.push('masterKey');
-  if (o.protectionEnvelope === 'general-ciphering' && o.keyTransport === 'agreed') options.push('serverKeyAgreementKey', 'clientSigningKey');
+  if (p.envelope === 'general-ciphering' && p.keyTransport === 'wrapped') options.push('masterKey');
+  if (p.envelope === 'general-ciphering' && p.keyTransport === 'agreed') options.push('serverKeyAgreementKey', 'clientSigningKey');
   return { key: 'check', options };
 }
 

@@ -11,6 +11,7 @@ import { AssociationError, type DlmsError, LinkError, ServiceError } from '../..
 import { fromHex } from '../../lib/util/hex';
 import { vector } from '../helpers/fixtures';
 import { FakeChannel } from './helpers';
+import { configureMeter } from '../../lib/client/meter-config';
 
 const AARE_OK_LN = fromHex(vector('acse-gb-aare-accepted')['apdu'] as string);
 const GET_CLOCK: GetRequest = { kind: 'get-request', variant: 'normal', invokeIdAndPriority: 0xc1, attribute: { classId: 8, instance: fromHex('0000010000FF'), attributeId: 2 } };
@@ -18,7 +19,7 @@ const LLS = resolveOptions({ host: 'm', authentication: 'low', password: '123456
 
 async function associated(...answers: Uint8Array[]): Promise<{ a: ClientAssociation; ch: FakeChannel }> {
   const ch = new FakeChannel([AARE_OK_LN, ...answers]);
-  return { a: await ClientAssociation.open(ch, LLS, { conformance: 0x007e1f }), ch };
+  return { a: await ClientAssociation.open(ch, configureMeter(LLS), { conformance: 0x007e1f }), ch };
 }
 
 describe('client-assoc: answers meaning "no association"', () => {
@@ -47,7 +48,7 @@ describe('client-assoc: answers meaning "no association"', () => {
 
   it('abort() rejects the request in progress and later ones with the given error; release still sends its RLRQ', async () => {
     const ch = new FakeChannel([AARE_OK_LN]) as FakeChannel & { abort?: (e: DlmsError) => void };
-    const a = await ClientAssociation.open(ch, LLS, { conformance: 0x007e1f });
+    const a = await ClientAssociation.open(ch, configureMeter(LLS), { conformance: 0x007e1f });
     // A meter that never answers the GET: the request waits until the channel's abort hook rejects it.
     let rejectGet: ((e: DlmsError) => void) | undefined;
     ch.request = (apdu: Uint8Array) => {

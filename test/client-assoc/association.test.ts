@@ -16,6 +16,7 @@ import { buildGeneralSigning, verifyGeneralSigning } from '../../lib/security/si
 import { fromHex, toHex } from '../../lib/util/hex';
 import { vector } from '../helpers/fixtures';
 import { FakeChannel, recordedApdus } from './helpers';
+import { configureMeter } from '../../lib/client/meter-config';
 
 const GB_EK = fromHex('000102030405060708090A0B0C0D0E0F');
 const GB_AK = fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF');
@@ -45,7 +46,7 @@ describe('client-assoc: AARQ building', () => {
   it('LLS AARQ is the Green Book example byte for byte', async () => {
     const o = resolveOptions({ host: 'm', authentication: 'low', password: '12345678', maxPduSize: 1200 });
     const ch = new FakeChannel([AARE_OK_LN]);
-    const a = await ClientAssociation.open(ch, o, { conformance: 0x007e1f });
+    const a = await ClientAssociation.open(ch, configureMeter(o), { conformance: 0x007e1f });
     assert.equal(toHex(ch.sent[0]!), toHex(hexOf('acse-gb-aarq-lls')));
     assert.equal(a.info.serverMaxPduSize, 500);
     assert.deepEqual(a.info.conformanceNames, ['priority-mgmt-supported', 'block-transfer-with-get-or-read', 'get', 'set', 'selective-access', 'event-notification', 'action']);
@@ -66,7 +67,7 @@ describe('client-assoc: AARQ building', () => {
     });
     const ch = new FakeChannel([]);
     await assert.rejects(
-      ClientAssociation.open(ch, o, { conformance: 0x007e1f, counterStore: new MemoryCounterStore(), random: () => fromHex('00112233445566778899AABBCCDDEEFF') }),
+      ClientAssociation.open(ch, configureMeter(o), { conformance: 0x007e1f, counterStore: new MemoryCounterStore(), random: () => fromHex('00112233445566778899AABBCCDDEEFF') }),
       (e: Error) => e.name === 'TimeoutError',
     );
     assert.equal(toHex(ch.sent[0]!), toHex(hexOf('acse-gb-ciphered-aarq-lls')));
@@ -80,7 +81,7 @@ describe('client-assoc: AARQ building', () => {
       [{ referencing: 'sn', security: 'auth', systemTitle: toHex(CLIENT_ST), blockCipherKey: toHex(GB_EK), authenticationKey: toHex(GB_AK) }, 0x5c0320],
     ] as const) {
       const ch = new FakeChannel([]);
-      await assert.rejects(ClientAssociation.open(ch, resolveOptions({ host: 'm', ...given }), { counterStore: new MemoryCounterStore() }));
+      await assert.rejects(ClientAssociation.open(ch, configureMeter(resolveOptions({ host: 'm', ...given })), { counterStore: new MemoryCounterStore() }));
       const aarq = decodeApdu(ch.sent[0]!) as Aarq;
       const u = aarq.userInformation!;
       const initiate = u.kind === 'initiate-request' ? u : decodeApdu(unwrapGlo(encodeApdu(u as Apdu), { blockCipherKey: GB_EK, authenticationKey: GB_AK, systemTitle: CLIENT_ST }).apdu);
@@ -100,7 +101,7 @@ describe('client-assoc: AARE rejections in words', () => {
   it('wrong password: AuthenticationError authentication-failure with the diagnostic name', async () => {
     const ch = new FakeChannel([rejected(13)]);
     const o = resolveOptions({ host: 'm', authentication: 'low', password: 'wrong' });
-    const e = await rejects(ClientAssociation.open(ch, o), AuthenticationError, 'authentication-failure', /association rejected: authentication-failure \(acse-service-user 13\)/);
+    const e = await rejects(ClientAssociation.open(ch, configureMeter(o)), AuthenticationError, 'authentication-failure', /association rejected: authentication-failure \(acse-service-user 13\)/);
     assert.match(e.message, /wrong password/);
     assert.ok(!e.message.includes('wrong\u0000') && !e.message.includes('"wrong"'), 'the password is not echoed');
     assert.equal(ch.closed, 1);
@@ -108,22 +109,22 @@ describe('client-assoc: AARE rejections in words', () => {
 
   it('application context refused: AssociationError, not an authentication error', async () => {
     const ch = new FakeChannel([hexOf('acse-gb-aare-rejected-app-context')]);
-    await rejects(ClientAssociation.open(ch, resolveOptions({ host: 'm' })), AssociationError, 'association-rejected', /application-context-name-not-supported/);
+    await rejects(ClientAssociation.open(ch, configureMeter(resolveOptions({ host: 'm' }))), AssociationError, 'association-rejected', /application-context-name-not-supported/);
   });
 
   it('a confirmed-service-error in user-information is described', async () => {
     const ch = new FakeChannel([hexOf('acse-gb-aare-confirmed-service-error')]);
-    await rejects(ClientAssociation.open(ch, resolveOptions({ host: 'm' })), AssociationError, 'association-rejected', /confirmed-service-error: initiate \/ initiate \/ dlms-version-too-low/);
+    await rejects(ClientAssociation.open(ch, configureMeter(resolveOptions({ host: 'm' }))), AssociationError, 'association-rejected', /confirmed-service-error: initiate \/ initiate \/ dlms-version-too-low/);
   });
 
   it('HLS asked for although none configured: authentication-required', async () => {
     const ch = new FakeChannel([rejected(14, 0)]);
-    await rejects(ClientAssociation.open(ch, resolveOptions({ host: 'm' })), AuthenticationError, 'authentication-required');
+    await rejects(ClientAssociation.open(ch, configureMeter(resolveOptions({ host: 'm' }))), AuthenticationError, 'authentication-required');
   });
 
   it('an exception-response to the AARQ is reported in words', async () => {
     const ch = new FakeChannel([fromHex('D80102')]);
-    await rejects(ClientAssociation.open(ch, resolveOptions({ host: 'm' })), AssociationError, 'aarq-refused', /service-not-allowed \/ service-not-supported/);
+    await rejects(ClientAssociation.open(ch, configureMeter(resolveOptions({ host: 'm' }))), AssociationError, 'aarq-refused', /service-not-allowed \/ service-not-supported/);
   });
 });
 
@@ -138,7 +139,7 @@ describe('client-assoc: HLS pass 3/4', () => {
     const challenge = (decodeApdu(r.tx[0]!) as Aarq).callingAuthenticationValue!.value;
     const ch = new FakeChannel([r.rx[0]!, pass4]);
     const e = await rejects(
-      ClientAssociation.open(ch, resolveOptions(MD5), { conformance: 0x401e5d, random: () => challenge }),
+      ClientAssociation.open(ch, configureMeter(resolveOptions(MD5)), { conformance: 0x401e5d, random: () => challenge }),
       AuthenticationError,
       'server-authentication-failed',
       /the meter's reply to our challenge is wrong: wrong secret or algorithm \(expected [0-9A-F]{32}, got [0-9A-F]{32} for mechanism high-md5/,
@@ -151,7 +152,7 @@ describe('client-assoc: HLS pass 3/4', () => {
     const r = recordedApdus('ln-wrapper-push.txt');
     const ch = new FakeChannel([r.rx[0]!, fromHex('C701C10D00')]);
     await rejects(
-      ClientAssociation.open(ch, resolveOptions({ host: 'm', authentication: 'high', password: 'x' })),
+      ClientAssociation.open(ch, configureMeter(resolveOptions({ host: 'm', authentication: 'high', password: 'x' }))),
       AuthenticationError,
       'pass3-refused',
       /scope-of-access-violated \(action-result 13\): wrong secret\? — for L\+G meters try --hls2 lgz/,
@@ -176,7 +177,7 @@ describe('client-assoc: HLS pass 3/4', () => {
 
     it('pass 3 is the recorded write to 0xFA58; the bare write-success without f(CtoS) is accepted', async () => {
       const ch = new FakeChannel([e650Aare(), hexOf('xdlms-e650-sn-write-response-success')]);
-      const a = await ClientAssociation.open(ch, resolveOptions(E650));
+      const a = await ClientAssociation.open(ch, configureMeter(resolveOptions(E650)));
       assert.equal(toHex(ch.sent[1]!), toHex(hexOf('xdlms-e650-sn-write-hls')));
       assert.equal(a.info.vaaName, 0xfa00);
       assert.equal(a.info.serverMaxPduSize, 2400);
@@ -185,13 +186,13 @@ describe('client-assoc: HLS pass 3/4', () => {
 
     it('wrong coded password: scope-of-access-violated in words', async () => {
       const ch = new FakeChannel([e650Aare(), hexOf('xdlms-sn-write-response-scope-violated')]);
-      await rejects(ClientAssociation.open(ch, resolveOptions(E650)), AuthenticationError, 'pass3-refused', /scope-of-access-violated \(data-access-result 13\)/);
+      await rejects(ClientAssociation.open(ch, configureMeter(resolveOptions(E650))), AuthenticationError, 'pass3-refused', /scope-of-access-violated \(data-access-result 13\)/);
     });
 
     it('other mechanisms must return f(CtoS): a bare write-success cannot be verified', async () => {
       const ch = new FakeChannel([e650Aare(), hexOf('xdlms-e650-sn-write-response-success')]);
       await rejects(
-        ClientAssociation.open(ch, resolveOptions({ ...E650, hls2Algorithm: 'aes' })),
+        ClientAssociation.open(ch, configureMeter(resolveOptions({ ...E650, hls2Algorithm: 'aes' }))),
         AuthenticationError,
         'no-server-response',
         /the meter did not return its f\(CtoS\): cannot verify it/,
@@ -293,7 +294,7 @@ describe('client-assoc: ciphered associations (suite 1, HLS-GMAC, signPass3)', (
     const meter = new SagemcomLikeMeter();
     const ch = new FakeChannel(meter.answer);
     const store = new MemoryCounterStore();
-    const a = await ClientAssociation.open(ch, meter.options(), { counterStore: store });
+    const a = await ClientAssociation.open(ch, configureMeter(meter.options()), { counterStore: store });
     assert.deepEqual(meter.pass3, { outerIc: 2, innerIc: 1, signed: true });
     assert.equal(toHex(a.info.serverSystemTitle!), toHex(SERVER_ST));
     assert.ok(a.maxRequestApdu < 0x400);
@@ -310,7 +311,7 @@ describe('client-assoc: ciphered associations (suite 1, HLS-GMAC, signPass3)', (
     const meter = new SagemcomLikeMeter();
     const ch = new FakeChannel(meter.answer);
     await rejects(
-      ClientAssociation.open(ch, meter.options({ signPass3: false }), { counterStore: new MemoryCounterStore() }),
+      ClientAssociation.open(ch, configureMeter(meter.options({ signPass3: false })), { counterStore: new MemoryCounterStore() }),
       AuthenticationError,
       'pass3-refused',
       /exception-response: service-not-allowed \/ operation-not-possible; .*--sign-pass3/,
@@ -320,21 +321,21 @@ describe('client-assoc: ciphered associations (suite 1, HLS-GMAC, signPass3)', (
 
   it('a plain exception-response inside the ciphered association is a ServiceError in words', async () => {
     const meter = new SagemcomLikeMeter();
-    const a = await ClientAssociation.open(new FakeChannel(meter.answer), meter.options(), { counterStore: new MemoryCounterStore() });
+    const a = await ClientAssociation.open(new FakeChannel(meter.answer), configureMeter(meter.options()), { counterStore: new MemoryCounterStore() });
     meter.nextAnswers.push(fromHex('D80101'));
     await rejects(a.exchange(GET_CLOCK), ServiceError, 'exception-response', /exception-response: service-not-allowed \/ operation-not-possible/);
   });
 
   it('a plain normal answer is refused in a ciphered association', async () => {
     const meter = new SagemcomLikeMeter();
-    const a = await ClientAssociation.open(new FakeChannel(meter.answer), meter.options(), { counterStore: new MemoryCounterStore() });
+    const a = await ClientAssociation.open(new FakeChannel(meter.answer), configureMeter(meter.options()), { counterStore: new MemoryCounterStore() });
     meter.nextAnswers.push(fromHex('C401C1000600000001'));
     await rejects(a.exchange(GET_CLOCK), SecurityError, 'unprotected-answer');
   });
 
   it('a wrong tag is bad-tag; a replayed answer is replayed-invocation-counter', async () => {
     const meter = new SagemcomLikeMeter();
-    const a = await ClientAssociation.open(new FakeChannel(meter.answer), meter.options(), { counterStore: new MemoryCounterStore() });
+    const a = await ClientAssociation.open(new FakeChannel(meter.answer), configureMeter(meter.options()), { counterStore: new MemoryCounterStore() });
     const good = meter.respondGet(7);
     const forged = good.slice();
     forged[forged.length - 1]! ^= 0x80;
@@ -350,7 +351,7 @@ describe('client-assoc: ciphered associations (suite 1, HLS-GMAC, signPass3)', (
     for (let n = 0; n < 2; n++) {
       const meter = new SagemcomLikeMeter();
       const ch = new FakeChannel(meter.answer);
-      const a = await ClientAssociation.open(ch, meter.options(), { counterStore: store });
+      const a = await ClientAssociation.open(ch, configureMeter(meter.options()), { counterStore: store });
       used.push(meter.pass3!.innerIc, meter.pass3!.outerIc);
       meter.nextAnswers.push(meter.respondGet(1), encodeApdu({ kind: 'rlre', reason: 0 }));
       await a.exchange(GET_CLOCK);
@@ -369,7 +370,7 @@ describe('client-assoc: ciphered associations (suite 1, HLS-GMAC, signPass3)', (
   it('release sends a protected RLRQ (ciphered InitiateRequest) and closes even when the meter does not answer', async () => {
     const meter = new SagemcomLikeMeter();
     const ch = new FakeChannel(meter.answer);
-    const a = await ClientAssociation.open(ch, meter.options(), { counterStore: new MemoryCounterStore() });
+    const a = await ClientAssociation.open(ch, configureMeter(meter.options()), { counterStore: new MemoryCounterStore() });
     await a.release();
     const rlrq = decodeApdu(ch.sent[2]!);
     assert.equal(rlrq.kind, 'rlrq');
@@ -383,7 +384,7 @@ describe('client-assoc: ciphered associations (suite 1, HLS-GMAC, signPass3)', (
   it('deciphers unsolicited pushes and drops forged ones', async () => {
     const meter = new SagemcomLikeMeter();
     const ch = new FakeChannel(meter.answer);
-    const a = await ClientAssociation.open(ch, meter.options(), { counterStore: new MemoryCounterStore() });
+    const a = await ClientAssociation.open(ch, configureMeter(meter.options()), { counterStore: new MemoryCounterStore() });
     const got: Apdu[] = [];
     a.onUnsolicited((p) => got.push(p));
     const push = meter.respondGet(3);
@@ -398,7 +399,7 @@ describe('client-assoc: ciphered associations (suite 1, HLS-GMAC, signPass3)', (
 describe('client-assoc: pre-established association', () => {
   it('sends no AARQ and no RLRQ; services go straight out', async () => {
     const ch = new FakeChannel([fromHex('C401C1000600000064')]);
-    const a = await ClientAssociation.open(ch, resolveOptions({ host: 'm', maxPduSize: 512 }), { preEstablished: true });
+    const a = await ClientAssociation.open(ch, configureMeter(resolveOptions({ host: 'm', maxPduSize: 512 })), { preEstablished: true });
     assert.equal(a.info.serverMaxPduSize, 512);
     const answer = await a.exchange(GET_CLOCK);
     assert.deepEqual(decodeApdus(ch.sent[0]!).map((x) => x.kind), ['get-request']);
@@ -415,7 +416,7 @@ describe('client-assoc: signatures', () => {
     const server = generateKeyPair('P-256');
     const ch = new FakeChannel(meter.answer);
     const o = meter.options({ signing: 'general-signing', serverSigningKey: toHex(server.publicKey) });
-    const a = await ClientAssociation.open(ch, o, { counterStore: new MemoryCounterStore() });
+    const a = await ClientAssociation.open(ch, configureMeter(o), { counterStore: new MemoryCounterStore() });
     const signedAnswer = (key: Uint8Array): Uint8Array => {
       const content = encodeApdu({ kind: 'get-response', variant: 'normal', invokeIdAndPriority: 0xc1, result: { data: { type: 'unsigned', value: 9 } } });
       const df = buildGeneralSigning({ transactionId: new Uint8Array(0), originator: SERVER_ST, recipient: CLIENT_ST, content, privateKey: key, suite: 1 });
@@ -435,7 +436,7 @@ describe('client-assoc: signatures', () => {
     const server = generateKeyPair('P-256');
     const ch = new FakeChannel(meter.answer);
     const o = meter.options({ signing: 'general-signing', signingOrder: 'sign-outer', serverSigningKey: toHex(server.publicKey) });
-    const a = await ClientAssociation.open(ch, o, { counterStore: new MemoryCounterStore() });
+    const a = await ClientAssociation.open(ch, configureMeter(o), { counterStore: new MemoryCounterStore() });
     assert.equal(meter.pass3?.signOuter, true, 'pass 3 went as DF(glo-action-request)');
     const content = encodeApdu({ kind: 'get-response', variant: 'normal', invokeIdAndPriority: 0xc1, result: { data: { type: 'unsigned', value: 9 } } });
     const sign = (c: Uint8Array): Uint8Array => buildGeneralSigning({ transactionId: new Uint8Array(0), originator: SERVER_ST, recipient: CLIENT_ST, content: c, privateKey: server.privateKey, suite: 1 });
@@ -492,13 +493,13 @@ describe('client-assoc: signatures', () => {
 
     it('signs pass 3 with the key read from a PEM file and verifies the meter signature', async () => {
       const m = ecdsaMeter(server.privateKey);
-      await ClientAssociation.open(new FakeChannel(m.answer), options());
+      await ClientAssociation.open(new FakeChannel(m.answer), configureMeter(options()));
       assert.ok(m.pass3Ok());
     });
 
     it('a meter signing with another key fails server authentication', async () => {
       const m = ecdsaMeter(generateKeyPair('P-256').privateKey);
-      await rejects(ClientAssociation.open(new FakeChannel(m.answer), options()), AuthenticationError, 'server-authentication-failed', /does not verify with the meter's public key/);
+      await rejects(ClientAssociation.open(new FakeChannel(m.answer), configureMeter(options())), AuthenticationError, 'server-authentication-failed', /does not verify with the meter's public key/);
     });
   });
 });

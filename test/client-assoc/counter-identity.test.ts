@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveOptions, type MeterOptions } from '../../lib/client/options';
-import { counterAllocatorFor, protectionConfigFrom } from '../../lib/client/protection';
+import { configureMeter } from '../../lib/client/meter-config';
+import { counterAllocatorFor } from '../../lib/client/protection';
 import { FileCounterStore } from '../../lib/security/file-counter-store';
 
 const KEYS: Partial<MeterOptions> = { security: 'auth-enc', systemTitle: '4E52443030303031', blockCipherKey: '000102030405060708090A0B0C0D0E0F', authenticationKey: 'D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF' };
@@ -22,7 +23,7 @@ describe('client: the invocation counter belongs to the key and system title', (
 
   async function allocator(given: Partial<MeterOptions>, file: string) {
     const o = resolveOptions({ ...KEYS, ...given });
-    return counterAllocatorFor(o, protectionConfigFrom(o), new FileCounterStore({ path: file, retryDelayMs: 2 }));
+    return counterAllocatorFor(configureMeter(o).protection, new FileCounterStore({ path: file, retryDelayMs: 2 }));
   }
 
   it('one meter reached under different names, concurrently, never gets the same value twice', async () => {

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveOptions, type MeterOptions } from '../../lib/client/options';
-import { counterAllocatorFor, protectionConfigFrom } from '../../lib/client/protection';
+import { configureMeter } from '../../lib/client/meter-config';
+import { counterAllocatorFor } from '../../lib/client/protection';
 import { CounterAllocator, MemoryCounterStore, type CounterReservation } from '../../lib/security/counter-store';
 
 const KEYS: Partial<MeterOptions> = { security: 'auth-enc', systemTitle: '4E52443030303031', blockCipherKey: '000102030405060708090A0B0C0D0E0F', authenticationKey: 'D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF' };
@@ -35,9 +36,9 @@ describe('client: invocation counters of many associations under one key', () =>
 
   it('1,000 associations on one counter file share one allocator: a few file reservations, no value twice', async () => {
     const o = resolveOptions({ ...KEYS, host: 'm', counterStore: path.join(dir, 'counters.json') });
-    const config = protectionConfigFrom(o);
+    const config = configureMeter(o).protection;
     // As ClientAssociation.open does: one allocator asked for per association, each with its own store object.
-    const allocators = await Promise.all(Array.from({ length: 1000 }, () => counterAllocatorFor(o, config)));
+    const allocators = await Promise.all(Array.from({ length: 1000 }, () => counterAllocatorFor(config)));
     const values = await Promise.all(allocators.flatMap((a) => [a.next(), a.next(), a.next()]));
     assert.equal(new Set(values).size, values.length, 'a value was handed out twice');
     const distinct = [...new Set(allocators)];
@@ -49,11 +50,11 @@ describe('client: invocation counters of many associations under one key', () =>
 
   it('a store other than a file is shared by object: another store object keeps its own allocator', async () => {
     const o = resolveOptions({ ...KEYS, host: 'm' });
-    const config = protectionConfigFrom(o);
+    const config = configureMeter(o).protection;
     const store = new CountingStore();
-    const a = await counterAllocatorFor(o, config, store);
-    assert.equal(await counterAllocatorFor(o, config, store), a);
-    assert.notEqual(await counterAllocatorFor(o, config, new CountingStore()), a);
+    const a = await counterAllocatorFor(config, store);
+    assert.equal(await counterAllocatorFor(config, store), a);
+    assert.notEqual(await counterAllocatorFor(config, new CountingStore()), a);
   });
 
   it('under heavy use a block holds about a second of values at the last pace; at a slow pace the base size', async () => {

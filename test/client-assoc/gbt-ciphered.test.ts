@@ -11,6 +11,7 @@ import { resolveOptions } from '../../lib/client/options';
 import { MemoryCounterStore } from '../../lib/security/counter-store';
 import { fromHex } from '../../lib/util/hex';
 import { FakeChannel } from './helpers';
+import { configureMeter } from '../../lib/client/meter-config';
 
 const EK = fromHex('000102030405060708090A0B0C0D0E0F');
 const AK = fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF');
@@ -94,7 +95,7 @@ describe('client-assoc: general block transfer below ciphering (hand-built excha
       const held = (request[4]! << 8) | request[5]!;
       return blocks[held];
     });
-    const a = await ClientAssociation.open(ch, options(), { preEstablished: true, serverSystemTitle: SERVER_TITLE, counterStore: new MemoryCounterStore() });
+    const a = await ClientAssociation.open(ch, configureMeter(options()), { preEstablished: true, serverSystemTitle: SERVER_TITLE, counterStore: new MemoryCounterStore() });
     const answer = await a.exchange({ kind: 'get-request', variant: 'normal', invokeIdAndPriority: 0xc1, attribute: { classId: 7, instance: fromHex('0100630100FF'), attributeId: 2 } });
     assert.deepEqual(answer, { kind: 'get-response', variant: 'normal', invokeIdAndPriority: 0xc1, result: { data: { type: 'octet-string', value: VALUE } } });
     // The request itself went out as one glo-get-request (it fits), whose plaintext is our get-request.
@@ -126,7 +127,7 @@ describe('client-assoc: general block transfer below ciphering (hand-built excha
       acks.push(held);
       return windowFrom(held + 1);
     });
-    const a = await ClientAssociation.open(ch, options({ gbtWindow: 3 }), { preEstablished: true, serverSystemTitle: SERVER_TITLE, counterStore: new MemoryCounterStore() });
+    const a = await ClientAssociation.open(ch, configureMeter(options({ gbtWindow: 3 })), { preEstablished: true, serverSystemTitle: SERVER_TITLE, counterStore: new MemoryCounterStore() });
     const answer = await a.exchange({ kind: 'get-request', variant: 'normal', invokeIdAndPriority: 0xc1, attribute: { classId: 7, instance: fromHex('0100630100FF'), attributeId: 2 } });
     assert.equal(answer.kind, 'get-response');
     const expected: number[] = [];
@@ -149,7 +150,7 @@ describe('client-assoc: general block transfer below ciphering (hand-built excha
       if (!(request[1]! & 0x80)) return gbtBlock(false, false, 1, 0, n, new Uint8Array(0));
       return gbtBlock(true, false, 1, 1, n, cipher(0xcd, fromHex('C501C100'), 0x2000, SERVER_TITLE));
     });
-    const a = await ClientAssociation.open(ch, options(), { preEstablished: true, serverSystemTitle: SERVER_TITLE, counterStore: new MemoryCounterStore() });
+    const a = await ClientAssociation.open(ch, configureMeter(options()), { preEstablished: true, serverSystemTitle: SERVER_TITLE, counterStore: new MemoryCounterStore() });
     const set = { kind: 'set-request' as const, variant: 'normal' as const, invokeIdAndPriority: 0xc1, attribute: { classId: 1, instance: fromHex('0000600100FF'), attributeId: 2 }, value: { type: 'octet-string' as const, value } };
     const answer = await a.exchange(set);
     assert.deepEqual(answer, { kind: 'set-response', variant: 'normal', invokeIdAndPriority: 0xc1, dar: 0 });

@@ -11,6 +11,7 @@ import { type CounterStore, MemoryCounterStore } from '../../lib/security/counte
 import { fromHex, toHex } from '../../lib/util/hex';
 import { clientTraceFiles, guruxFiles } from '../helpers/fixtures';
 import { FakeChannel, optionsForRecording, recordedApdus, ScriptedCounterStore } from './helpers';
+import { configureMeter } from '../../lib/client/meter-config';
 
 const EK = fromHex('000102030405060708090A0B0C0D0E0F');
 const AK = fromHex('D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF');
@@ -64,7 +65,7 @@ describe('client-assoc: Gurux recordings replayed', () => {
       const channel = new FakeChannel([r.rx[j]!, r.rx[j + 1]!]);
       channel.framing = options.framing === 'hdlc' ? 'hdlc' : 'wrapper';
       const notes: string[] = [];
-      const association = await ClientAssociation.open(channel, options, {
+      const association = await ClientAssociation.open(channel, configureMeter(options), {
         counterStore: store,
         conformance: initiate.proposedConformance,
         random: (n) => {
@@ -101,7 +102,7 @@ describe('client-assoc: Gurux recordings replayed', () => {
     const r = recordedApdus('ln-wrapper-none.txt');
     const options = optionsForRecording('ln-wrapper-none.txt', r);
     const channel = new FakeChannel([r.rx[lastIndex(r.rx, 0x61)]!, r.rx[lastIndex(r.rx, 0x63)]!]);
-    const a = await ClientAssociation.open(channel, options, { conformance: 0x401e5d });
+    const a = await ClientAssociation.open(channel, configureMeter(options), { conformance: 0x401e5d });
     assert.deepEqual(a.info.conformanceNames, ['get']);
     await a.release();
     assert.equal(toHex(channel.sent[1]!), toHex(r.tx[lastIndex(r.tx, 0x62)]!));

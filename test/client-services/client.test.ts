@@ -27,7 +27,7 @@ describe('client-services: DlmsClient facade', () => {
     const realMeter = meterWith([]);
     const client = new DlmsClient(
       { host: 'x', clientAddress: 1, authentication: 'high-gmac', security: 'auth-enc', systemTitle: '4D4D4D0000000001', blockCipherKey: '000102030405060708090A0B0C0D0E0F', authenticationKey: 'D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF', invocationCounterObis: '0.0.43.1.1.255' },
-      { openChannel: async () => fakeChannel(), openAssociation: async (_c, o) => (opened.push(o), opened.length === 1 ? publicMeter : realMeter) },
+      { openChannel: async () => fakeChannel(), openAssociation: async (_c, m) => (opened.push(m.options), opened.length === 1 ? publicMeter : realMeter) },
     );
     await client.connect();
     assert.deepEqual([opened[0]!.clientAddress, opened[0]!.authentication, opened[0]!.security], [16, 'none', 'none']);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { conformanceBit } from '../../lib/apdu';
 import { proposedConformance } from '../../lib/client/aarq';
+import { configureMeter } from '../../lib/client/meter-config';
 import type { TraceEvent } from '../../lib/trace';
 import { DlmsClient, type ReadSuccess } from '../../lib/client/client';
 import { type MeterOptions, resolveOptions } from '../../lib/client/options';
@@ -44,8 +45,8 @@ describe('client-services e2e: general block transfer', function () {
 
   it('proposes the general-block-transfer conformance bit only with generalBlockTransfer', () => {
     const bit = conformanceBit('general-block-transfer');
-    assert.equal(proposedConformance(resolveOptions({ host: 'm' })) & bit, 0);
-    assert.equal(proposedConformance(resolveOptions({ host: 'm', generalBlockTransfer: true })) & bit, bit);
+    assert.equal(proposedConformance(configureMeter(resolveOptions({ host: 'm' }))) & bit, 0);
+    assert.equal(proposedConformance(configureMeter(resolveOptions({ host: 'm', generalBlockTransfer: true }))) & bit, bit);
     assert.equal(resolveOptions({ host: 'm', gbtWindow: '5' as unknown as number }, 'flag').gbtWindow, 5);
   });
 

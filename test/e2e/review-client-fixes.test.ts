@@ -8,7 +8,7 @@ import { type AssociationHandle, DlmsClient } from '../../lib/client/client';
 import { resolveOptions } from '../../lib/client/options';
 import { startSimulator, type Simulator } from '../../lib/server/simulator';
 import { dlms } from '../helpers/cli';
-import { protectionConfigFrom } from '../../lib/client/protection';
+import { configureMeter } from '../../lib/client/meter-config';
 import { DlmsError, UsageError } from '../../lib/errors';
 
 const SYSTEM_TITLE = '4E52443030303031';
@@ -29,7 +29,7 @@ describe('review: lib/client fixes', () => {
     for (const key of ['C0FFEE0123456789ABCDEFC0FFEE0123456789ABCDEFC0FFEE0123456789ABCG', 'MIGHAgEAMBMGByqGSM49AwEHBG0wawIBAQQgSECRET']) {
       it(`is refused without echoing the key (${key.slice(0, 8)}…)`, () => {
         const o = resolveOptions({ host: 'meter', authentication: 'high-ecdsa', suite: 1, systemTitle: SYSTEM_TITLE, clientSigningKey: key });
-        const e = thrown(() => protectionConfigFrom(o));
+        const e = thrown(() => configureMeter(o));
         assert.ok(e instanceof UsageError, e.name);
         assert.equal(e.code, 'bad-key-file');
         assert.match(e.message, /^client signing key: the value \(\d+ characters, not shown\) is neither PEM nor hex/);
@@ -47,7 +47,7 @@ describe('review: lib/client fixes', () => {
         clientSigningKey: 'C0FFEE0123456789ABCDEFC0FFEE0123456789ABCDEFC0FFEE0123456789ABCD',
         serverSigningKey: '/no/such/meter-key.pem',
       });
-      const e = thrown(() => protectionConfigFrom(o));
+      const e = thrown(() => configureMeter(o));
       assert.equal(e.code, 'bad-key-file');
       assert.match(e.message, /server signing key: "\/no\/such\/meter-key\.pem" is neither PEM nor hex/);
     });

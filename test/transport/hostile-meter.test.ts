@@ -16,6 +16,7 @@ import { unwrapGlo, wrapGlo } from '../../lib/security/cipher';
 import { fromHex, toHex } from '../../lib/util/hex';
 import { recorder } from './helpers';
 import { type ScriptedPeer, hdlcMeter, iFrame, scriptedPeer, sendFrame, within, wrapperMeter } from './hostile-peer';
+import { configureMeter } from '../../lib/client/meter-config';
 
 const GET_CLOCK = fromHex('C001C100080000010000FF0200');
 const REGISTER: AttributeRef = { classId: 3, ln: Uint8Array.of(1, 0, 1, 8, 0, 255), attribute: 2 };
@@ -58,7 +59,7 @@ describe('client against hostile meters (loopback)', function () {
 
   async function servicesOver(o: MeterOptions, trace?: (e: import('../../lib/trace').TraceEvent) => void): Promise<CosemServices> {
     channel = await openChannel(o, trace ? { trace } : {});
-    const association = await ClientAssociation.open(channel, o, { preEstablished: true });
+    const association = await ClientAssociation.open(channel, configureMeter(o), { preEstablished: true });
     return new CosemServices(association);
   }
 
@@ -245,7 +246,7 @@ describe('client against hostile meters (loopback)', function () {
       const trace = recorder();
       const o = options(peer.port, { framing: 'wrapper', responseTimeout: 300, ...CIPHERED });
       channel = await openChannel(o, { trace: trace.sink });
-      const association = await ClientAssociation.open(channel, o, { preEstablished: true, serverSystemTitle: SERVER_ST, counterStore: new MemoryCounterStore() });
+      const association = await ClientAssociation.open(channel, configureMeter(o), { preEstablished: true, serverSystemTitle: SERVER_ST, counterStore: new MemoryCounterStore() });
       const services = new CosemServices(association);
       await assert.rejects(services.get(REGISTER), (e: unknown) => e instanceof TimeoutError);
       assert.deepEqual(await within(bound(o), services.get(REGISTER), 'the second get'), { type: 'double-long-unsigned', value: 2 });
@@ -351,7 +352,7 @@ describe('client against hostile meters (loopback)', function () {
       );
       const o = options(peer.port, { framing: 'wrapper', responseTimeout: 2000, ...CIPHERED });
       channel = await openChannel(o);
-      const association = await ClientAssociation.open(channel, o, { preEstablished: true, serverSystemTitle: SERVER_ST, counterStore: new MemoryCounterStore() });
+      const association = await ClientAssociation.open(channel, configureMeter(o), { preEstablished: true, serverSystemTitle: SERVER_ST, counterStore: new MemoryCounterStore() });
       await assert.rejects(new CosemServices(association).get(REGISTER), (e: unknown) => {
         assert.ok(e instanceof DecodeError, String(e));
         assert.equal(e.code, 'trailing-bytes');

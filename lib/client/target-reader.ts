@@ -1,0 +1,240 @@
+/**
+ * The read path of DlmsClient: targets planned (target-planner.ts), what shaping needs and the cache lacks read
+ * first in as few requests as the services allow (scaler_units of registers, capture_objects of profiles and their
+ * columns' scaler_units), selective access for profile buffers, all targets in one request, a second one for those
+ * the meter refused as the wrong object, and every answer shaped (shaping.ts) — one result per target, failures
+ * per target. Kept apart from the facade (client.ts), which opens, closes and dispatches.
+ */
+import { toPlain, type PlainValue } from '../axdr/json';
+import { dateTimeFromDate, dateTimeFromIso } from '../axdr/datetime';
+import type { CosemDateTime } from '../axdr/types';
+import type { SelectiveAccess } from '../apdu/common';
+import { CLOCK_TIME_COLUMN, entryDescriptor, rangeDescriptor } from '../apdu/selective';
+import { scalerUnitAttributeFor } from '../cosem/scaling';
+import { parseTarget, type Target } from '../cosem/targets';
+import { UsageError, toDlmsError } from '../errors';
+import { defineLazy } from '../util/lazy';
+import type { ObjectDirectory } from './object-list';
+import type { AttributeRef, GetItem, ItemResult } from './services';
+import { parseCaptureObjects, shapeAttribute, shapeProfileRows, type ProfileColumn } from './shaping';
+import { isWrongObject, safe, type Planned, type PlannerSession, type TargetPlanner } from './target-planner';
+
+export interface ReadAccess {
+  from?: string | Date;
+  to?: string | Date;
+  /** 1-based first and last entry (0 as last = up to the newest). */
+  entries?: [number, number];
+}
+
+export interface ReadSuccess {
+  target: string;
+  obis: string;
+  classId: number;
+  attribute: number;
+  type: string;
+  /** The plain view as sent (no scaling; date-times as hex). A profile buffer's is built when first read. */
+  raw: PlainValue;
+  scaler?: number;
+  unit?: string;
+  /** Clock status names of a date-time value. */
+  status?: string[];
+  /** Profile buffers: units per column key. */
+  units?: { [column: string]: string };
+  value: PlainValue;
+}
+
+export interface ReadFailure {
+  target: string;
+  obis: string;
+  classId?: number;
+  attribute: number;
+  error: { code: string; message: string };
+}
+
+export type ReadResult = ReadSuccess | ReadFailure;
+
+const PROFILE_GENERIC = 7;
+const CLOCK_CLASS = 8;
+const CAPTURE_OBJECTS = 3;
+const BUFFER = 2;
+
+function toDateTime(x: string | Date, what: string): CosemDateTime {
+  try {
+    return typeof x === 'string' ? dateTimeFromIso(x) : dateTimeFromDate(x, 0);
+  } catch (e) {
+    throw new UsageError('bad-option', `${what}: ${toDlmsError(e).message}`);
+  }
+}
+
+/** A target's failure as a result (the other targets are still read). */
+function failure(target: Target, e: unknown, classId?: number): ReadFailure {
+  const err = toDlmsError(e);
+  const f: ReadFailure = { target: target.text, obis: target.obisText, attribute: target.index, error: { code: err.code, message: err.message } };
+  if (classId !== undefined) f.classId = classId;
+  return f;
+}
+
+export class TargetReader {
+  constructor(
+    private readonly planner: TargetPlanner,
+    private readonly session: () => PlannerSession,
+    private readonly now?: () => Date,
+  ) {}
+
+  /** Reads each target; the call rejects only when the link fails (or the request itself is unusable). */
+  async read(targetTexts: readonly string[], access: ReadAccess | undefined): Promise<ReadResult[]> {
+    const targets = targetTexts.map((t) => parseTarget(t));
+    const hasAccess = access !== undefined && (access.from !== undefined || access.to !== undefined || access.entries !== undefined);
+    if (access?.entries && (access.from !== undefined || access.to !== undefined)) {
+      throw new UsageError('bad-option', 'give either from/to (a time range) or entries, not both');
+    }
+    const directory = await this.planner.needsDirectory(targets);
+    const results: (ReadResult | undefined)[] = new Array(targets.length);
+    const planned: (Planned | undefined)[] = targets.map((target, i) => {
+      try {
+        return this.planner.plan(target, directory);
+      } catch (e) {
+        results[i] = failure(target, e, target.classId);
+        return undefined;
+      }
+    });
+    // Selective access applies to the profile generic buffers among the targets; the other targets read as usual.
+    const isBuffer = (p: Planned | undefined): p is Planned => p !== undefined && p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER;
+    if (hasAccess && !planned.some(isBuffer) && planned.some((p) => p !== undefined)) {
+      throw new UsageError('bad-option', 'selective access (from/to, entries) applies to profile generic buffers (7/OBIS:2) only, and no target is one');
+    }
+    const live = planned.map((p, i) => ({ p, i })).filter((x): x is { p: Planned; i: number } => x.p !== undefined);
+    const values = await this.readPlanned(live.map((x) => x.p), hasAccess ? access : undefined, directory);
+    // Targets the meter refused as the wrong object are planned again from its object list, once.
+    const retry: { p: Planned; i: number }[] = [];
+    for (const [k, { p, i }] of live.entries()) {
+      const r = values[k]!;
+      const again = 'error' in r && isWrongObject(r.error) ? await this.planner.replan(p, r.error) : undefined;
+      if (again) retry.push({ p: again, i });
+      else results[i] = this.shape(p, r);
+    }
+    if (retry.length > 0) {
+      const second = await this.readPlanned(retry.map((x) => x.p), hasAccess ? access : undefined, this.planner.knownDirectory);
+      retry.forEach(({ p, i }, k) => {
+        results[i] = this.shape(p, second[k]!);
+      });
+    }
+    await this.planner.remember();
+    return results as ReadResult[];
+  }
+
+  private async readPlanned(planned: Planned[], access: ReadAccess | undefined, directory: ObjectDirectory | undefined): Promise<ItemResult[]> {
+    const { services } = this.session();
+    await this.prefetch(planned, directory);
+    for (const p of planned) {
+      if (access && p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER) p.access = this.selectiveAccess(access, this.planner.columnsOf(p.target.obisText) ?? undefined);
+    }
+    return services.getMany(planned.map((p) => (p.access ? { ref: p.ref, access: p.access } : { ref: p.ref })));
+  }
+
+  /** Reads what shaping needs and the cache lacks: scaler_units of registers, capture_objects of profiles and their columns' scaler_units. */
+  private async prefetch(planned: Planned[], directory: ObjectDirectory | undefined): Promise<void> {
+    const { services } = this.session();
+    const wants: { key: string; kind: 'scaler' | 'columns'; item: GetItem }[] = [];
+    const seen = new Set<string>();
+    for (const p of planned) {
+      const suAttr = scalerUnitAttributeFor(p.classId, p.ref.attribute);
+      const obis = p.target.obisText;
+      if (suAttr !== undefined && this.planner.scalerOf(obis) === undefined && !seen.has(`s${obis}`)) {
+        seen.add(`s${obis}`);
+        wants.push({ key: obis, kind: 'scaler', item: { ref: { ...p.ref, attribute: suAttr } } });
+      }
+      if (p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER && this.planner.columnsOf(obis) === undefined && !seen.has(`c${obis}`)) {
+        seen.add(`c${obis}`);
+        wants.push({ key: obis, kind: 'columns', item: { ref: { ...p.ref, attribute: CAPTURE_OBJECTS } } });
+      }
+    }
+    if (wants.length === 0) return;
+    const got = await services.getMany(wants.map((w) => w.item));
+    const newColumns: ProfileColumn[][] = [];
+    wants.forEach((w, i) => {
+      const r = got[i]!;
+      if (w.kind === 'scaler') this.planner.learnScaler(w.key, r);
+      else {
+        const cols = 'value' in r ? safe(() => parseCaptureObjects(r.value)) : null;
+        this.planner.learnColumns(w.key, cols);
+        if (cols) newColumns.push(cols);
+      }
+    });
+    await this.prefetchColumnScalers(newColumns.flat(), directory);
+  }
+
+  private async prefetchColumnScalers(columns: ProfileColumn[], directory: ObjectDirectory | undefined): Promise<void> {
+    const { services, referencing } = this.session();
+    const wants: { key: string; item: GetItem }[] = [];
+    for (const c of columns) {
+      const suAttr = scalerUnitAttributeFor(c.classId, c.attributeIndex);
+      if (suAttr === undefined || c.dataIndex !== 0) continue;
+      const obis = Array.from(c.logicalName).join('.');
+      if (this.planner.scalerOf(obis) !== undefined || wants.some((w) => w.key === obis)) continue;
+      const ref: AttributeRef = { classId: c.classId, ln: c.logicalName, attribute: suAttr };
+      const base = directory?.find(obis)?.shortName;
+      if (base !== undefined) ref.baseName = base;
+      if (referencing === 'sn' && base === undefined) continue;
+      wants.push({ key: obis, item: { ref } });
+    }
+    if (wants.length > 0) {
+      const got = await services.getMany(wants.map((w) => w.item));
+      wants.forEach((w, i) => this.planner.learnScaler(w.key, got[i]!));
+    }
+    for (const c of columns) {
+      const su = c.dataIndex === 0 && scalerUnitAttributeFor(c.classId, c.attributeIndex) !== undefined ? this.planner.scalerOf(Array.from(c.logicalName).join('.')) : undefined;
+      if (su) c.scalerUnit = su;
+    }
+  }
+
+  private shape(p: Planned, r: ItemResult): ReadResult {
+    if ('error' in r) return failure(p.target, r.error, p.classId);
+    try {
+      const base = { target: p.target.text, obis: p.target.obisText, classId: p.classId, attribute: p.ref.attribute };
+      if (p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER) {
+        const columns = this.planner.columnsOf(p.target.obisText) ?? [];
+        const selected = this.selectedColumns(columns, p.access);
+        const buffer = r.value;
+        const out: ReadSuccess = { ...base, type: buffer.type, raw: null, value: shapeProfileRows(buffer, selected) };
+        // The raw view is a second full copy of the buffer (every date-time as hex): built only when someone reads it.
+        defineLazy(out, 'raw', () => toPlain(buffer));
+        const units: { [k: string]: string } = {};
+        for (const c of selected) if (c.scalerUnit) units[c.key] = c.scalerUnit.unitSymbol;
+        if (Object.keys(units).length > 0) out.units = units;
+        return out;
+      }
+      const su = scalerUnitAttributeFor(p.classId, p.ref.attribute) !== undefined ? this.planner.scalerOf(p.target.obisText) ?? undefined : undefined;
+      return { ...base, ...shapeAttribute(p.classId, p.ref.attribute, r.value, su) };
+    } catch (e) {
+      return failure(p.target, e, p.classId);
+    }
+  }
+
+  /** The columns an entry descriptor selects (a range descriptor here always asks for all columns). */
+  private selectedColumns(columns: ProfileColumn[], access: SelectiveAccess | undefined): ProfileColumn[] {
+    if (!access || access.selector !== 2 || access.parameters.type !== 'structure') return columns;
+    const [, , fromSel, toSel] = access.parameters.value as { value: number }[];
+    const from = Math.max(1, fromSel?.value ?? 1);
+    const to = toSel?.value ? toSel.value : columns.length;
+    return columns.slice(from - 1, to);
+  }
+
+  private selectiveAccess(access: ReadAccess, columns: ProfileColumn[] | undefined): SelectiveAccess {
+    if (access.entries) {
+      const [a, b] = access.entries;
+      return entryDescriptor({ fromEntry: a, toEntry: b });
+    }
+    // The restricting object is the profile's clock column, which is not always the first one.
+    const clock = columns?.find((c) => c.classId === CLOCK_CLASS && c.attributeIndex === 2);
+    const restrictingObject = clock
+      ? { classId: clock.classId, logicalName: clock.logicalName, attributeIndex: clock.attributeIndex, dataIndex: clock.dataIndex }
+      : CLOCK_TIME_COLUMN;
+    const now = this.now?.() ?? new Date();
+    return rangeDescriptor({
+      restrictingObject,
+      from: toDateTime(access.from ?? new Date(0), 'from'),
+      to: toDateTime(access.to ?? now, 'to'),
+    });
+  }
+}
