@@ -9,13 +9,14 @@
  * Errors name the option and, for a public key, the file; a private key's value is never echoed (a key pasted with a
  * typo is taken as a file name, and would otherwise land in the message and the logs).
  */
-import * as fs from 'node:fs';
 import { UsageError, toDlmsError } from '../errors';
 import type { EcCurve, SecuritySuite } from '../security/crypto';
 import { parsePrivateKey, parsePublicKey, type ParsedPrivateKey, type ParsedPublicKey } from '../security/keys';
+import { keyText, readKeyFileSync } from '../security/key-text';
 import { secretBytes } from '../security/secret';
 import { checkSuite } from '../security/security-control';
 import { fromHex } from '../util/hex';
+export { keyText } from '../security/key-text';
 import type { Authentication, Hls2Algorithm, KeyTransport, MeterOptions, ProtectionEnvelope, Referencing, SecurityLevel, Signing, SigningOrder } from './options';
 
 /** How the meter is reached (what the transport opens). */
@@ -86,26 +87,6 @@ export interface MeterConfig {
 export interface ConfigureIo {
   /** Reads a key file as text (default: fs.readFileSync in UTF-8). */
   readKeyFile?: (path: string) => string;
-}
-
-const readKeyFileSync = (path: string): string => fs.readFileSync(path, 'utf8');
-
-/**
- * Reads a key option: PEM or hex text as is, anything else is taken as a file name. With `secret` (a private key)
- * the value is never echoed: a key with a typo in it would otherwise land in the error message and the logs.
- */
-export function keyText(value: string, what: string, secret = false, readKeyFile: (path: string) => string = readKeyFileSync): string {
-  const v = value.trim();
-  if (v.includes('-----BEGIN ') || /^(0x)?[0-9a-fA-F\s:]+$/.test(v)) return v;
-  try {
-    return readKeyFile(v);
-  } catch (e) {
-    if (secret) {
-      const code = (e as NodeJS.ErrnoException | undefined)?.code ?? 'unreadable';
-      throw new UsageError('bad-key-file', `${what}: the value (${v.length} characters, not shown) is neither PEM nor hex, and no file of that name could be read (${code}); check for a typo in the key or the file name`);
-    }
-    throw new UsageError('bad-key-file', `${what}: ${JSON.stringify(v)} is neither PEM nor hex, and reading it as a file failed (${e instanceof Error ? e.message : String(e)})`, { cause: e });
-  }
 }
 
 /** A key that does not parse is a configuration mistake, named by its option (the key itself is not quoted). */

@@ -13,11 +13,11 @@
  *                            is what a client gives as --server-ka-key for general-ciphering with agreed key)
  */
 import { CONFORMANCE_GURUX_SN, conformanceFromNames } from '../apdu/conformance';
-import * as fs from 'node:fs';
 import { UsageError } from '../errors';
 import type { Authentication, Hls2Algorithm, Referencing, SecurityLevel } from '../security/association-names';
 import { publicKeyFromPrivate, sha256 } from '../security/crypto';
 import { parsePrivateKey } from '../security/keys';
+import { keyText } from '../security/key-text';
 import { secretBytes } from '../security/secret';
 import { fromHex } from '../util/hex';
 import { type AccessRights, FULL_ACCESS, PUBLIC_CLIENT_ACCESS, READER_ACCESS } from './access';
@@ -304,7 +304,7 @@ export function clientFromOptions(o: ClientOptionFields, instance: number, confo
   if (o.blockCipherKey) c.blockCipherKey = fromHex(o.blockCipherKey, 'ek');
   if (o.authenticationKey) c.authenticationKey = fromHex(o.authenticationKey, 'ak');
   if (o.masterKey) c.masterKey = fromHex(o.masterKey, 'kek');
-  if (o.clientSigningKey) c.clientSigningPublicKey = parsePrivateKey(keyText(o.clientSigningKey)).publicKey;
+  if (o.clientSigningKey) c.clientSigningPublicKey = parsePrivateKey(keyText(o.clientSigningKey, 'client signing key', true)).publicKey;
   if (o.signPass3) c.requireSignedPass3 = true;
   if (o.authentication === 'high' && o.hls2Algorithm === 'lgz') {
     c.challengeStyle = 'lgz';
@@ -313,14 +313,4 @@ export function clientFromOptions(o: ClientOptionFields, instance: number, confo
   if (o.challengeLength) c.challengeLength = o.challengeLength;
   if (o.systemTitle) c.clientSystemTitle = fromHex(o.systemTitle, 'system title');
   return c;
-}
-
-/** A key option is PEM/hex text or the name of a file holding it. */
-function keyText(value: string): string {
-  try {
-    if (!value.includes('\n') && fs.existsSync(value)) return fs.readFileSync(value, 'utf8');
-  } catch {
-    // not a readable file: take the value itself
-  }
-  return value;
 }

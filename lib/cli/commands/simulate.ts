@@ -5,7 +5,7 @@
 import { DEFAULT_OPTIONS, MeterOptions, resolveOptions } from '../../client/options';
 import { formatTraceEvent } from '../../trace';
 import { UsageError } from '../../errors';
-import { keyText } from '../../client/meter-config';
+import { keyText } from '../../security/key-text';
 import { publicKeyFromPrivate } from '../../security/crypto';
 import { parsePrivateKey } from '../../security/keys';
 import { toHex } from '../../util/hex';
