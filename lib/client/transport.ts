@@ -34,6 +34,7 @@ import { isReframable, type Medium } from '../media/types';
 import { aarqAuthenticationValueRange, normalizeRanges, type ByteRange, type TraceSink } from '../trace';
 import { HdlcChannel, type HdlcChannelSettings } from '../transport/hdlc-channel';
 import { serialInterFrameMs } from '../transport/line-time';
+import { ChannelTrace } from '../transport/trace';
 import type { RequestChannelSettings, RequestOptions, RequestPolicy, StaleCheck } from '../transport/request-channel';
 import { WrapperChannel } from '../transport/wrapper-channel';
 import type { ApduChannel } from './channel';
@@ -104,9 +105,10 @@ export async function openChannel(options: MeterOptions, deps: TransportDeps = {
   const serverAddr = options.framing === 'hdlc' ? hdlcServerAddress(options) : undefined;
   const medium = withRequestGap((deps.createMedium ?? defaultCreateMedium)(spec), options.minRequestGap);
   const trace = deps.trace;
+  const tracer = new ChannelTrace(trace);
   try {
     if (options.modeE) {
-      trace?.({ direction: 'info', layer: 'note', text: `${medium.description}: IEC 62056-21 mode E sign-on` });
+      tracer.note(`${medium.description}: IEC 62056-21 mode E sign-on`);
       const result = await performModeE(medium, {
         switchDelayMs: options.modeEDelay,
         ...(deps.modeEDelay ? { delay: deps.modeEDelay } : {}),
@@ -114,7 +116,7 @@ export async function openChannel(options: MeterOptions, deps: TransportDeps = {
         ...(isReframable(medium) ? { maxBaudRate: options.baudRate } : {}),
       });
       const id = result.identification;
-      trace?.({ direction: 'info', layer: 'note', text: `mode E: meter ${id.manufacturer} ${id.identification}, HDLC at ${result.baudRate} Bd` });
+      tracer.note(`mode E: meter ${id.manufacturer} ${id.identification}, HDLC at ${result.baudRate} Bd`);
     } else {
       await medium.open();
     }
