@@ -32,11 +32,11 @@ import { performModeE } from '../media/mode-e-session';
 import { withRequestGap } from '../media/paced';
 import { isReframable, type Medium } from '../media/types';
 import { aarqAuthenticationValueRange, normalizeRanges, type ByteRange, type TraceSink } from '../trace';
-import { HdlcChannel, type HdlcChannelSettings } from '../transport/hdlc-channel';
+import { HdlcRequestChannel, type HdlcRequestSettings } from '../transport/hdlc-channel';
 import { serialInterFrameMs } from '../transport/line-time';
 import { ChannelTrace } from '../transport/trace';
 import type { RequestChannelSettings, RequestOptions, RequestPolicy, StaleCheck } from '../transport/request-channel';
-import { WrapperChannel } from '../transport/wrapper-channel';
+import { WrapperRequestChannel } from '../transport/wrapper-channel';
 import type { ApduChannel } from './channel';
 import { HdlcProposalMemory, hdlcMeterKey, hdlcProposalMemory } from './hdlc-memory';
 import type { MeterOptions } from './options';
@@ -126,15 +126,15 @@ export async function openChannel(options: MeterOptions, deps: TransportDeps = {
   }
   const common = { responseTimeout: options.responseTimeout, retries: options.retries, policy: new AnswerPolicy(options), host: options.host, port: options.port, ...(trace ? { trace } : {}) };
   if (serverAddr) {
-    const channel = new HdlcChannel(medium, { ...common, ...hdlcSettings(options, deps, serverAddr) });
+    const channel = new HdlcRequestChannel(medium, { ...common, ...hdlcSettings(options, deps, serverAddr) });
     await channel.connect();
     return channel;
   }
-  return new WrapperChannel(medium, { ...common, clientAddress: options.clientAddress, serverAddress: options.serverAddress, datagrams: options.medium === 'udp' });
+  return new WrapperRequestChannel(medium, { ...common, clientAddress: options.clientAddress, serverAddress: options.serverAddress, datagrams: options.medium === 'udp' });
 }
 
 /** The HDLC link the options ask for: a meter that refused our proposal before is offered the classic parameters. */
-function hdlcSettings(options: MeterOptions, deps: TransportDeps, server: HdlcAddress): Omit<HdlcChannelSettings, keyof RequestChannelSettings> {
+function hdlcSettings(options: MeterOptions, deps: TransportDeps, server: HdlcAddress): Omit<HdlcRequestSettings, keyof RequestChannelSettings> {
   const memory = deps.hdlcMemory ?? hdlcProposalMemory;
   const meterKey = hdlcMeterKey(options.medium === 'serial' ? `serial ${options.serialPath}` : `${options.medium} ${options.host}:${options.port}`, formatAddress(server), options.clientAddress);
   const proposal = memory.wantsClassic(meterKey)

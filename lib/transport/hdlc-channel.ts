@@ -23,7 +23,7 @@ import { HdlcDriver, type LinkEvent } from './hdlc-driver';
 import { hdlcLineBytes, lineMs } from './line-time';
 import { RequestChannel, type RequestChannelSettings, type StaleCheck } from './request-channel';
 
-export interface HdlcChannelSettings extends RequestChannelSettings {
+export interface HdlcRequestSettings extends RequestChannelSettings {
   link: HdlcClientLink;
   /** The addresses as configured, named in errors and hints. */
   clientAddress: number;
@@ -41,7 +41,7 @@ export interface HdlcChannelSettings extends RequestChannelSettings {
   classicFallback(): void;
 }
 
-export class HdlcChannel extends RequestChannel {
+export class HdlcRequestChannel extends RequestChannel {
   readonly framing = 'hdlc' as const;
   readonly description: string;
   private readonly link: HdlcClientLink;
@@ -54,7 +54,7 @@ export class HdlcChannel extends RequestChannel {
 
   constructor(
     medium: Medium,
-    private readonly hdlc: HdlcChannelSettings,
+    private readonly hdlc: HdlcRequestSettings,
   ) {
     super(medium, hdlc);
     this.link = hdlc.link;

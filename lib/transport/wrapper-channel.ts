@@ -17,7 +17,7 @@ import { located } from './core';
 import { RequestChannel, type RequestChannelSettings, type StaleCheck } from './request-channel';
 import { WrapperDriver } from './wrapper-driver';
 
-export interface WrapperChannelSettings extends RequestChannelSettings {
+export interface WrapperRequestSettings extends RequestChannelSettings {
   /** Our wPort (the client SAP) and the meter's (its logical device). */
   clientAddress: number;
   serverAddress: number;
@@ -25,7 +25,7 @@ export interface WrapperChannelSettings extends RequestChannelSettings {
   datagrams: boolean;
 }
 
-export class WrapperChannel extends RequestChannel {
+export class WrapperRequestChannel extends RequestChannel {
   readonly framing = 'wrapper' as const;
   readonly description: string;
   private readonly driver: WrapperDriver;
@@ -35,7 +35,7 @@ export class WrapperChannel extends RequestChannel {
 
   constructor(
     medium: Medium,
-    private readonly wrapper: WrapperChannelSettings,
+    private readonly wrapper: WrapperRequestSettings,
   ) {
     super(medium, wrapper);
     this.description = `wrapper over ${medium.description}, client ${wrapper.clientAddress} → server ${wrapper.serverAddress}`;

@@ -14,7 +14,7 @@ import type { Medium, MediumEventName, MediumEvents } from '../../lib/media/type
 import { serveMedium } from '../../lib/server/transport';
 import type { TraceEvent } from '../../lib/trace';
 import { Timers } from '../../lib/transport/core';
-import { HdlcChannel } from '../../lib/transport/hdlc-channel';
+import { HdlcRequestChannel } from '../../lib/transport/hdlc-channel';
 import type { RequestPolicy } from '../../lib/transport/request-channel';
 import { ChannelTrace } from '../../lib/transport/trace';
 import { WrapperDriver } from '../../lib/transport/wrapper-driver';
@@ -130,7 +130,7 @@ describe('lib/transport', () => {
     server.onApdu((apdu, _peer, reply) => void reply(Uint8Array.of(0xc4, 0x01, 0xc1, 0x00, ...apdu.subarray(1))));
     const events: TraceEvent[] = [];
     const link = new HdlcClientLink({ client: 16, server: serverAddress({ logical: 1 }), maxInfoTx: 128, maxInfoRx: 128, windowTx: 1, windowRx: 1, maxRetries: 1, maxApduSize: 1024, trace: true });
-    const channel = new HdlcChannel(clientEnd, {
+    const channel = new HdlcRequestChannel(clientEnd, {
       responseTimeout: 500,
       retries: 1,
       policy: plainPolicy,
