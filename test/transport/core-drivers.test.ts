@@ -11,8 +11,10 @@ import { HdlcClientLink } from '../../lib/link/hdlc/client-link';
 import { decodeFrame, describeFrame, encodeFrame } from '../../lib/link/hdlc/frame';
 import { encodeWrapper } from '../../lib/link/wrapper';
 import type { Medium, MediumEventName, MediumEvents } from '../../lib/media/types';
+import { FaultyPath } from '../../lib/server/faults';
 import { serveMedium } from '../../lib/server/transport';
-import type { TraceEvent } from '../../lib/trace';
+import { PLAIN_PATH } from '../../lib/transport/answer-channel';
+import { normalizeRanges, type TraceEvent } from '../../lib/trace';
 import { Timers } from '../../lib/transport/core';
 import { HdlcRequestChannel } from '../../lib/transport/hdlc-channel';
 import type { RequestPolicy } from '../../lib/transport/request-channel';
@@ -62,7 +64,7 @@ function memoryPair(): [MemoryEnd, MemoryEnd] {
 
 /** A policy with no deadline and no automatic redaction: only what the caller marks is masked. */
 const plainPolicy: RequestPolicy = {
-  redaction: (_apdu, marked) => (marked === undefined ? [] : typeof marked[0] === 'number' ? [marked as readonly [number, number]] : [...(marked as readonly (readonly [number, number])[])]),
+  redaction: (_apdu, marked) => normalizeRanges(marked),
   begin: () => undefined,
   staleReason: () => undefined,
   droppedMeanwhile: () => '',
@@ -127,7 +129,11 @@ describe('lib/transport', () => {
   it("the client's HDLC channel and the simulator's talk back to back over an in-memory line, redacting what is marked", async () => {
     const [clientEnd, meterEnd] = memoryPair();
     const server = serveMedium(meterEnd, { framing: 'hdlc' });
-    server.onApdu((apdu, _peer, reply) => void reply(Uint8Array.of(0xc4, 0x01, 0xc1, 0x00, ...apdu.subarray(1))));
+    const received: number[][] = [];
+    server.onApdu((apdu, _peer, reply) => {
+      received.push([...apdu]);
+      void reply(Uint8Array.of(0xc4, 0x01, 0xc1, 0x00, ...apdu.subarray(1)));
+    });
     const events: TraceEvent[] = [];
     const link = new HdlcClientLink({ client: 16, server: serverAddress({ logical: 1 }), maxInfoTx: 128, maxInfoRx: 128, windowTx: 1, windowRx: 1, maxRetries: 1, maxApduSize: 1024, trace: true });
     const channel = new HdlcRequestChannel(clientEnd, {
@@ -146,7 +152,9 @@ describe('lib/transport', () => {
       classicFallback: () => assert.fail('the simulator takes our parameters'),
     });
     await channel.connect();
-    const answer = await channel.request(Uint8Array.of(0xc0, 0x01, 0xc1, 0x00, 0x03, 0x01, 0x00, 0x01, 0x08, 0x00, 0xff, 0x02, 0x00), { redact: [4, 11] });
+    const request = Uint8Array.of(0xc0, 0x01, 0xc1, 0x00, 0x03, 0x01, 0x00, 0x01, 0x08, 0x00, 0xff, 0x02, 0x00);
+    const answer = await channel.request(request, { redact: [4, 11] });
+    assert.deepEqual(received, [[...request]], 'the meter gets the real bytes');
     assert.deepEqual([...answer.subarray(0, 4)], [0xc4, 0x01, 0xc1, 0x00]);
     const txApdu = events.find((e) => e.layer === 'apdu' && e.direction === 'tx')!;
     assert.deepEqual([...txApdu.bytes!.subarray(4, 11)], [0, 0, 0, 0, 0, 0, 0]);
@@ -155,5 +163,20 @@ describe('lib/transport', () => {
     await channel.close();
     await server.close();
     assert.ok(events.some((e) => e.layer === 'frame' && e.direction === 'tx' && /DISC/.test(e.text ?? '')));
+  });
+
+  it('the fault knobs wrap a serving path: what they let through is for the inner path to judge', () => {
+    const acts: string[] = [];
+    const channel = { note: (t: string) => acts.push(t), drop: () => acts.push('drop'), silence: () => acts.push('silence') };
+    const inner = { ...PLAIN_PATH, admit: (n: number) => n !== 2, answerDelayMs: () => 5 };
+    const path = new FaultyPath({ ignoreRequests: [1], dropAfterRequests: 3, responseDelayMs: 10, corruptFcsEvery: 2 }, inner);
+    assert.deepEqual([1, 2, 3, 4].map((n) => path.admit(n, channel)), [false, false, true, false]);
+    assert.deepEqual(acts, ['fault: ignoring request 1', 'fault: dropping the connection at request 4', 'drop']);
+    assert.equal(path.answerDelayMs(), 15);
+    const frame = Uint8Array.of(0x7e, 0xa0, 0x07, 0x03, 0x21, 0x93, 0x0f, 0x01, 0x7e);
+    assert.deepEqual([...path.outgoing(frame, channel)], [...frame]);
+    const second = path.outgoing(frame, channel);
+    assert.equal(second[second.length - 2], 0x01 ^ 0xff);
+    assert.equal(frame[frame.length - 2], 0x01, 'the frame given is not changed');
   });
 });
