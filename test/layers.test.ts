@@ -16,12 +16,16 @@ function sources(dir: string): string[] {
 }
 
 /** The top folder under lib/ (or file name, e.g. "trace.ts") each relative import of `file` lands in. */
-function importedAreas(file: string): { spec: string; area: string }[] {
+function importedAreas(file: string, outsideLib = false): { spec: string; area: string }[] {
   const text = fs.readFileSync(file, 'utf8');
   const out: { spec: string; area: string }[] = [];
   for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)'(\.[^']*)'/g)) {
     const target = path.relative(lib, path.resolve(path.dirname(file), m[1]!));
-    if (target.startsWith('..')) continue;
+    if (target.startsWith('..')) {
+      // Outside lib/: named by its top folder under the project (nodes, bench, …) when asked for.
+      if (outsideLib) out.push({ spec: m[1]!, area: path.relative(root, path.resolve(path.dirname(file), m[1]!)).split(path.sep)[0]! });
+      continue;
+    }
     out.push({ spec: m[1]!, area: target.split(path.sep)[0]! });
   }
   return out;
@@ -32,7 +36,11 @@ function areaOf(file: string): string {
 }
 
 const LOWER = new Set(['media', 'link', 'security', 'apdu', 'axdr', 'cosem', 'util', 'errors.ts', 'trace.ts']);
-const UPPER = new Set(['client', 'server', 'listener', 'translate', 'cli', 'index.ts']);
+/** The framing drivers both sides share: above LOWER, below the client and the server. */
+const TRANSPORT = 'transport';
+const UPPER = new Set(['client', 'server', 'listener', 'translate', 'cli', 'index.ts', TRANSPORT]);
+/** What lib/transport must never import: the sides that use it and everything above them (nodes/ lies outside lib/). */
+const ABOVE_TRANSPORT = new Set(['client', 'server', 'listener', 'translate', 'cli', 'index.ts', 'nodes']);
 /** Peers of the client that share only what lies below them. */
 const CLIENT_PEERS = new Set(['server', 'listener', 'translate']);
 
@@ -52,6 +60,15 @@ describe('layers', () => {
 
   it('the server, the listener and the translator never import the client, nor the client the server', () => {
     assert.deepEqual(violations((from, to) => (CLIENT_PEERS.has(from) && to === 'client') || (from === 'client' && to === 'server')), []);
+  });
+
+  it('lib/transport imports nothing from the client, the server, the listener, the translator, the CLI or the nodes', () => {
+    const found: string[] = [];
+    for (const file of sources(path.join(lib, TRANSPORT))) {
+      for (const { spec, area } of importedAreas(file, true)) if (ABOVE_TRANSPORT.has(area)) found.push(`${path.relative(root, file)} imports '${spec}'`);
+    }
+    assert.ok(sources(path.join(lib, TRANSPORT)).length > 0, 'lib/transport holds the shared framing drivers');
+    assert.deepEqual(found, []);
   });
 
   it('the option schema still exports the association names and secretBytes it shares with the server', () => {

@@ -1,16 +1,13 @@
 /**
  * The APDU channel: what the association sees of a link. One implementation per framing (HDLC over any medium,
- * the wrapper over TCP/UDP), built by lib/client/transport.ts. Timers (response timeout, retries, inter-frame gap)
- * live in the implementations, never in the sans-IO link layer.
+ * the wrapper over TCP/UDP; lib/transport), opened by lib/client/transport.ts. Timers (response timeout, retries,
+ * inter-frame gap) live in the implementations, never in the sans-IO link layer.
  */
 import { DlmsError } from '../errors';
+import type { StaleCheck } from '../transport/request-channel';
 
-/**
- * The caller's judgement of a candidate answer: a reason when it answers an earlier request (a duplicate, a late
- * answer to a request that timed out), undefined when it is the answer awaited. Stale answers are dropped (trace note)
- * and the request keeps waiting within its timeout.
- */
-export type StaleCheck = (answer: Uint8Array) => string | undefined;
+/** The caller's judgement of a candidate answer (see lib/transport/request-channel.ts). */
+export type { StaleCheck } from '../transport/request-channel';
 
 export interface ApduChannel {
   readonly framing: 'hdlc' | 'wrapper';

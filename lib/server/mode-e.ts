@@ -1,7 +1,7 @@
 /**
  * The meter's side of the IEC 62056-21 mode E sign-on, sans-IO: a parser that picks the client's sign-on messages
  * (request, option-select ACK, break) out of whatever arrives on the optical port, and the identification the meter
- * answers with. The server transport (lib/server/transport.ts) drives it and switches the port's baud rate.
+ * answers with. The mode E port (lib/server/mode-e-port.ts) drives it and switches the port's baud rate.
  *
  * A meter must never give up on a noisy port, so unlike the client's IdentificationParser this parser never throws:
  * junk, echoes and oversized text are dropped, and the buffer is bounded by the longest legal message.

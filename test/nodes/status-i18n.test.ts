@@ -28,9 +28,10 @@ function keys(o: unknown, prefix = ''): string[] {
 /** Every `key: '…'` of an ErrorHint and every option it names, from the library sources. */
 function hintsRaised(): { keys: Set<string>; options: Set<string> } {
   const found = { keys: new Set<string>(), options: new Set<string>() };
-  const dir = path.join(projectRoot(), 'lib', 'client');
-  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
-    const text = fs.readFileSync(path.join(dir, f), 'utf8');
+  // The client's channels (and the hints naming its options) live in lib/transport, below lib/client.
+  const dirs = ['client', 'transport'].map((d) => path.join(projectRoot(), 'lib', d));
+  for (const f of dirs.flatMap((dir) => fs.readdirSync(dir).filter((n) => n.endsWith('.ts')).map((n) => path.join(dir, n)))) {
+    const text = fs.readFileSync(f, 'utf8');
     for (const m of text.matchAll(/hint: \{ key: '([a-z0-9-]+)'|\{ key: '([a-z0-9-]+)', options/g)) found.keys.add((m[1] ?? m[2])!);
     for (const m of text.matchAll(/options: \[([^\]]*)\]/g)) for (const o of m[1]!.matchAll(/'([A-Za-z0-9]+)'/g)) found.options.add(o[1]!);
     for (const m of text.matchAll(/const options = \[([^\]]*)\]|options\.push\(([^)]*)\)/g)) for (const o of (m[1] ?? m[2])!.matchAll(/'([A-Za-z0-9]+)'/g)) found.options.add(o[1]!);
