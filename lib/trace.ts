@@ -31,6 +31,10 @@ export const REDACTED_BYTE = 0x00;
 const AARQ_TAG = 0x60;
 /** calling-authentication-value [12], constructed, context-specific. */
 const CALLING_AUTHENTICATION_VALUE_TAG = 0xac;
+/** mechanism-name [11], implicit OBJECT IDENTIFIER; its last arc is the mechanism id. */
+const MECHANISM_NAME_TAG = 0x8b;
+/** Mechanism id 1: low level security, a password in the clear. */
+const LLS_MECHANISM_ID = 1;
 
 /** Accepts one range or a list of ranges (callers write `{ redact: [5, 12] }` or `{ redact: [[5, 12], [20, 28]] }`). */
 export function normalizeRanges(redact: ByteRange | readonly ByteRange[] | undefined): ByteRange[] {
@@ -67,6 +71,39 @@ function berLength(b: Uint8Array, at: number): { length: number; next: number } 
  * or when the AARQ is malformed (then the caller masks by its own ranges only).
  */
 export function aarqAuthenticationValueRange(apdu: Uint8Array): ByteRange | undefined {
+  return aarqField(apdu, CALLING_AUTHENTICATION_VALUE_TAG);
+}
+
+/**
+ * The password of an AARQ that names low level security, found from the AARQ alone: the end that receives it (the
+ * simulator, a trace of someone else's association) has no options saying which mechanism is used.
+ */
+export function llsPasswordRange(apdu: Uint8Array): ByteRange | undefined {
+  return namesLowLevelSecurity(apdu) ? aarqAuthenticationValueRange(apdu) : undefined;
+}
+
+/**
+ * Whether these bytes open an AARQ whose password a trace must not show: one that names LLS, or one too short to
+ * tell (the first segment of an AARQ cut into HDLC segments), where masking is the safe side.
+ */
+export function mayCarryLlsPassword(apdu: Uint8Array): boolean {
+  if (apdu[0] !== AARQ_TAG) return false;
+  return namesLowLevelSecurity(apdu) || (aarqField(apdu, CALLING_AUTHENTICATION_VALUE_TAG) === undefined && !aarqComplete(apdu));
+}
+
+function namesLowLevelSecurity(apdu: Uint8Array): boolean {
+  const name = aarqField(apdu, MECHANISM_NAME_TAG);
+  return name !== undefined && name[1] > name[0] && apdu[name[1] - 1] === LLS_MECHANISM_ID;
+}
+
+/** Whether the AARQ's outer length fits the bytes at hand. */
+function aarqComplete(apdu: Uint8Array): boolean {
+  const outer = berLength(apdu, 1);
+  return outer !== undefined && outer.next + outer.length <= apdu.length;
+}
+
+/** The contents of one field of an AARQ, by its tag; undefined for other APDUs or a field that is not all there. */
+function aarqField(apdu: Uint8Array, wanted: number): ByteRange | undefined {
   if (apdu[0] !== AARQ_TAG) return undefined;
   const outer = berLength(apdu, 1);
   if (!outer) return undefined;
@@ -76,7 +113,7 @@ export function aarqAuthenticationValueRange(apdu: Uint8Array): ByteRange | unde
     const tag = apdu[at]!;
     const len = berLength(apdu, at + 1);
     if (!len || len.next + len.length > end) return undefined;
-    if (tag === CALLING_AUTHENTICATION_VALUE_TAG) return [len.next, len.next + len.length];
+    if (tag === wanted) return [len.next, len.next + len.length];
     at = len.next + len.length;
   }
   return undefined;

@@ -122,7 +122,7 @@ function declaredNames(file: string, seen = new Set<string>()): string[] {
   };
   const names: string[] = [];
   for (const m of text.matchAll(/^export\s+(?:declare\s+)?(?:abstract\s+)?(?:class|const|let|var|function|interface|type|enum|namespace)\s+([A-Za-z_$][\w$]*)/gm)) names.push(m[1]!);
-  for (const m of text.matchAll(/^export\s*\{([^}]*)\}/gm)) {
+  for (const m of text.matchAll(/^export\s*(?:type\s+)?\{([^}]*)\}/gm)) {
     for (const item of m[1]!.split(',')) {
       const words = item.trim().replace(/^type\s+/, '').split(/\s+as\s+/);
       if (words[0]) names.push(words[words.length - 1]!);

@@ -3,17 +3,23 @@
  * read alike: APDUs with their kind, HDLC frames as the link decodes them, wrapper frames by their header.
  *
  * Secrets are masked here, on copies, never on the bytes sent: an APDU's redacted ranges, and the information fields
- * of the HDLC I-frames that carry such an APDU (the whole field: an APDU may be cut anywhere into segments). A sink
+ * of the HDLC I-frames that carry such an APDU (the whole field: an APDU may be cut anywhere into segments). An AARQ
+ * that names low level security has its password masked whichever end traces it: the answering end has no options
+ * saying which mechanism a client uses, and the simulator's `--trace` must not print its clients' passwords. A sink
  * that throws is ignored: tracing must never break a link.
  */
 import { describeFrame, type HdlcFrame } from '../link/hdlc/frame';
 import { WRAPPER_HEADER_LENGTH, type WrapperFrame } from '../link/wrapper';
-import { apduLabel, redactBytes, type ByteRange, type TraceEvent, type TraceSink } from '../trace';
+import { LLC_LENGTH } from '../link/hdlc/llc';
+import { apduLabel, llsPasswordRange, mayCarryLlsPassword, redactBytes, type ByteRange, type TraceEvent, type TraceSink } from '../trace';
 
 /** The HDLC FCS that follows the information field in a frame's bytes (format field … FCS). */
 const FCS_LENGTH = 2;
 
 export class ChannelTrace {
+  /** Per direction: the segments that follow a masked first segment are masked too (they carry the rest of it). */
+  private readonly maskingSegments = { tx: false, rx: false };
+
   constructor(private readonly sink: TraceSink | undefined) {}
 
   /** Whether anyone listens: callers skip building what nobody reads. */
@@ -35,15 +41,21 @@ export class ChannelTrace {
 
   apdu(direction: 'tx' | 'rx', apdu: Uint8Array, redact: readonly ByteRange[] = [], prefix = ''): void {
     if (!this.sink) return;
+    redact = withLlsPassword(apdu, redact);
     const masked = redact.length > 0 ? ` (${redact.map(([s, e]) => `bytes ${s}..${e - 1}`).join(', ')} redacted)` : '';
     const shown = redact.length > 0 ? redactBytes(apdu, redact) : apdu.slice();
     this.emit({ direction, layer: 'apdu', bytes: shown, text: `${prefix}${apduLabel(shown)}, ${apdu.length} bytes${masked}` });
   }
 
+  private continuesMasked(direction: 'tx' | 'rx'): boolean {
+    return this.maskingSegments[direction];
+  }
+
   /** An HDLC frame (`bytes` from the format field to the FCS); `redactInfo` masks an I-frame's information field. */
   hdlcFrame(direction: 'tx' | 'rx', frame: HdlcFrame, bytes: Uint8Array, redactInfo = false): void {
     if (!this.sink) return;
-    const redact = redactInfo && frame.type === 'I' && frame.info.length > 0;
+    const redact = frame.type === 'I' && frame.info.length > 0 && (this.continuesMasked(direction) || redactInfo || mayCarryLlsPassword(frame.info.subarray(LLC_LENGTH)));
+    if (frame.type === 'I') this.maskingSegments[direction] = redact && frame.segmented;
     const end = bytes.length - FCS_LENGTH;
     const shown = redact ? redactBytes(bytes, [[end - frame.info.length, end]]) : bytes.slice();
     this.emit({ direction, layer: 'frame', bytes: shown, text: describeFrame(frame) + (redact ? ' (information redacted)' : '') });
@@ -55,4 +67,11 @@ export class ChannelTrace {
     const text = `wrapper ${frame.source} → ${frame.destination}, ${frame.apdu.length} bytes${suffix}`;
     this.emit(encoded ? { direction, layer: 'frame', bytes: encoded.slice(0, WRAPPER_HEADER_LENGTH), text } : { direction, layer: 'frame', text });
   }
+}
+
+/** The caller's ranges, and an LLS password the AARQ names (once: a caller that marked it already is not doubled). */
+function withLlsPassword(apdu: Uint8Array, redact: readonly ByteRange[]): readonly ByteRange[] {
+  const password = llsPasswordRange(apdu);
+  if (!password || redact.some(([s, e]) => s <= password[0] && e >= password[1])) return redact;
+  return [...redact, password];
 }

@@ -1,0 +1,91 @@
+/**
+ * The simulator's trace (`dlms simulate --trace`) never shows a client's LLS password: the answering end masks it in
+ * the AARQ it receives, in the APDU and in the HDLC I-frames carrying it (segments included), as the client does in
+ * what it sends.
+ */
+import assert from 'node:assert/strict';
+import { DlmsClient } from '../../lib/client/client';
+import type { MeterOptions } from '../../lib/client/options';
+import { startSimulator, type Simulator } from '../../lib/server/simulator';
+import { ChannelTrace } from '../../lib/transport/trace';
+import { decodeFrame } from '../../lib/link/hdlc/frame';
+import { llsPasswordRange, mayCarryLlsPassword, type TraceEvent } from '../../lib/trace';
+import { guruxExchange } from '../helpers/fixtures';
+
+const PASSWORD = 'Gurux';
+const PASSWORD_BYTES = new TextEncoder().encode(PASSWORD);
+
+function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+/** The AARQ of the Gurux LLS recording (password "Gurux"), without HDLC and LLC. */
+function recordedAarq(): Uint8Array {
+  const tx = guruxExchange('ln-hdlc-low.txt').lines.filter((l) => l.dir === 'TX' && !l.text);
+  return decodeFrame(tx[1]!.bytes).info.subarray(3);
+}
+
+describe('e2e: the simulator trace masks the LLS password it receives', function () {
+  this.timeout(20000);
+  let sim: Simulator | undefined;
+  let client: DlmsClient | undefined;
+
+  afterEach(async () => {
+    await client?.close();
+    await sim?.close();
+    client = undefined;
+    sim = undefined;
+  });
+
+  for (const framing of ['hdlc', 'wrapper'] as const) {
+    it(`${framing}: no trace event of the simulator holds the password; the AARQ says what was redacted`, async () => {
+      const events: TraceEvent[] = [];
+      sim = await startSimulator({ port: 0, host: '127.0.0.1', framing, trace: (e) => events.push(e) });
+      const options: Partial<MeterOptions> = { host: '127.0.0.1', port: sim.port, framing, clientAddress: 17, authentication: 'low', password: PASSWORD, responseTimeout: 3000 };
+      client = new DlmsClient(options);
+      await client.connect();
+      await client.read(['0.0.1.0.0.255']);
+      const aarq = events.find((e) => e.layer === 'apdu' && e.direction === 'rx' && /^aarq/.test(e.text ?? ''));
+      assert.ok(aarq, 'the simulator traced the AARQ');
+      assert.match(aarq.text!, /redacted/);
+      for (const e of events) assert.ok(!e.bytes || !contains(e.bytes, PASSWORD_BYTES), `${e.layer} ${e.direction} ${e.text ?? ''} shows the password`);
+    });
+  }
+
+  it('finds the password from the AARQ alone (LLS named), and never for HLS or other APDUs', () => {
+    const aarq = recordedAarq();
+    const range = llsPasswordRange(aarq);
+    assert.ok(range);
+    assert.equal(new TextDecoder().decode(aarq.subarray(range[0] + 2, range[1])), PASSWORD);
+    const hls = aarq.slice();
+    const mechanism = hls.indexOf(0x8b);
+    hls[mechanism + 2 + hls[mechanism + 1]! - 1] = 5;
+    assert.equal(llsPasswordRange(hls), undefined, 'HLS GMAC: the value is a challenge, not a password');
+    assert.equal(mayCarryLlsPassword(hls), false);
+    assert.equal(mayCarryLlsPassword(Uint8Array.of(0xc0, 0x01)), false);
+    assert.equal(mayCarryLlsPassword(aarq.subarray(0, 12)), true, 'a first segment too short to tell is masked');
+  });
+
+  it('an AARQ cut into HDLC segments is masked in every segment', () => {
+    const events: TraceEvent[] = [];
+    const trace = new ChannelTrace((e) => events.push(e));
+    const aarq = recordedAarq();
+    const info = Uint8Array.of(0xe6, 0xe6, 0x00, ...aarq);
+    const cut = info.length - 4;
+    const address = { upper: 1, size: 1 as const };
+    const segment = (part: Uint8Array, segmented: boolean) => ({ type: 'I' as const, pf: true, ns: 0, nr: 0, segmented, dest: address, src: { upper: 16, size: 1 as const }, info: part });
+    const bytes = (part: Uint8Array): Uint8Array => Uint8Array.of(0xa0, 0, 0x03, 0x21, 0x10, 0, 0, ...part, 0, 0);
+    trace.hdlcFrame('rx', segment(info.subarray(0, cut), true), bytes(info.subarray(0, cut)));
+    trace.hdlcFrame('rx', segment(info.subarray(cut), false), bytes(info.subarray(cut)));
+    trace.hdlcFrame('rx', segment(Uint8Array.of(0xe6, 0xe6, 0x00, 0xc0, 0x01), false), bytes(Uint8Array.of(0xe6, 0xe6, 0x00, 0xc0, 0x01)));
+    assert.deepEqual(
+      events.map((e) => /information redacted/.test(e.text ?? '')),
+      [true, true, false],
+    );
+    for (const e of events.slice(0, 2)) assert.ok(e.bytes!.subarray(7, e.bytes!.length - 2).every((b) => b === 0), 'the whole information field is masked');
+  });
+});
