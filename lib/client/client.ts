@@ -160,7 +160,7 @@ export class DlmsClient {
       for (const listener of this.unsolicited) listener(apdu);
     });
     this.services = new CosemServices(this.association, this.deps.services);
-    await this.planner.begin(meter.options, this.association.info.referencing);
+    await this.planner.begin(meter.options, this.association.info.referencing, this.association.info.serverSystemTitle);
   }
 
   /** Link and association, in a turn of the connect limiter: their timers start when the turn comes. */

@@ -26,6 +26,11 @@ export interface MeterKnowledge {
   objects?: ObjectListEntry[];
   /** scaler_unit by dotted OBIS, least recently learnt first. */
   scalers: Map<string, ScalerUnit>;
+  /**
+   * The meter's system title (hex) when an association showed it: a meter replaced at the same address shows
+   * another one, and what was learnt of the old meter is then dropped.
+   */
+  systemTitle?: string;
 }
 
 export interface MeterCacheStore {
@@ -69,6 +74,7 @@ interface StoredMeter {
   objects?: StoredObject[];
   /** OBIS → [scaler, unit code]. */
   scalers: Record<string, [number, number]>;
+  systemTitle?: string;
 }
 
 interface StoredFile {
@@ -98,6 +104,7 @@ function scalerFrom(s: unknown): ScalerUnit | undefined {
 /** The stored form back in memory; what does not parse is left out (it is learnt again). */
 function knowledgeFrom(stored: StoredMeter): MeterKnowledge {
   const k: MeterKnowledge = { scalers: new Map() };
+  if (typeof stored.systemTitle === 'string' && /^([0-9A-F]{2}){1,32}$/.test(stored.systemTitle)) k.systemTitle = stored.systemTitle;
   if (Array.isArray(stored.objects)) {
     const objects = stored.objects.map(objectFrom);
     if (objects.every((o): o is ObjectListEntry => o !== undefined)) k.objects = objects;
@@ -113,6 +120,7 @@ function knowledgeFrom(stored: StoredMeter): MeterKnowledge {
 
 function storedFrom(k: MeterKnowledge, used: number, maxEntries: number): StoredMeter {
   const out: StoredMeter = { used, scalers: Object.create(null) as Record<string, [number, number]> };
+  if (k.systemTitle) out.systemTitle = k.systemTitle;
   if (k.objects && k.objects.length <= maxEntries) {
     out.objects = k.objects.map((e) => (e.shortName === undefined ? [e.classId, e.version, e.obis] : [e.classId, e.version, e.obis, e.shortName]));
   }

@@ -10,6 +10,7 @@ import type { SelectiveAccess } from '../apdu/common';
 import { parseScalerUnit, type ScalerUnit } from '../cosem/scaling';
 import { classKnownWithoutList, type Target } from '../cosem/targets';
 import { DlmsError, UsageError, toDlmsError } from '../errors';
+import { toHex } from '../util/hex';
 import { FileMeterCache, meterCacheKey, MemoryMeterCache, type MeterCacheStore, type MeterKnowledge } from './meter-cache';
 import { ASSOCIATION_LN_CLASS, CURRENT_ASSOCIATION_LN, ObjectDirectory, parseLnObjectList, parseSnObjectList, type ObjectListEntry } from './object-list';
 import type { MeterOptions } from './options';
@@ -71,8 +72,12 @@ export class TargetPlanner {
     private readonly deps: PlannerDeps = {},
   ) {}
 
-  /** A new association: what earlier associations learnt about this meter; whatever this one learns starts from there. */
-  async begin(options: MeterOptions, referencing: string): Promise<void> {
+  /**
+   * A new association: what earlier associations learnt about this meter; whatever this one learns starts from there.
+   * `systemTitle`, when the association showed the meter's, tells a meter replaced at the same address: what was
+   * learnt of the one before (scaler_units, object list) is dropped rather than applied to the new one's values.
+   */
+  async begin(options: MeterOptions, referencing: string, systemTitle?: Uint8Array): Promise<void> {
     this.scalers.clear();
     this.columns.clear();
     this.options = options;
@@ -80,7 +85,16 @@ export class TargetPlanner {
     this.cacheKey = meterCacheKey(options, referencing);
     this.learnt = false;
     const known = cache ? await cache.load(this.cacheKey).catch((e: unknown) => this.cacheFailed(e)) : undefined;
-    this.knowledge = known ?? { scalers: new Map() };
+    const title = systemTitle ? toHex(systemTitle) : undefined;
+    if (known?.systemTitle && title && known.systemTitle !== title) {
+      this.deps.warn?.(`meter cache: the meter at this address now has system title ${title} (was ${known.systemTitle}); what was cached of the old meter is learnt again`);
+      this.knowledge = { scalers: new Map() };
+      this.learnt = true;
+    } else this.knowledge = known ?? { scalers: new Map() };
+    if (title && this.knowledge.systemTitle !== title) {
+      this.knowledge.systemTitle = title;
+      this.learnt = true;
+    }
     this.directory = this.knowledge.objects ? new ObjectDirectory(this.knowledge.objects) : undefined;
     this.directoryCached = this.directory !== undefined;
   }
