@@ -33,6 +33,9 @@ const AARQ_TAG = 0x60;
 const CALLING_AUTHENTICATION_VALUE_TAG = 0xac;
 /** mechanism-name [11], implicit OBJECT IDENTIFIER; its last arc is the mechanism id. */
 const MECHANISM_NAME_TAG = 0x8b;
+const MECHANISM_NAME_NUMBER = 11;
+/** The tag number of a context-specific tag below 31 (the AARQ's fields come in tag-number order). */
+const TAG_NUMBER_MASK = 0x1f;
 /** Mechanism id 1: low level security, a password in the clear. */
 const LLS_MECHANISM_ID = 1;
 
@@ -83,23 +86,37 @@ export function llsPasswordRange(apdu: Uint8Array): ByteRange | undefined {
 }
 
 /**
- * Whether these bytes open an AARQ whose password a trace must not show: one that names LLS, or one too short to
- * tell (the first segment of an AARQ cut into HDLC segments), where masking is the safe side.
+ * Whether these bytes open an AARQ whose password a trace must not show: one that names LLS, or one cut (the first
+ * segment of an AARQ split into HDLC segments) before its mechanism name, where masking is the safe side.
  */
 export function mayCarryLlsPassword(apdu: Uint8Array): boolean {
-  if (apdu[0] !== AARQ_TAG) return false;
-  return namesLowLevelSecurity(apdu) || (aarqField(apdu, CALLING_AUTHENTICATION_VALUE_TAG) === undefined && !aarqComplete(apdu));
+  return apdu[0] === AARQ_TAG && aarqMechanism(apdu) !== 'other';
 }
 
 function namesLowLevelSecurity(apdu: Uint8Array): boolean {
-  const name = aarqField(apdu, MECHANISM_NAME_TAG);
-  return name !== undefined && name[1] > name[0] && apdu[name[1] - 1] === LLS_MECHANISM_ID;
+  return aarqMechanism(apdu) === 'lls';
 }
 
-/** Whether the AARQ's outer length fits the bytes at hand. */
-function aarqComplete(apdu: Uint8Array): boolean {
+/**
+ * What the (possibly cut) start of an AARQ says of its mechanism: 'lls', 'other' (another mechanism, or none: the
+ * fields are in tag order, so a field after the mechanism name's place settles it), or 'unknown' (cut before that).
+ */
+function aarqMechanism(apdu: Uint8Array): 'lls' | 'other' | 'unknown' {
+  if (apdu[0] !== AARQ_TAG) return 'other';
   const outer = berLength(apdu, 1);
-  return outer !== undefined && outer.next + outer.length <= apdu.length;
+  if (!outer) return 'unknown';
+  const declaredEnd = outer.next + outer.length;
+  const end = Math.min(apdu.length, declaredEnd);
+  let at = outer.next;
+  while (at < end) {
+    const tag = apdu[at]!;
+    if ((tag & TAG_NUMBER_MASK) > MECHANISM_NAME_NUMBER) return 'other';
+    const len = berLength(apdu, at + 1);
+    if (!len || len.next + len.length > end) return 'unknown';
+    if (tag === MECHANISM_NAME_TAG) return len.length > 0 && apdu[len.next + len.length - 1] === LLS_MECHANISM_ID ? 'lls' : 'other';
+    at = len.next + len.length;
+  }
+  return end < declaredEnd ? 'unknown' : 'other';
 }
 
 /** The contents of one field of an AARQ, by its tag; undefined for other APDUs or a field that is not all there. */

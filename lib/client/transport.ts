@@ -16,8 +16,8 @@
  * line the time the request and the longest answer take on the line is granted on top.
  *
  * Trace (deps.trace): every frame (HDLC: decoded by describeFrame; wrapper: the header) and every APDU (hex, with its
- * kind), both directions; never the medium's raw chunks. Secrets never reach the trace: with LLS the AARQ's
- * calling-authentication-value (the password) is masked automatically, and `request(apdu, { redact })` masks any
+ * kind), both directions; never the medium's raw chunks. Secrets never reach the trace: an AARQ naming LLS has its
+ * password masked by the trace itself (lib/transport/trace.ts), and `request(apdu, { redact })` masks any
  * further byte ranges of an APDU (in its APDU event, and the information fields of the HDLC I-frames carrying it).
  *
  * Stale answers: `request(apdu, { stale })` takes the caller's judgement (lib/client/answer-match.ts), since invoke
@@ -31,7 +31,7 @@ import { createMedium as defaultCreateMedium, type MediumSpec } from '../media';
 import { performModeE } from '../media/mode-e-session';
 import { withRequestGap } from '../media/paced';
 import { isReframable, type Medium } from '../media/types';
-import { aarqAuthenticationValueRange, normalizeRanges, type ByteRange, type TraceSink } from '../trace';
+import type { TraceSink } from '../trace';
 import { HdlcRequestChannel, type HdlcRequestSettings } from '../transport/hdlc-channel';
 import { serialInterFrameMs } from '../transport/line-time';
 import { ChannelTrace } from '../transport/trace';
@@ -167,21 +167,12 @@ function answerBound(options: MeterOptions): number {
   return Math.max(options.maxPduSize, ASSOCIATION_ANSWER_ALLOWANCE);
 }
 
-/** The client's judgement over its requests (see the header): deadline, stale answers, the LLS password masked. */
+/** The client's judgement over its requests (see the header): deadline and stale answers. */
 class AnswerPolicy implements RequestPolicy {
   /** Answers dropped as stale while the current request waited: named in its timeout error. */
   private staleDropped = 0;
 
   constructor(private readonly options: MeterOptions) {}
-
-  redaction(apdu: Uint8Array, marked: RequestOptions['redact']): ByteRange[] {
-    const ranges = normalizeRanges(marked);
-    if (this.options.authentication === 'low') {
-      const password = aarqAuthenticationValueRange(apdu);
-      if (password) ranges.push(password);
-    }
-    return ranges;
-  }
 
   begin(): void {
     this.staleDropped = 0;

@@ -191,7 +191,8 @@ class HdlcServerChannel extends ServerChannelBase {
       return;
     }
     const entry = this.entryFor(frame.dest);
-    void this.act(entry, entry.link.receive(concatBytes(Uint8Array.of(FLAG), body, Uint8Array.of(FLAG))));
+    // What the link answers goes to this connection alone: a peer gone meanwhile fails the write, not the server.
+    this.act(entry, entry.link.receive(concatBytes(Uint8Array.of(FLAG), body, Uint8Array.of(FLAG)))).catch((e: unknown) => this.note(`HDLC: answer not sent: ${toDlmsError(e).message}`));
   }
 
   private entryFor(address: HdlcAddress): LinkEntry {

@@ -4,7 +4,7 @@
  * Framing drivers (hdlc-channel.ts, wrapper-channel.ts) fill in how a request travels.
  *
  * What a request may cost and which answers belong to it is the caller's judgement (a RequestPolicy, built from the
- * client's options in lib/client/transport.ts): the deadline, the stale-answer check, the automatic redaction.
+ * client's options in lib/client/transport.ts): the deadline and the stale-answer check.
  *
  * Stale answers: a meter may send an answer twice, or answer a request after it timed out, while the next request
  * waits. The channel cannot read invoke ids (they may be inside a ciphertext), so `request(apdu, { stale })` takes the
@@ -16,7 +16,7 @@
  */
 import { type DlmsError, LinkError, MediaError, TimeoutError, toDlmsError } from '../errors';
 import type { Medium } from '../media/types';
-import type { ByteRange, TraceSink } from '../trace';
+import { normalizeRanges, type ByteRange, type TraceSink } from '../trace';
 import { ChannelCore, Listeners } from './core';
 
 export type { ByteRange } from '../trace';
@@ -42,8 +42,6 @@ export interface RequestOptions {
 
 /** The requesting side's judgement over its requests. */
 export interface RequestPolicy {
-  /** The byte ranges of `apdu` to mask in the trace: the caller's, and what the policy masks on its own. */
-  redaction(apdu: Uint8Array, marked: RequestOptions['redact']): ByteRange[];
   /** A request starts: what was counted for the one before is forgotten. */
   begin(): void;
   /** Why `answer` belongs to an earlier request (by `check`), or undefined; a throwing check counts as "no". */
@@ -94,11 +92,11 @@ export abstract class RequestChannel extends ChannelCore {
   }
 
   request(apdu: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
-    return this.enqueue(() => this.performRequest(apdu, this.settings.policy.redaction(apdu, options.redact), options.stale), 'the request', () => this.lineAllowanceMs(apdu.length, true));
+    return this.enqueue(() => this.performRequest(apdu, normalizeRanges(options.redact), options.stale), 'the request', () => this.lineAllowanceMs(apdu.length, true));
   }
 
   send(apdu: Uint8Array, options: RequestOptions = {}): Promise<void> {
-    return this.enqueue(() => this.performSend(apdu, this.settings.policy.redaction(apdu, options.redact)), 'the unconfirmed request', () => this.lineAllowanceMs(apdu.length, false));
+    return this.enqueue(() => this.performSend(apdu, normalizeRanges(options.redact)), 'the unconfirmed request', () => this.lineAllowanceMs(apdu.length, false));
   }
 
   onUnsolicited(listener: (apdu: Uint8Array) => void): void {

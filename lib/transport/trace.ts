@@ -17,7 +17,9 @@ import { apduLabel, llsPasswordRange, mayCarryLlsPassword, redactBytes, type Byt
 const FCS_LENGTH = 2;
 
 export class ChannelTrace {
-  /** Per direction: the segments that follow a masked first segment are masked too (they carry the rest of it). */
+  /** Per direction: the next I-frame continues a segmented message (it has no LLC header; its bytes are no APDU start). */
+  private readonly segmentFollows = { tx: false, rx: false };
+  /** Per direction: the message under way was masked from its first segment on (its other segments carry the rest). */
   private readonly maskingSegments = { tx: false, rx: false };
 
   constructor(private readonly sink: TraceSink | undefined) {}
@@ -47,15 +49,16 @@ export class ChannelTrace {
     this.emit({ direction, layer: 'apdu', bytes: shown, text: `${prefix}${apduLabel(shown)}, ${apdu.length} bytes${masked}` });
   }
 
-  private continuesMasked(direction: 'tx' | 'rx'): boolean {
-    return this.maskingSegments[direction];
-  }
-
   /** An HDLC frame (`bytes` from the format field to the FCS); `redactInfo` masks an I-frame's information field. */
   hdlcFrame(direction: 'tx' | 'rx', frame: HdlcFrame, bytes: Uint8Array, redactInfo = false): void {
     if (!this.sink) return;
-    const redact = frame.type === 'I' && frame.info.length > 0 && (this.continuesMasked(direction) || redactInfo || mayCarryLlsPassword(frame.info.subarray(LLC_LENGTH)));
-    if (frame.type === 'I') this.maskingSegments[direction] = redact && frame.segmented;
+    let redact = false;
+    if (frame.type === 'I') {
+      const carriesPassword = this.segmentFollows[direction] ? this.maskingSegments[direction] : mayCarryLlsPassword(frame.info.subarray(LLC_LENGTH));
+      redact = frame.info.length > 0 && (redactInfo || carriesPassword);
+      this.maskingSegments[direction] = carriesPassword && frame.segmented;
+      this.segmentFollows[direction] = frame.segmented;
+    }
     const end = bytes.length - FCS_LENGTH;
     const shown = redact ? redactBytes(bytes, [[end - frame.info.length, end]]) : bytes.slice();
     this.emit({ direction, layer: 'frame', bytes: shown, text: describeFrame(frame) + (redact ? ' (information redacted)' : '') });

@@ -88,4 +88,49 @@ describe('e2e: the simulator trace masks the LLS password it receives', function
     );
     for (const e of events.slice(0, 2)) assert.ok(e.bytes!.subarray(7, e.bytes!.length - 2).every((b) => b === 0), 'the whole information field is masked');
   });
+
+  it('a segmented AARQ that names no LLS is not masked, nor is a continuation segment that looks like an AARQ', () => {
+    const events: TraceEvent[] = [];
+    const trace = new ChannelTrace((e) => events.push(e));
+    const aarq = recordedAarq();
+    const hls = aarq.slice();
+    const mechanism = hls.indexOf(0x8b);
+    hls[mechanism + 2 + hls[mechanism + 1]! - 1] = 5;
+    const address = { upper: 1, size: 1 as const };
+    const frame = (part: Uint8Array, segmented: boolean) => ({ type: 'I' as const, pf: true, ns: 0, nr: 0, segmented, dest: address, src: { upper: 16, size: 1 as const }, info: part });
+    const bytes = (part: Uint8Array): Uint8Array => Uint8Array.of(0xa0, 0, 0x03, 0x21, 0x10, 0, 0, ...part, 0, 0);
+    const send = (part: Uint8Array, segmented: boolean): void => trace.hdlcFrame('tx', frame(part, segmented), bytes(part));
+    const info = Uint8Array.of(0xe6, 0xe6, 0x00, ...hls);
+    // HLS AARQ in two segments: the mechanism name is in the first, so neither is masked.
+    send(info.subarray(0, mechanism + 16), true);
+    send(info.subarray(mechanism + 16), false);
+    // A long answer's continuation segment whose fourth byte is 0x60 is no AARQ.
+    send(Uint8Array.of(0xe6, 0xe6, 0x00, 0xc0, 0x01, 0x81, 0x00), true);
+    send(Uint8Array.of(0x01, 0x02, 0x03, 0x60, 0x05, 0x8b, 0x01, 0x01), false);
+    assert.deepEqual(events.map((e) => /information redacted/.test(e.text ?? '')), [false, false, false, false]);
+  });
+
+  it('a client without LLS over HDLC segments of 32 bytes: nothing masked on either side; with LLS every AARQ segment', async () => {
+    for (const lls of [false, true]) {
+      const simEvents: TraceEvent[] = [];
+      const clientEvents: TraceEvent[] = [];
+      sim = await startSimulator({ port: 0, host: '127.0.0.1', framing: 'hdlc', trace: (e) => simEvents.push(e) });
+      const who: Partial<MeterOptions> = lls ? { clientAddress: 17, authentication: 'low', password: PASSWORD } : { clientAddress: 16, authentication: 'none' };
+      client = new DlmsClient({ host: '127.0.0.1', port: sim.port, framing: 'hdlc', hdlcMaxInfo: 32, responseTimeout: 3000, ...who }, { trace: (e) => clientEvents.push(e) });
+      await client.connect();
+      await client.read(['0.0.1.0.0.255']);
+      await client.close();
+      await sim.close();
+      client = undefined;
+      sim = undefined;
+      const masked = (events: TraceEvent[], direction: 'tx' | 'rx') => events.filter((e) => e.layer === 'frame' && e.direction === direction && /information redacted/.test(e.text ?? '')).length;
+      if (lls) {
+        assert.ok(masked(clientEvents, 'tx') >= 2, 'the client masks every segment of its AARQ');
+        assert.equal(masked(simEvents, 'rx'), masked(clientEvents, 'tx'), 'the simulator masks the same segments');
+        for (const e of [...simEvents, ...clientEvents]) assert.ok(!e.bytes || !contains(e.bytes, PASSWORD_BYTES), `${e.layer} ${e.direction} ${e.text ?? ''}`);
+      } else {
+        assert.equal(masked(clientEvents, 'tx') + masked(simEvents, 'rx'), 0);
+      }
+    }
+  });
 });

@@ -14,7 +14,7 @@ import type { Medium, MediumEventName, MediumEvents } from '../../lib/media/type
 import { FaultyPath } from '../../lib/server/faults';
 import { serveMedium } from '../../lib/server/transport';
 import { PLAIN_PATH } from '../../lib/transport/answer-channel';
-import { normalizeRanges, type TraceEvent } from '../../lib/trace';
+import type { TraceEvent } from '../../lib/trace';
 import { Timers } from '../../lib/transport/core';
 import { HdlcRequestChannel } from '../../lib/transport/hdlc-channel';
 import type { RequestPolicy } from '../../lib/transport/request-channel';
@@ -62,9 +62,8 @@ function memoryPair(): [MemoryEnd, MemoryEnd] {
   return [a, b];
 }
 
-/** A policy with no deadline and no automatic redaction: only what the caller marks is masked. */
+/** A policy with no deadline and no stale check. */
 const plainPolicy: RequestPolicy = {
-  redaction: (_apdu, marked) => normalizeRanges(marked),
   begin: () => undefined,
   staleReason: () => undefined,
   droppedMeanwhile: () => '',
