@@ -16,7 +16,6 @@ import { keyText, readKeyFileSync } from '../security/key-text';
 import { secretBytes } from '../security/secret';
 import { checkSuite } from '../security/security-control';
 import { fromHex } from '../util/hex';
-export { keyText } from '../security/key-text';
 import type { Authentication, Hls2Algorithm, KeyTransport, MeterOptions, ProtectionEnvelope, Referencing, SecurityLevel, Signing, SigningOrder } from './options';
 
 /** How the meter is reached (what the transport opens). */

@@ -17,10 +17,19 @@ export function keyText(value: string, what: string, secret = false, readKeyFile
   try {
     return readKeyFile(v);
   } catch (e) {
-    if (secret) {
+    if (secret && !plainlyAPath(v)) {
       const code = (e as NodeJS.ErrnoException | undefined)?.code ?? 'unreadable';
       throw new UsageError('bad-key-file', `${what}: the value (${v.length} characters, not shown) is neither PEM nor hex, and no file of that name could be read (${code}); check for a typo in the key or the file name`);
     }
     throw new UsageError('bad-key-file', `${what}: ${JSON.stringify(v)} is neither PEM nor hex, and reading it as a file failed (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
+}
+
+/**
+ * A value no key looks like: a file name with a directory or a key file's extension, and no blanks. Such a name is
+ * shown in the error (the user needs it to fix a typo); anything else given for a private key might be the key.
+ */
+function plainlyAPath(v: string): boolean {
+  if (/\s/.test(v)) return false;
+  return /^(\/|\.{1,2}[\\/]|~[\\/]|[A-Za-z]:[\\/])/.test(v) || /\.(pem|der|key|hex|txt|crt)$/i.test(v);
 }

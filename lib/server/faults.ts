@@ -7,7 +7,8 @@
  *  - silenceAfterRequests N: requests after the Nth get no answer, and HDLC stops answering any frame;
  *  - dropAfterRequests N: request N+1 closes the connection instead of being answered;
  *  - corruptFcsEvery N: every Nth HDLC frame sent has a wrong FCS (the client's scanner drops it).
- * The association applies the two that concern what an answer holds (gbtLoseBlock, dropLinkAfterImageBlocks).
+ * The two that concern what an answer holds are applied where the answer is made: gbtLoseBlock by the association's
+ * general block transfer, dropLinkAfterImageBlocks by the simulator (simulator.ts).
  */
 import type { ServingActions, ServingPath } from '../transport/answer-channel';
 

@@ -142,7 +142,8 @@ export abstract class AnswerChannel<P> extends ChannelCore {
       };
       const delay = this.path.answerDelayMs();
       if (delay <= 0) return go();
-      return new Promise<void>((resolve, reject) => this.timers.after(delay, () => go().then(resolve, reject)));
+      const closedFirst = (): LinkError => new LinkError('channel-closed', `${this.description}: the connection closed before the delayed answer left`);
+      return new Promise<void>((resolve, reject) => this.timers.after(delay, () => go().then(resolve, reject), () => reject(closedFirst())));
     };
     if (this.apduListeners.size === 0) this.note('no listener for a request: it stays unanswered');
     this.apduListeners.emit(apdu, peer, reply);

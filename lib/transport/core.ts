@@ -2,8 +2,10 @@
  * The part of a channel both sides share, whatever the framing and whichever end: the medium's events bound once and
  * released once, the trace, the timers, and listeners that cannot break the channel by throwing.
  *
- * The timers a channel runs (response, inter-frame gap, inactivity, delayed answers) are all kept in one Timers, so a
- * channel that closes or loses its medium stops every one of them in one place and no test is left with a live timer.
+ * The timers a channel runs (response, inter-frame gap, inactivity, delayed answers, the wait for the meter's UA to a
+ * DISC) are kept in one Timers, so a channel that closes or loses its medium stops every one of them in one place and
+ * no test is left with a live timer. The client's request deadline is the request policy's own (lib/client/transport.ts),
+ * started and stopped with each request.
  *
  * lib/transport sits above lib/link (the sans-IO framing) and lib/media, below lib/client and lib/server: it turns the
  * link's outputs into writes and timers, and knows neither options nor associations.
@@ -16,7 +18,8 @@ import { ChannelTrace } from './trace';
 /** Named one-shot timers plus any number of anonymous ones, all stopped by clear(). */
 export class Timers {
   private readonly named = new Map<string, NodeJS.Timeout>();
-  private readonly loose = new Set<NodeJS.Timeout>();
+  /** Timers with no name, each with what to do should it be cleared before it fires. */
+  private readonly loose = new Map<NodeJS.Timeout, (() => void) | undefined>();
 
   /** (Re)starts the timer `name`. */
   set(name: string, ms: number, fire: () => void): NodeJS.Timeout {
@@ -29,13 +32,16 @@ export class Timers {
     return t;
   }
 
-  /** A timer with no name (one of many, e.g. delayed answers). */
-  after(ms: number, fire: () => void): void {
+  /**
+   * A timer with no name (one of many, e.g. delayed answers). `cancelled` runs if clear() stops it first, so that a
+   * promise waiting on it settles rather than hangs.
+   */
+  after(ms: number, fire: () => void, cancelled?: () => void): void {
     const t = setTimeout(() => {
       this.loose.delete(t);
       fire();
     }, ms);
-    this.loose.add(t);
+    this.loose.set(t, cancelled);
   }
 
   has(name: string): boolean {
@@ -49,9 +55,11 @@ export class Timers {
 
   clear(): void {
     for (const t of this.named.values()) clearTimeout(t);
-    for (const t of this.loose) clearTimeout(t);
+    const cancelled = [...this.loose];
+    for (const [t] of cancelled) clearTimeout(t);
     this.named.clear();
     this.loose.clear();
+    for (const [, cancel] of cancelled) cancel?.();
   }
 }
 

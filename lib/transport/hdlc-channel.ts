@@ -115,15 +115,12 @@ export class HdlcRequestChannel extends RequestChannel {
   protected async farewell(): Promise<void> {
     if (this.link.state !== 'connected' || !this.medium.isOpen) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.discWaiter = undefined;
-        resolve();
-      }, this.hdlc.closeTimeoutMs);
       this.discWaiter = () => {
-        clearTimeout(timer);
+        this.timers.stop('disc');
         this.discWaiter = undefined;
         resolve();
       };
+      this.timers.set('disc', this.hdlc.closeTimeoutMs, () => this.discWaiter?.());
       this.step(() => this.link.disconnect());
     });
   }

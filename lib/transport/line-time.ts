@@ -23,7 +23,7 @@ export function hdlcLineBytes(apduLength: number, maxInfo: number, dest: HdlcAdd
 }
 
 /** Bits per character on a serial line: start bit, data bits, parity bit if any, stop bits. */
-export function characterBits(f: SerialFraming): number {
+function characterBits(f: SerialFraming): number {
   return 1 + f.dataBits + (f.parity === 'none' ? 0 : 1) + f.stopBits;
 }
 

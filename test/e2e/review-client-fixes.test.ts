@@ -86,7 +86,7 @@ describe('review: lib/client fixes', () => {
           '1.0.1.8.0.255',
         ]);
         assert.equal(r.code, 2, r.err);
-        assert.match(r.err, /client signing key: the value .* is neither PEM nor hex/);
+        assert.match(r.err, /client signing key: "review-no-such-key-file\.pem" is neither PEM nor hex/, 'a value that is plainly a file name is named');
         assert.match(r.err, /Run `dlms help read` for usage/);
         assert.doesNotMatch(r.err, /could not associate/);
         assert.equal(JSON.parse(r.out).error.code, 'bad-key-file');
