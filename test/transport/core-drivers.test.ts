@@ -84,6 +84,18 @@ describe('lib/transport', () => {
     assert.ok(!timers.has('a'));
   });
 
+  it('a loose timer cleared before it fires is told so (a delayed answer settles instead of hanging)', async () => {
+    const timers = new Timers();
+    const told: string[] = [];
+    timers.after(5, () => told.push('fired'), () => told.push('cancelled'));
+    timers.after(1, () => told.push('fired early'), () => told.push('cancelled too late'));
+    await new Promise((r) => setTimeout(r, 3));
+    timers.clear();
+    timers.clear();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(told, ['fired early', 'cancelled']);
+  });
+
   it('the trace masks exactly the information field of a redacted I-frame, and a sink that throws breaks nothing', () => {
     const events: TraceEvent[] = [];
     const trace = new ChannelTrace((e) => {
