@@ -187,6 +187,12 @@ const RUNS: SimulatedRun[] = [
     argv: ['read', '--client', '1', '--auth', 'high-gmac', '--security', 'auth-enc', '--system-title', '4142430000000001', '--ek', DEMO_EK, '--ak', DEMO_AK, '1.0.1.8.0.255', '0.0.43.1.0.255'],
   },
   { name: 'read human, trace, SN (lgz-e650)', simulator: { framing: 'hdlc', profile: 'lgz-e650' }, argv: ['read', '--framing', 'hdlc', '--referencing', 'sn', '--physical', '5481', '--address-size', '4', '--trace', '1.0.1.8.0.255'] },
+  { name: 'read human, trace, hdlc in 32-byte segments, public client', simulator: { framing: 'hdlc' }, argv: ['read', '--framing', 'hdlc', '--hdlc-max-info', '32', '--trace', '1.0.1.8.0.255'] },
+  {
+    name: 'read human, trace, hdlc in 32-byte segments, LLS (every AARQ segment redacted)',
+    simulator: { framing: 'hdlc' },
+    argv: ['read', '--framing', 'hdlc', '--hdlc-max-info', '32', '--client', '17', '--auth', 'low', '--password', DEMO_SECRET, '--trace', '1.0.1.8.0.255'],
+  },
   { name: 'write json, refused', simulator: { framing: 'wrapper' }, argv: ['write', '--json', '0.0.96.3.10.255:4', '{"type":"enum","value":1}'] },
   { name: 'action human, HLS AES', simulator: { framing: 'wrapper' }, argv: ['action', '--client', '18', '--auth', 'high', '--password', DEMO_SECRET, '0.0.96.3.10.255:2'] },
   { name: 'action json, HLS AES', simulator: { framing: 'wrapper' }, argv: ['action', '--client', '18', '--auth', 'high', '--password', DEMO_SECRET, '--json', '0.0.96.3.10.255:2'] },
