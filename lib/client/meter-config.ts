@@ -27,6 +27,12 @@ export type LinkPart = Pick<
 /** Who talks to whom: the client SAP and the meter's logical and physical addresses. */
 export type AddressPart = Pick<MeterOptions, 'clientAddress' | 'serverAddress' | 'physicalAddress' | 'addressSize'>;
 
+/**
+ * What the transport takes (lib/client/transport.ts): the link and the addresses, values as given (nothing in them
+ * needs parsing), and the PDU size that bounds an answer. Resolved MeterOptions fit it as they are.
+ */
+export type ChannelPart = LinkPart & AddressPart & Pick<MeterOptions, 'maxPduSize'>;
+
 /** What the AARQ proposes and how the client authenticates. */
 export interface AssociationPart {
   referencing: Referencing;

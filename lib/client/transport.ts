@@ -1,8 +1,9 @@
 /**
- * The client transport: turns MeterOptions into an open ApduChannel — a medium (TCP, UDP, serial; mode E first where
- * asked) plus framing (HDLC link or IEC 62056-47 wrapper). The framing drivers and their timers live in lib/transport
- * (hdlc-channel.ts, wrapper-channel.ts), shared in their parts with the simulator; what is the client's own is here:
- * what to open from the options, and the judgement over requests (the deadline, stale answers, redaction).
+ * The client transport: turns the link and address part of a meter's configuration (ChannelPart; resolved MeterOptions
+ * fit it as they are) into an open ApduChannel — a medium (TCP, UDP, serial; mode E first where asked) plus framing
+ * (HDLC link or IEC 62056-47 wrapper). The framing drivers and their timers live in lib/transport (hdlc-channel.ts,
+ * wrapper-channel.ts), shared in their parts with the simulator; what is the client's own is here: what to open from
+ * the options, and the judgement over requests (the deadline, stale answers).
  *
  *   const channel = await openChannel(options, { trace });
  *   const aare = await channel.request(aarq, { redact: [20, 28] });   // mask bytes 20..27 in the trace
@@ -39,7 +40,7 @@ import type { RequestChannelSettings, RequestOptions, RequestPolicy, StaleCheck 
 import { WrapperRequestChannel } from '../transport/wrapper-channel';
 import type { ApduChannel } from './channel';
 import { HdlcProposalMemory, hdlcMeterKey, hdlcProposalMemory } from './hdlc-memory';
-import type { MeterOptions } from './options';
+import type { ChannelPart } from './meter-config';
 
 export type { ByteRange } from '../trace';
 export type { RequestOptions } from '../transport/request-channel';
@@ -70,7 +71,7 @@ export interface TransportDeps {
 }
 
 /** The medium the options describe. */
-export function mediumSpecFor(options: MeterOptions): MediumSpec {
+export function mediumSpecFor(options: ChannelPart): MediumSpec {
   switch (options.medium) {
     case 'tcp':
     case 'udp':
@@ -87,7 +88,7 @@ function addressSize(n: number): AddressSize | undefined {
 }
 
 /** The HDLC server address from the options (physical part only when given). */
-export function hdlcServerAddress(options: MeterOptions): HdlcAddress {
+export function hdlcServerAddress(options: ChannelPart): HdlcAddress {
   return serverAddress({
     logical: options.serverAddress,
     ...(options.physicalAddress > 0 ? { physical: options.physicalAddress } : {}),
@@ -96,7 +97,7 @@ export function hdlcServerAddress(options: MeterOptions): HdlcAddress {
 }
 
 /** Opens the medium, signs on (mode E) and connects the framing; resolves once APDUs can flow. */
-export async function openChannel(options: MeterOptions, deps: TransportDeps = {}): Promise<DlmsChannel> {
+export async function openChannel(options: ChannelPart, deps: TransportDeps = {}): Promise<DlmsChannel> {
   if (options.framing === 'wrapper' && options.medium === 'serial') {
     throw new UsageError('bad-option', 'the wrapper framing runs over tcp or udp; use framing hdlc on a serial port');
   }
@@ -134,7 +135,7 @@ export async function openChannel(options: MeterOptions, deps: TransportDeps = {
 }
 
 /** The HDLC link the options ask for: a meter that refused our proposal before is offered the classic parameters. */
-function hdlcSettings(options: MeterOptions, deps: TransportDeps, server: HdlcAddress): Omit<HdlcRequestSettings, keyof RequestChannelSettings> {
+function hdlcSettings(options: ChannelPart, deps: TransportDeps, server: HdlcAddress): Omit<HdlcRequestSettings, keyof RequestChannelSettings> {
   const memory = deps.hdlcMemory ?? hdlcProposalMemory;
   const meterKey = hdlcMeterKey(options.medium === 'serial' ? `serial ${options.serialPath}` : `${options.medium} ${options.host}:${options.port}`, formatAddress(server), options.clientAddress);
   const proposal = memory.wantsClassic(meterKey)
@@ -163,7 +164,7 @@ function hdlcSettings(options: MeterOptions, deps: TransportDeps, server: HdlcAd
 const ASSOCIATION_ANSWER_ALLOWANCE = 1024;
 
 /** The longest answer a meter may send us: the max receive PDU size we propose (plus room for the AARE). */
-function answerBound(options: MeterOptions): number {
+function answerBound(options: ChannelPart): number {
   return Math.max(options.maxPduSize, ASSOCIATION_ANSWER_ALLOWANCE);
 }
 
@@ -172,7 +173,7 @@ class AnswerPolicy implements RequestPolicy {
   /** Answers dropped as stale while the current request waited: named in its timeout error. */
   private staleDropped = 0;
 
-  constructor(private readonly options: MeterOptions) {}
+  constructor(private readonly options: ChannelPart) {}
 
   begin(): void {
     this.staleDropped = 0;
