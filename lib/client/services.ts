@@ -282,11 +282,19 @@ export class CosemServices {
   }
 
   /**
+   * Several attributes travel in one get-request-with-list: LN referencing, multiple-references granted, and neither
+   * the options nor the meter (by refusing a list) limit lists to one item.
+   */
+  get readsLists(): boolean {
+    return this.referencing === 'ln' && this.has('multiple-references') && this.maxListItems > 1;
+  }
+
+  /**
    * Reads several attributes: get-with-list requests split by the PDU size and the meter's item limit; single gets
    * when the meter lacks multiple-references or refuses lists.
    */
   async getMany(items: readonly GetItem[]): Promise<ItemResult[]> {
-    if (this.referencing === 'sn' || items.length <= 1 || !this.has('multiple-references') || this.maxListItems <= 1) {
+    if (items.length <= 1 || !this.readsLists) {
       const out: ItemResult[] = [];
       for (const it of items) out.push(await this.getItem(it.ref, it.access));
       return out;
