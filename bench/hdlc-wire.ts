@@ -13,6 +13,7 @@
  * Floor: SNRM/UA, then the one request the user needs and its answer, in one APDU each, cut by HDLC into the largest
  * information fields the meter offers and sent in its largest window (one RR per full window), then DISC/UA.
  */
+import { decodeApdu, encodeApdu, type Apdu, type AttributeDescriptor } from '../lib/apdu';
 import type { TraceEvent } from '../lib/trace';
 import { DlmsClient, type ReadSuccess } from '../lib/client/client';
 import { HdlcProposalMemory } from '../lib/client/hdlc-memory';
@@ -34,7 +35,6 @@ const REGISTER = '3/1.0.1.8.0.255:2';
 const RLRQ = 0x62;
 const RLRE = 0x63;
 const GET_REQUEST = 0xc0;
-const NORMAL = 0x01;
 /** Opening and closing flag of each frame (frameLength counts the bytes between them). */
 const FLAGS = 2;
 
@@ -152,18 +152,44 @@ async function measure(offer: { hdlcWindow: number; hdlcMaxInfo: number }, targe
     await client.close();
     await sim.close();
   }
-  // The request the user needs: the get-request-normal of the target's attribute 2, and the answer that follows it.
-  const at = apdus.findIndex((a) => a.direction === 'tx' && a.bytes[0] === GET_REQUEST && a.bytes[1] === NORMAL && a.bytes[4] === classId && a.bytes[11] === 2);
-  const answer = apdus.slice(at + 1).find((a) => a.direction === 'rx');
-  if (at < 0 || !answer) throw new Error(`the bench found no GET of ${target} in the trace`);
+  const { request, answer } = userRequest(apdus, classId);
   const connected = notes.find((n) => n.startsWith('HDLC connected')) ?? '';
   return {
     ...line.tally,
     requests: apdus.filter((a) => a.direction === 'tx').length,
-    request: apdus[at]!.bytes.length,
-    answer: answer.bytes.length,
+    request,
+    answer,
     parameters: connected.replace('HDLC connected: ', ''),
   };
+}
+
+/**
+ * The sizes of the request the user needs, a get-request-normal of the target's attribute 2, and of its answer. When
+ * the client read the value inside a get-request-with-list (beside its scaler_unit), the plain get of the value and
+ * its answer are rebuilt from that exchange: the floor stays the one value alone.
+ */
+function userRequest(apdus: readonly { direction: 'tx' | 'rx'; bytes: Uint8Array }[], classId: number): { request: number; answer: number } {
+  const isValue = (a: AttributeDescriptor): boolean => a.classId === classId && a.attributeId === 2;
+  for (const [at, sent] of apdus.entries()) {
+    if (sent.direction !== 'tx' || sent.bytes[0] !== GET_REQUEST) continue;
+    const got = apdus.slice(at + 1).find((a) => a.direction === 'rx');
+    if (!got) break;
+    const apdu = decodeApdu(sent.bytes);
+    if (apdu.kind !== 'get-request') continue;
+    if (apdu.variant === 'normal' && isValue(apdu.attribute)) return { request: sent.bytes.length, answer: got.bytes.length };
+    if (apdu.variant !== 'with-list') continue;
+    const i = apdu.items.findIndex((item) => isValue(item.attribute));
+    const listAnswer = decodeApdu(got.bytes);
+    if (i < 0 || listAnswer.kind !== 'get-response' || listAnswer.variant !== 'with-list') continue;
+    const { invokeIdAndPriority } = apdu;
+    const item = apdu.items[i]!;
+    const plain: Apdu = { kind: 'get-request', variant: 'normal', invokeIdAndPriority, attribute: item.attribute, ...(item.access ? { access: item.access } : {}) };
+    return {
+      request: encodeApdu(plain).length,
+      answer: encodeApdu({ kind: 'get-response', variant: 'normal', invokeIdAndPriority, result: listAnswer.results[i]! }).length,
+    };
+  }
+  throw new Error(`the bench found no GET of class ${classId} attribute 2 in the trace`);
 }
 
 /**

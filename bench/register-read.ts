@@ -4,10 +4,11 @@
  * line time those frames imply (10 bits per byte, 50 ms meter turnaround per poll, window 1 so every frame the
  * client sends is a round trip). Nothing is timed on the CPU.
  *
- * - `explicit`: `3/1.0.1.8.0.255` (the class written): association, scaler_unit, value, release, DISC.
+ * - `explicit`: `3/1.0.1.8.0.255` (the class written): association, value and scaler_unit in one get-request-with-list,
+ *   release, DISC.
  * - `cold`: `1.0.1.8.0.255` with an empty meter cache: the class comes from the standard OBIS table, so the same
  *   exchange (before, the client downloaded the whole object list first: 1,607 bytes in 30 frames).
- * - `warm`: the next run with the cache file the first one left: the scaler_unit is not read again.
+ * - `warm`: the next run with the cache file the first one left: the value alone, in a plain get.
  * - `floor`: the least the protocol needs for one value: SNRM/UA, AARQ/AARE, GET and its answer, DISC/UA (the warm
  *   run without the RLRQ/RLRE exchange, which DISC makes optional).
  */

@@ -282,11 +282,19 @@ export class CosemServices {
   }
 
   /**
+   * Several attributes travel in one get-request-with-list: LN referencing, multiple-references granted, and neither
+   * the options nor the meter (by refusing a list) limit lists to one item.
+   */
+  get readsLists(): boolean {
+    return this.referencing === 'ln' && this.has('multiple-references') && this.maxListItems > 1;
+  }
+
+  /**
    * Reads several attributes: get-with-list requests split by the PDU size and the meter's item limit; single gets
    * when the meter lacks multiple-references or refuses lists.
    */
   async getMany(items: readonly GetItem[]): Promise<ItemResult[]> {
-    if (this.referencing === 'sn' || items.length <= 1 || !this.has('multiple-references') || this.maxListItems <= 1) {
+    if (items.length <= 1 || !this.readsLists) {
       const out: ItemResult[] = [];
       for (const it of items) out.push(await this.getItem(it.ref, it.access));
       return out;
@@ -307,7 +315,7 @@ export class CosemServices {
     } catch (e) {
       const refused = e instanceof ServiceError && (e.code === 'exception-response' || e.code === 'confirmed-service-error');
       const misencoded = e instanceof DecodeError && e.code === 'with-list-block-fields';
-      if (!refused && !misencoded) throw e;
+      if ((!refused && !misencoded) || saysNoAssociation(e)) throw e;
       // The meter refuses lists (or lists this long), or cannot encode a long one: read one by one from now on.
       this.maxListItems = 1;
       const results: ItemResult[] = [];
@@ -538,6 +546,17 @@ export class CosemServices {
 
 const PROFILE_GENERIC = 7;
 const PROFILE_BUFFER = 2;
+/** exception-response state-error service-not-allowed. */
+const STATE_SERVICE_NOT_ALLOWED = 1;
+
+/**
+ * An exception-response service-not-allowed: the association takes it as the meter holding no association for us
+ * (lib/client/association.ts) and takes no further request, so it is no refusal of lists that single gets could
+ * get round — the meter's answer is what the caller needs to see.
+ */
+function saysNoAssociation(e: unknown): boolean {
+  return e instanceof ServiceError && e.code === 'exception-response' && e.details?.['stateError'] === STATE_SERVICE_NOT_ALLOWED;
+}
 
 /**
  * A profile-generic buffer is read with its own get, never inside a with-list: it is long, so a with-list answer would

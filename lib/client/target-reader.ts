@@ -1,7 +1,8 @@
 /**
  * The read path of DlmsClient: targets planned (target-planner.ts), what shaping needs and the cache lacks read
- * first in as few requests as the services allow (scaler_units of registers, capture_objects of profiles and their
- * columns' scaler_units), selective access for profile buffers, all targets in one request, a second one for those
+ * in as few requests as the services allow (capture_objects of profiles and their columns' scaler_units first;
+ * scaler_units of registers beside the values when the meter takes with-lists, else first too), selective access for
+ * profile buffers, all targets in one request, a second one for those
  * the meter refused as the wrong object, and every answer shaped (shaping.ts) — one result per target, failures
  * per target. Kept apart from the facade (client.ts), which opens, closes and dispatches.
  */
@@ -125,27 +126,50 @@ export class TargetReader {
 
   private async readPlanned(planned: Planned[], access: ReadAccess | undefined, directory: ObjectDirectory | undefined): Promise<ItemResult[]> {
     const { services } = this.session();
-    await this.prefetch(planned, directory);
+    // When the meter takes with-lists, a register's missing scaler_unit travels beside its value: no request of its own.
+    const scalersWithValues = services.readsLists;
+    await this.prefetch(planned, directory, !scalersWithValues);
     for (const p of planned) {
       if (access && p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER) p.access = this.selectiveAccess(access, this.planner.columnsOf(p.target.obisText) ?? undefined);
     }
-    return services.getMany(planned.map((p) => (p.access ? { ref: p.ref, access: p.access } : { ref: p.ref })));
-  }
-
-  /** Reads what shaping needs and the cache lacks: scaler_units of registers, capture_objects of profiles and their columns' scaler_units. */
-  private async prefetch(planned: Planned[], directory: ObjectDirectory | undefined): Promise<void> {
-    const { services } = this.session();
-    const wants: { key: string; kind: 'scaler' | 'columns'; item: GetItem }[] = [];
+    const items: GetItem[] = [];
+    const valueAt: number[] = [];
+    const scalersAt: { obis: string; at: number }[] = [];
     const seen = new Set<string>();
     for (const p of planned) {
-      const suAttr = scalerUnitAttributeFor(p.classId, p.ref.attribute);
+      valueAt.push(items.push(p.access ? { ref: p.ref, access: p.access } : { ref: p.ref }) - 1);
+      const scaler = scalersWithValues ? this.missingScaler(p, seen) : undefined;
+      if (scaler) scalersAt.push({ obis: p.target.obisText, at: items.push(scaler) - 1 });
+    }
+    const got = await services.getMany(items);
+    for (const { obis, at } of scalersAt) this.planner.learnScaler(obis, got[at]!);
+    return valueAt.map((at) => got[at]!);
+  }
+
+  /** The get of a register's scaler_unit when shaping needs it and the cache lacks it (once per OBIS in `seen`). */
+  private missingScaler(p: Planned, seen: Set<string>): GetItem | undefined {
+    const suAttr = scalerUnitAttributeFor(p.classId, p.ref.attribute);
+    const obis = p.target.obisText;
+    if (suAttr === undefined || this.planner.scalerOf(obis) !== undefined || seen.has(obis)) return undefined;
+    seen.add(obis);
+    return { ref: { ...p.ref, attribute: suAttr } };
+  }
+
+  /**
+   * Reads what shaping needs and the cache lacks, before the values: capture_objects of profiles and their columns'
+   * scaler_units, and — with `registerScalers`, when they cannot travel with the values — scaler_units of registers.
+   */
+  private async prefetch(planned: Planned[], directory: ObjectDirectory | undefined, registerScalers: boolean): Promise<void> {
+    const { services } = this.session();
+    const wants: { key: string; kind: 'scaler' | 'columns'; item: GetItem }[] = [];
+    const seenScalers = new Set<string>();
+    const seenColumns = new Set<string>();
+    for (const p of planned) {
       const obis = p.target.obisText;
-      if (suAttr !== undefined && this.planner.scalerOf(obis) === undefined && !seen.has(`s${obis}`)) {
-        seen.add(`s${obis}`);
-        wants.push({ key: obis, kind: 'scaler', item: { ref: { ...p.ref, attribute: suAttr } } });
-      }
-      if (p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER && this.planner.columnsOf(obis) === undefined && !seen.has(`c${obis}`)) {
-        seen.add(`c${obis}`);
+      const scaler = registerScalers ? this.missingScaler(p, seenScalers) : undefined;
+      if (scaler) wants.push({ key: obis, kind: 'scaler', item: scaler });
+      if (p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER && this.planner.columnsOf(obis) === undefined && !seenColumns.has(obis)) {
+        seenColumns.add(obis);
         wants.push({ key: obis, kind: 'columns', item: { ref: { ...p.ref, attribute: CAPTURE_OBJECTS } } });
       }
     }

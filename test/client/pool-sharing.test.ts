@@ -90,6 +90,27 @@ describe('client/pool: meters sharing a medium', function () {
     }
   });
 
+  it('a get-request-with-list answered service-not-allowed shows that answer, not retried item by item', async () => {
+    sim = await startSimulator({ port: 0, host: '127.0.0.1', framing: 'wrapper' });
+    const hub = new SharedMediumHub();
+    const shared = (password: string) =>
+      new DlmsClient(lls(sim!.port, 'wrapper', password), {
+        openChannel: (o) => openChannel(o, { createMedium: (spec) => hub.createMedium(spec) }),
+      });
+    const a = shared('Gurux');
+    const b = shared('Gurx');
+    try {
+      await a.connect();
+      await assert.rejects(b.connect());
+      // Two registers: the first request is a with-list, whose refusal is no sign that the meter refuses lists.
+      await assert.rejects(a.read([ENERGY, '1.0.32.7.0.255']), (e: unknown) => e instanceof ServiceError && /service-not-allowed/.test(e.message));
+      assert.equal(a.connected, false);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('a closed configuration whose release still waits for its turn releases before a copy associates, not after', async () => {
     sim = await startSimulator({ port: 0, host: '127.0.0.1', framing: 'wrapper', faults: { responseDelayMs: 20 } });
     const pool = new MediumPool();
