@@ -85,7 +85,7 @@ export class WrapperRequestChannel extends RequestChannel {
       this.staleAnswers++;
       if (datagrams && attempts < retries) {
         this.note(`no answer within ${responseTimeout} ms: sending the request datagram again (${attempts + 1} of ${retries})`);
-        this.driver.encode(header, ' (sent again)');
+        this.driver.resent(header, frame);
         this.write(frame);
         this.armTimer(header, frame, attempts + 1, recognisable);
         return;

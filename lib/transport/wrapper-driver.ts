@@ -35,10 +35,15 @@ export class WrapperDriver {
     }
   }
 
-  /** Encodes a frame to send and traces its header (`suffix` e.g. " (sent again)"). */
-  encode(frame: WrapperFrame, suffix = ''): Uint8Array {
+  /** Encodes a frame to send and traces its header. */
+  encode(frame: WrapperFrame): Uint8Array {
     const bytes = encodeWrapper(frame);
-    this.trace.wrapperFrame('tx', frame, bytes, suffix);
+    this.trace.wrapperFrame('tx', frame, bytes);
     return bytes;
+  }
+
+  /** Traces a frame sent again as it was encoded the first time (a UDP request datagram retried). */
+  resent(frame: WrapperFrame, bytes: Uint8Array): void {
+    this.trace.wrapperFrame('tx', frame, bytes, ' (sent again)');
   }
 }

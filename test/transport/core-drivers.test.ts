@@ -131,7 +131,10 @@ describe('lib/transport', () => {
     assert.deepEqual(stream.read(good.subarray(5)).map((f) => [...f.apdu]), [[0xc4, 0x01]]);
     assert.deepEqual(stream.read(Uint8Array.of(0x00, 0x07, 0, 1, 0, 16, 0, 1, 0)), []);
     assert.equal(broken.length, 1);
-    const encoded = stream.encode({ source: 16, destination: 1, apdu: Uint8Array.of(0xc0) }, ' (sent again)');
+    const header = { source: 16, destination: 1, apdu: Uint8Array.of(0xc0) };
+    const encoded = stream.encode(header);
+    assert.equal(notes[notes.length - 1], 'tx wrapper 16 → 1, 1 bytes');
+    stream.resent(header, encoded);
     const last = notes[notes.length - 1]!;
     assert.equal(last, 'tx wrapper 16 → 1, 1 bytes (sent again)');
     assert.equal(encoded.length, 9);
