@@ -78,11 +78,19 @@ export function aarqAuthenticationValueRange(apdu: Uint8Array): ByteRange | unde
 }
 
 /**
- * The password of an AARQ that names low level security, found from the AARQ alone: the end that receives it (the
- * simulator, a trace of someone else's association) has no options saying which mechanism is used.
+ * The password of an AARQ that names low level security (or names no usable mechanism and carries a value all the
+ * same), found from the AARQ alone: the end that receives it (the simulator, a trace of someone else's association)
+ * has no options saying which mechanism is used. An HLS AARQ's value is a challenge and stays visible.
  */
 export function llsPasswordRange(apdu: Uint8Array): ByteRange | undefined {
-  return namesLowLevelSecurity(apdu) ? aarqAuthenticationValueRange(apdu) : undefined;
+  return aarqMechanism(apdu) === 'other' ? undefined : aarqAuthenticationValueRange(apdu);
+}
+
+/** The caller's ranges, and an LLS password the AARQ names (once: a caller that marked it already is not doubled). */
+export function withLlsPassword(apdu: Uint8Array, redact: readonly ByteRange[]): readonly ByteRange[] {
+  const password = llsPasswordRange(apdu);
+  if (!password || redact.some(([s, e]) => s <= password[0] && e >= password[1])) return redact;
+  return [...redact, password];
 }
 
 /**
@@ -93,30 +101,36 @@ export function mayCarryLlsPassword(apdu: Uint8Array): boolean {
   return apdu[0] === AARQ_TAG && aarqMechanism(apdu) !== 'other';
 }
 
-function namesLowLevelSecurity(apdu: Uint8Array): boolean {
-  return aarqMechanism(apdu) === 'lls';
-}
-
 /**
- * What the (possibly cut) start of an AARQ says of its mechanism: 'lls', 'other' (another mechanism, or none: the
- * fields are in tag order, so a field after the mechanism name's place settles it), or 'unknown' (cut before that).
+ * What an AARQ says of its mechanism: 'lls'; 'other' (HLS, or no value to hide); 'unknown' (a value with no usable
+ * mechanism name, or an AARQ cut before its mechanism name: masked, the safe side). A complete AARQ is read whatever
+ * the order of its fields; a cut one by the standard's order (tag numbers ascending), so a field after the mechanism
+ * name's place settles it.
  */
 function aarqMechanism(apdu: Uint8Array): 'lls' | 'other' | 'unknown' {
   if (apdu[0] !== AARQ_TAG) return 'other';
   const outer = berLength(apdu, 1);
   if (!outer) return 'unknown';
-  const declaredEnd = outer.next + outer.length;
-  const end = Math.min(apdu.length, declaredEnd);
+  if (outer.next + outer.length <= apdu.length) {
+    if (!aarqField(apdu, CALLING_AUTHENTICATION_VALUE_TAG)) return 'other';
+    return mechanismOf(apdu, aarqField(apdu, MECHANISM_NAME_TAG));
+  }
   let at = outer.next;
-  while (at < end) {
+  while (at < apdu.length) {
     const tag = apdu[at]!;
     if ((tag & TAG_NUMBER_MASK) > MECHANISM_NAME_NUMBER) return 'other';
     const len = berLength(apdu, at + 1);
-    if (!len || len.next + len.length > end) return 'unknown';
-    if (tag === MECHANISM_NAME_TAG) return len.length > 0 && apdu[len.next + len.length - 1] === LLS_MECHANISM_ID ? 'lls' : 'other';
+    if (!len || len.next + len.length > apdu.length) return 'unknown';
+    if (tag === MECHANISM_NAME_TAG) return mechanismOf(apdu, [len.next, len.next + len.length]);
     at = len.next + len.length;
   }
-  return end < declaredEnd ? 'unknown' : 'other';
+  return 'unknown';
+}
+
+/** The mechanism a mechanism-name field names by its last arc; a missing or empty name tells nothing. */
+function mechanismOf(apdu: Uint8Array, name: ByteRange | undefined): 'lls' | 'other' | 'unknown' {
+  if (!name || name[1] <= name[0]) return 'unknown';
+  return apdu[name[1] - 1] === LLS_MECHANISM_ID ? 'lls' : 'other';
 }
 
 /** The contents of one field of an AARQ, by its tag; undefined for other APDUs or a field that is not all there. */

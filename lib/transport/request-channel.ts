@@ -16,7 +16,7 @@
  */
 import { type DlmsError, LinkError, MediaError, TimeoutError, toDlmsError } from '../errors';
 import type { Medium } from '../media/types';
-import { normalizeRanges, type ByteRange, type TraceSink } from '../trace';
+import { normalizeRanges, withLlsPassword, type ByteRange, type TraceSink } from '../trace';
 import { ChannelCore, Listeners } from './core';
 
 export type { ByteRange } from '../trace';
@@ -92,11 +92,11 @@ export abstract class RequestChannel extends ChannelCore {
   }
 
   request(apdu: Uint8Array, options: RequestOptions = {}): Promise<Uint8Array> {
-    return this.enqueue(() => this.performRequest(apdu, normalizeRanges(options.redact), options.stale), 'the request', () => this.lineAllowanceMs(apdu.length, true));
+    return this.enqueue(() => this.performRequest(apdu, secretRanges(apdu, options.redact), options.stale), 'the request', () => this.lineAllowanceMs(apdu.length, true));
   }
 
   send(apdu: Uint8Array, options: RequestOptions = {}): Promise<void> {
-    return this.enqueue(() => this.performSend(apdu, normalizeRanges(options.redact)), 'the unconfirmed request', () => this.lineAllowanceMs(apdu.length, false));
+    return this.enqueue(() => this.performSend(apdu, secretRanges(apdu, options.redact)), 'the unconfirmed request', () => this.lineAllowanceMs(apdu.length, false));
   }
 
   onUnsolicited(listener: (apdu: Uint8Array) => void): void {
@@ -291,4 +291,12 @@ export abstract class RequestChannel extends ChannelCore {
 function startsLikeHttp(bytes: Uint8Array): boolean {
   const prefix = [0x48, 0x54, 0x54, 0x50, 0x2f]; // "HTTP/"
   return bytes.length >= prefix.length && prefix.every((b, i) => bytes[i] === b);
+}
+
+/**
+ * What a request's trace masks: the caller's ranges, and the password of an LLS AARQ. Decided per request, so every
+ * frame carrying it is masked, retransmissions included, whatever the trace could tell from the frames alone.
+ */
+function secretRanges(apdu: Uint8Array, marked: RequestOptions['redact']): ByteRange[] {
+  return [...withLlsPassword(apdu, normalizeRanges(marked))];
 }

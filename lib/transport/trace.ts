@@ -10,17 +10,14 @@
  */
 import { describeFrame, type HdlcFrame } from '../link/hdlc/frame';
 import { WRAPPER_HEADER_LENGTH, type WrapperFrame } from '../link/wrapper';
-import { LLC_LENGTH } from '../link/hdlc/llc';
-import { apduLabel, llsPasswordRange, mayCarryLlsPassword, redactBytes, type ByteRange, type TraceEvent, type TraceSink } from '../trace';
+import { apduLabel, redactBytes, withLlsPassword, type ByteRange, type TraceEvent, type TraceSink } from '../trace';
+import { SegmentMasks } from './segment-masks';
 
 /** The HDLC FCS that follows the information field in a frame's bytes (format field … FCS). */
 const FCS_LENGTH = 2;
 
 export class ChannelTrace {
-  /** Per direction: the next I-frame continues a segmented message (it has no LLC header; its bytes are no APDU start). */
-  private readonly segmentFollows = { tx: false, rx: false };
-  /** Per direction: the message under way was masked from its first segment on (its other segments carry the rest). */
-  private readonly maskingSegments = { tx: false, rx: false };
+  private readonly segments = new SegmentMasks();
 
   constructor(private readonly sink: TraceSink | undefined) {}
 
@@ -52,13 +49,8 @@ export class ChannelTrace {
   /** An HDLC frame (`bytes` from the format field to the FCS); `redactInfo` masks an I-frame's information field. */
   hdlcFrame(direction: 'tx' | 'rx', frame: HdlcFrame, bytes: Uint8Array, redactInfo = false): void {
     if (!this.sink) return;
-    let redact = false;
-    if (frame.type === 'I') {
-      const carriesPassword = this.segmentFollows[direction] ? this.maskingSegments[direction] : mayCarryLlsPassword(frame.info.subarray(LLC_LENGTH));
-      redact = frame.info.length > 0 && (redactInfo || carriesPassword);
-      this.maskingSegments[direction] = carriesPassword && frame.segmented;
-      this.segmentFollows[direction] = frame.segmented;
-    }
+    const carriesPassword = this.segments.carriesPassword(direction, frame);
+    const redact = frame.type === 'I' && frame.info.length > 0 && (redactInfo || carriesPassword);
     const end = bytes.length - FCS_LENGTH;
     const shown = redact ? redactBytes(bytes, [[end - frame.info.length, end]]) : bytes.slice();
     this.emit({ direction, layer: 'frame', bytes: shown, text: describeFrame(frame) + (redact ? ' (information redacted)' : '') });
@@ -70,11 +62,4 @@ export class ChannelTrace {
     const text = `wrapper ${frame.source} → ${frame.destination}, ${frame.apdu.length} bytes${suffix}`;
     this.emit(encoded ? { direction, layer: 'frame', bytes: encoded.slice(0, WRAPPER_HEADER_LENGTH), text } : { direction, layer: 'frame', text });
   }
-}
-
-/** The caller's ranges, and an LLS password the AARQ names (once: a caller that marked it already is not doubled). */
-function withLlsPassword(apdu: Uint8Array, redact: readonly ByteRange[]): readonly ByteRange[] {
-  const password = llsPasswordRange(apdu);
-  if (!password || redact.some(([s, e]) => s <= password[0] && e >= password[1])) return redact;
-  return [...redact, password];
 }

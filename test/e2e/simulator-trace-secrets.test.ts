@@ -133,4 +133,53 @@ describe('e2e: the simulator trace masks the LLS password it receives', function
       }
     }
   });
+
+  it('frames sent again (corrupted FCS, 32-byte segments): no retransmitted AARQ segment shows the password on either side', async () => {
+    const simEvents: TraceEvent[] = [];
+    const clientEvents: TraceEvent[] = [];
+    sim = await startSimulator({ port: 0, host: '127.0.0.1', framing: 'hdlc', faults: { corruptFcsEvery: 3 }, trace: (e) => simEvents.push(e) });
+    client = new DlmsClient(
+      { host: '127.0.0.1', port: sim.port, framing: 'hdlc', hdlcMaxInfo: 32, clientAddress: 17, authentication: 'low', password: PASSWORD, responseTimeout: 500, retries: 3 },
+      { trace: (e) => clientEvents.push(e) },
+    );
+    await client.connect().catch(() => undefined);
+    const resent = clientEvents.filter((e) => e.layer === 'frame' && e.direction === 'tx' && /^I\(ns=1/.test(e.text ?? ''));
+    assert.ok(resent.length >= 2, `a segment was sent again: ${resent.map((e) => e.text).join(' / ')}`);
+    for (const e of [...simEvents, ...clientEvents]) assert.ok(!e.bytes || !contains(e.bytes, PASSWORD_BYTES), `${e.layer} ${e.direction} ${e.text ?? ''}`);
+  });
+
+  it('segment state is per address pair and starts again with SNRM/DISC: a later LLS AARQ is never taken for a continuation', () => {
+    const events: TraceEvent[] = [];
+    const trace = new ChannelTrace((e) => events.push(e));
+    const info = Uint8Array.of(0xe6, 0xe6, 0x00, ...recordedAarq());
+    const station = (n: number) => ({ upper: 1, lower: n, size: 4 as const });
+    const client = { upper: 16, size: 1 as const };
+    const frame = (dest: ReturnType<typeof station>, part: Uint8Array, segmented: boolean, type: 'I' | 'SNRM' = 'I') => ({ type, pf: true, ns: 0, nr: 0, segmented, dest, src: client, info: part });
+    const bytes = (part: Uint8Array): Uint8Array => Uint8Array.of(0xa0, 0, 0x03, 0x21, 0x10, 0, 0, ...part, 0, 0);
+    const longAnswerStart = Uint8Array.of(0xe6, 0xe6, 0x00, 0xc0, 0x01, 0x81, 0x00);
+    // A segmented message to station 5 is left unfinished; station 6's LLS AARQ is judged on its own.
+    trace.hdlcFrame('tx', frame(station(5), longAnswerStart, true), bytes(longAnswerStart));
+    trace.hdlcFrame('tx', frame(station(6), info, false), bytes(info));
+    // Station 5 starts its link again: its old unfinished message is forgotten.
+    trace.hdlcFrame('tx', frame(station(5), new Uint8Array(0), false, 'SNRM'), bytes(new Uint8Array(0)));
+    trace.hdlcFrame('tx', frame(station(5), info, false), bytes(info));
+    assert.deepEqual(events.map((e) => /information redacted/.test(e.text ?? '')), [false, true, false, true]);
+  });
+
+  it('an AARQ with its value before the mechanism name, or with an empty mechanism name, is masked too', () => {
+    const aarq = recordedAarq();
+    const mechanism = aarq.indexOf(0x8b);
+    const mechanismField = aarq.subarray(mechanism, mechanism + 2 + aarq[mechanism + 1]!);
+    const value = aarq.indexOf(0xac);
+    const valueField = aarq.subarray(value, value + 2 + aarq[value + 1]!);
+    const body = [...aarq.subarray(2, mechanism), ...valueField, ...mechanismField, ...aarq.subarray(value + valueField.length)];
+    const swapped = Uint8Array.of(0x60, body.length, ...body);
+    const range = llsPasswordRange(swapped);
+    assert.ok(range, 'value before the mechanism name');
+    assert.equal(new TextDecoder().decode(swapped.subarray(range[0] + 2, range[1])), PASSWORD);
+    const emptyBody = [...aarq.subarray(2, mechanism), 0x8b, 0x00, ...aarq.subarray(mechanism + mechanismField.length)];
+    const empty = Uint8Array.of(0x60, emptyBody.length, ...emptyBody);
+    assert.ok(llsPasswordRange(empty), 'an empty mechanism name tells nothing: the value is masked');
+    assert.ok(mayCarryLlsPassword(empty));
+  });
 });
