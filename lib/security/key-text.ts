@@ -3,6 +3,7 @@
  * configuration and the simulator's, so both read a key file the same way and fail the same way when it is missing.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { UsageError } from '../errors';
 
 export const readKeyFileSync = (path: string): string => fs.readFileSync(path, 'utf8');
@@ -26,10 +27,21 @@ export function keyText(value: string, what: string, secret = false, readKeyFile
 }
 
 /**
- * A value no key looks like: a file name with a directory or a key file's extension, and no blanks. Such a name is
- * shown in the error (the user needs it to fix a typo); anything else given for a private key might be the key.
+ * A value no key looks like: no blanks, and a key file's extension, or a path whose directory exists and is not the
+ * root (base64 text may hold "/", but it names no such directory). Such a name is shown in the error (the user needs
+ * it to fix a typo); anything else given for a private key might be the key.
  */
 function plainlyAPath(v: string): boolean {
   if (/\s/.test(v)) return false;
-  return /^(\/|\.{1,2}[\\/]|~[\\/]|[A-Za-z]:[\\/])/.test(v) || /\.(pem|der|key|hex|txt|crt)$/i.test(v);
+  if (/\.(pem|der|key|hex|txt|crt)$/i.test(v)) return true;
+  const dir = path.dirname(v);
+  return /^(\/|\.{1,2}[\\/]|~[\\/]|[A-Za-z]:[\\/])/.test(v) && dir !== path.parse(dir).root && directoryExists(dir);
+}
+
+function directoryExists(dir: string): boolean {
+  try {
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -26,7 +26,8 @@ function thrown(f: () => unknown): DlmsError {
 describe('review: lib/client fixes', () => {
   describe('a client signing key that is neither PEM, hex nor a file', () => {
     // A private key pasted with a typo ('G') or as bare base64 DER: it is taken as a file name, which fails.
-    for (const key of ['C0FFEE0123456789ABCDEFC0FFEE0123456789ABCDEFC0FFEE0123456789ABCG', 'MIGHAgEAMBMGByqGSM49AwEHBG0wawIBAQQgSECRET']) {
+    // Base64 may hold '/', even first: such a value names no existing directory, so it is not taken for a file name.
+    for (const key of ['C0FFEE0123456789ABCDEFC0FFEE0123456789ABCDEFC0FFEE0123456789ABCG', 'MIGHAgEAMBMGByqGSM49AwEHBG0wawIBAQQgSECRET', '/MIGHAgEAMBMGByqGSM49AwEHBG0wawIBAQQgSECRET', '/tmpMIGHAgEA/MBMGByqGSM49AwEHBG0wawIBAQQgSECRET']) {
       it(`is refused without echoing the key (${key.slice(0, 8)}…)`, () => {
         const o = resolveOptions({ host: 'meter', authentication: 'high-ecdsa', suite: 1, systemTitle: SYSTEM_TITLE, clientSigningKey: key });
         const e = thrown(() => configureMeter(o));
