@@ -46,6 +46,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.stderr(`dlms: unknown command ${JSON.stringify(name)}\n\n${usage()}\n`);
     return EXIT_USAGE;
   }
+  // `dlms read --help` is how most people ask; a flag's value is never "--help" or "-h", so either anywhere means help.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(command.help() + '\n');
+    return EXIT_OK;
+  }
   const json = rest.includes('--json');
   try {
     return await command.run(rest, io);

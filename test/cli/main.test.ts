@@ -41,6 +41,17 @@ describe('cli/main', () => {
     assert.match((await run(['help', 'translate'])).out, /--ek/);
   });
 
+  it('`dlms <command> --help` (or -h, among other flags) prints that command\'s help, as `dlms help <command>` does', async () => {
+    for (const command of COMMANDS.map((c) => c.name)) {
+      const expected = await run(['help', command]);
+      for (const argv of [[command, '--help'], [command, '--host', 'm', '-h']]) {
+        const got = await run(argv);
+        assert.equal(got.code, 0, `${argv.join(' ')}: ${got.err}`);
+        assert.equal(got.out, expected.out, argv.join(' '));
+      }
+    }
+  });
+
   it('help keeps every option name apart from its description and wraps long rows', async () => {
     for (const command of COMMANDS.map((c) => c.name)) {
       const help = await run(['help', command]);
