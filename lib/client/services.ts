@@ -314,9 +314,11 @@ export class CosemServices {
       return await this.getList(chunk);
     } catch (e) {
       const refused = e instanceof ServiceError && (e.code === 'exception-response' || e.code === 'confirmed-service-error');
-      const misencoded = e instanceof DecodeError && e.code === 'with-list-block-fields';
-      if ((!refused && !misencoded) || saysNoAssociation(e)) throw e;
-      // The meter refuses lists (or lists this long), or cannot encode a long one: read one by one from now on.
+      // A meter that grants multiple-references and answers lists wrongly (another variant, another count, bytes that
+      // do not decode) still answers single gets: the most common read must not fail on a list it never needed.
+      const misanswered = (e instanceof ServiceError && (e.code === 'unexpected-response' || e.code === 'result-count-mismatch')) || e instanceof DecodeError;
+      if ((!refused && !misanswered) || saysNoAssociation(e)) throw e;
+      // The meter refuses lists (or lists this long), or cannot answer them: read one by one from now on.
       this.maxListItems = 1;
       const results: ItemResult[] = [];
       for (const it of chunk) results.push(await this.getItem(it.ref, it.access));

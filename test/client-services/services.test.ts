@@ -166,6 +166,20 @@ describe('client-services: with-list', () => {
     assert.equal(r.length, 2);
     assert.ok(s.sent[1]!.startsWith('C001C2'));
   });
+
+  for (const [why, answer] of [
+    ['a normal response to the list', 'C401C1000600000000'],
+    ['one result for two attributes', 'C403C101000600000000'],
+    ['results that do not decode', 'C403C1020006000000'],
+  ] as const) {
+    it(`falls back to single gets when the meter answers the list with ${why}`, async () => {
+      const s = new ScriptedSession([{ rx: answer }, { rx: 'C401C2000600000000' }, { rx: 'C401C3000600000001' }]);
+      const services = new CosemServices(s);
+      const r = await services.getMany(refs.slice(0, 2));
+      assert.deepEqual(r.map((x) => ('value' in x ? x.value : x)), [0, 1].map((n) => ({ type: 'double-long-unsigned', value: n })));
+      assert.ok(s.sent[0]!.startsWith('C003C1') && s.sent[1]!.startsWith('C001C2') && s.sent[2]!.startsWith('C001C3'), s.sent.join(' '));
+    });
+  }
 });
 
 describe('client-services: set and action with blocks', () => {
