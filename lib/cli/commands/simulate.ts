@@ -16,7 +16,7 @@ import { framingText, type SerialFraming } from '../../media/types';
 import { loadModelFile } from '../../server/model/file';
 import { PROFILE_NAMES, type SimulatorProfile, simulatorProfile } from '../../server/profiles';
 import { SimulatorOptions, startSimulator } from '../../server/simulator';
-import { CommandFlag, flagHelp, meterOptionHelp, parseArgs } from '../args';
+import { CommandFlag, flagHelp, integerFlag, meterOptionHelp, parseArgs } from '../args';
 import { processSecretSources, type SecretSources } from '../secrets';
 import { Io, toJson } from '../output';
 import type { Command } from './index';
@@ -41,13 +41,6 @@ const FLAGS: readonly CommandFlag[] = [
   { flag: 'json', takesValue: false, help: 'Print where it listens and the clients as JSON.' },
   { flag: 'trace', takesValue: false, help: 'Frames and APDUs on stderr.' },
 ];
-
-function integerFlag(value: string | boolean | undefined, what: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError('bad-option', `${what}: expected an integer ${min}..${max}, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 /** The Image transfer object's options from the --image-* flags; undefined when none is given. */
 function imageTransferFlags(flags: Readonly<Record<string, string | boolean | undefined>>): SimulatorOptions['imageTransfer'] {
