@@ -13,7 +13,7 @@
  * Floor: SNRM/UA, then the one request the user needs and its answer, in one APDU each, cut by HDLC into the largest
  * information fields the meter offers and sent in its largest window (one RR per full window), then DISC/UA.
  */
-import { decodeApdu, encodeApdu, type Apdu, type AttributeDescriptor } from '../lib/apdu';
+import { decodeApdu, encodeApdu, GET_REQUEST_TAG, RLRE_TAG, RLRQ_TAG, type Apdu, type AttributeDescriptor } from '../lib/apdu';
 import type { TraceEvent } from '../lib/trace';
 import { DlmsClient, type ReadSuccess } from '../lib/client/client';
 import { HdlcProposalMemory } from '../lib/client/hdlc-memory';
@@ -32,9 +32,6 @@ const NOW = new Date('2024-03-10T00:00:00Z');
 const DAY_MS = 24 * 3600 * 1000;
 const PROFILE = '7/1.0.99.1.0.255:2';
 const REGISTER = '3/1.0.1.8.0.255:2';
-const RLRQ = 0x62;
-const RLRE = 0x63;
-const GET_REQUEST = 0xc0;
 /** Opening and closing flag of each frame (frameLength counts the bytes between them). */
 const FLAGS = 2;
 
@@ -133,9 +130,9 @@ async function measure(offer: { hdlcWindow: number; hdlcMaxInfo: number }, targe
     }
     if (e.layer !== 'apdu' || !e.bytes || (e.direction !== 'tx' && e.direction !== 'rx')) return;
     // The release (RLRQ/RLRE) belongs to the association: not counted either. The DISC after it is.
-    if (e.bytes[0] === RLRQ) line.counting = false;
+    if (e.bytes[0] === RLRQ_TAG) line.counting = false;
     if (line.counting) apdus.push({ direction: e.direction, bytes: e.bytes });
-    if (e.bytes[0] === RLRE) line.counting = true;
+    if (e.bytes[0] === RLRE_TAG) line.counting = true;
   };
   const options = resolveOptions({ medium: 'serial', serialPath: 'bench', baudRate: BAUD, framing: 'hdlc', clientAddress: 17, authentication: 'low', password: 'Gurux' });
   const client = new DlmsClient(options, { trace, now: () => NOW, openChannel: (o) => openChannel(o, { createMedium: () => line.client, trace, hdlcMemory: new HdlcProposalMemory() }) });
@@ -171,7 +168,7 @@ async function measure(offer: { hdlcWindow: number; hdlcMaxInfo: number }, targe
 function userRequest(apdus: readonly { direction: 'tx' | 'rx'; bytes: Uint8Array }[], classId: number): { request: number; answer: number } {
   const isValue = (a: AttributeDescriptor): boolean => a.classId === classId && a.attributeId === 2;
   for (const [at, sent] of apdus.entries()) {
-    if (sent.direction !== 'tx' || sent.bytes[0] !== GET_REQUEST) continue;
+    if (sent.direction !== 'tx' || sent.bytes[0] !== GET_REQUEST_TAG) continue;
     const got = apdus.slice(at + 1).find((a) => a.direction === 'rx');
     if (!got) break;
     const apdu = decodeApdu(sent.bytes);

@@ -17,9 +17,8 @@ function imageOf(payload: unknown): Uint8Array {
   throw new UsageError('bad-image', `msg.payload must be a Buffer holding the firmware image, not ${payload === null ? 'null' : typeof payload}: read the file with a file-in node set to "a single Buffer object"`);
 }
 
-function progressStatus(p: ImageTransferProgress): NodeStatus {
+function progressStatus(p: ImageTransferProgress, percent: number): NodeStatus {
   if (p.phase !== 'transfer') return { fill: 'blue', shape: 'ring', text: p.phase };
-  const percent = p.blocksToSend === 0 ? 100 : Math.floor((p.blocksSent / p.blocksToSend) * 100);
   return { fill: 'blue', shape: 'dot', text: `transfer ${percent} % (${p.blocksSent}/${p.blocksToSend} blocks)` };
 }
 
@@ -45,7 +44,7 @@ export = function register(RED: NodeAPI): void {
         const key = `${p.phase}:${p.phase === 'transfer' ? percent : ''}`;
         if (key === lastKey) return;
         lastKey = key;
-        node.status(progressStatus(p));
+        node.status(progressStatus(p, percent));
         const progress: NodeMessage = { payload: { ...p, percent }, dlms: { meter: meter.meterName, target: obis, time: new Date().toISOString() } };
         if (msg.topic !== undefined) progress.topic = msg.topic;
         if (msg._msgid !== undefined) progress['_msgid'] = msg._msgid;

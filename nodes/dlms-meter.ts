@@ -66,11 +66,6 @@ export = function register(RED: NodeAPI): void {
     };
     this.shortReason = (e: unknown): string => shortReason(failureOf(e).code, t);
     this.fullText = (e: unknown): string => fullText(e, t);
-    const unusable = (): Error => configError ?? new UsageError('no-meter', 'the meter configuration is not usable');
-    this.use = <T>(task: (client: DlmsClient) => Promise<T>, signal?: AbortSignal): Promise<T> => {
-      if (!fleet) return Promise.reject(unusable());
-      return fleet.use(undefined, task, signal).then((answer) => answer.value);
-    };
     this.target = (addressed: unknown): MeterTarget => {
       // Checked before anything queues: a bad msg.meter fails its own message only.
       const request = addressed === undefined ? undefined : parseMeterAddress(addressed, acceptMsgKeys);
@@ -79,7 +74,7 @@ export = function register(RED: NodeAPI): void {
         addressed: request !== undefined,
         reconnect: () => fleet?.reconnect(request),
         use: <T>(task: (client: DlmsClient) => Promise<T>, signal?: AbortSignal): Promise<T> => {
-          if (!fleet) return Promise.reject(unusable());
+          if (!fleet) return Promise.reject(configError ?? new UsageError('no-meter', 'the meter configuration is not usable'));
           return fleet.use(request, task, signal).then((answer) => {
             target.name = answer.meter;
             target.queueMs = answer.queueMs;
@@ -89,6 +84,8 @@ export = function register(RED: NodeAPI): void {
       };
       return target;
     };
+    // The configuration's own meter: the target of a message without msg.meter.
+    this.use = <T>(task: (client: DlmsClient) => Promise<T>, signal?: AbortSignal): Promise<T> => this.target(undefined).use(task, signal);
     this.reconnect = (): void => meter?.reconnect();
     this.onUnsolicited = (listener) => (meter ? meter.onUnsolicited(listener) : () => undefined);
     // Tests and the admin endpoint look at the managed meter itself.

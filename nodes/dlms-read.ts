@@ -9,7 +9,7 @@ import type { ReadFailure, ReadResult } from '../lib/client/client';
 import { translator, type Translate } from './shared/i18n';
 import { metadataOf } from './shared/metadata';
 import { attachToMeter, meterConfig, NodeFailure, type MeterConfigNode } from './shared/meter-node';
-import { cursorStorePath, lookbackOf, readSinceLast, readsSinceLast } from './shared/read-since-last';
+import { cursorStorePath, hasRows, lookbackOf, readSinceLast, readsSinceLast } from './shared/read-since-last';
 import { groupByAccess, readItems, type ConfiguredTarget } from './shared/read-targets';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './shared/red';
 
@@ -47,7 +47,7 @@ export = function register(RED: NodeAPI): void {
           if (failures.length === results.length) return;
           const out: NodeMessage = RED.util.cloneMessage(msg);
           const payload: Record<string, unknown> = {};
-          for (const r of results) if (!('error' in r) && Array.isArray(r.value) && r.value.length > 0) payload[r.target] = r.value;
+          for (const r of results) if (hasRows(r)) payload[r.target] = r.value;
           out.payload = Object.keys(payload).length > 0 ? payload : [];
           // One profile read: its topic names the meter as a single value's does ("<meter id>/<OBIS>" with msg.meter).
           const only = results.length === 1 ? results[0]! : undefined;

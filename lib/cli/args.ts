@@ -93,6 +93,14 @@ export function parseArgs(argv: readonly string[], commandFlags: readonly Comman
   return out;
 }
 
+/** An integer flag's value in min..max (undefined when the flag is absent); UsageError naming the flag otherwise. */
+export function integerFlag(value: string | boolean | undefined, what: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError('bad-option', `${what}: expected an integer ${min}..${max}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 /** The help text's note on a secret flag's other sources. */
 function secretHelp(flag: string): string {
   return ` Or --${secretFileFlag(flag)} PATH, or $${secretEnvName(flag)}.`;

@@ -42,13 +42,20 @@ export class ConnectFailed extends Error {
 }
 
 /** Parses the command line and opens an association; the callback's exit code is returned after release. */
-export async function withMeter(
+export function withMeter(
   argv: readonly string[],
   flags: readonly CommandFlag[],
   io: Io,
   run: (client: DlmsClient, args: ParsedArgs) => Promise<number>,
 ): Promise<number> {
-  const args = parseArgs(argv, [...COMMON_FLAGS, ...flags], true);
+  return withClient(parseArgs(argv, [...COMMON_FLAGS, ...flags], true), io, run);
+}
+
+/**
+ * withMeter for a command line the command has parsed already (with COMMON_FLAGS and its own flags, meter options
+ * on) to check it before connecting: parsing again would read the secret files and the environment again.
+ */
+export async function withClient(args: ParsedArgs, io: Io, run: (client: DlmsClient, args: ParsedArgs) => Promise<number>): Promise<number> {
   const options = resolveOptions(args.meter as never, 'flag');
   const trace = args.flags.trace ? (e: Parameters<typeof formatTraceEvent>[0]) => io.stderr(formatTraceEvent(e) + '\n') : undefined;
   const deps: ClientDeps = { warn: (message) => io.stderr(`warning: ${message}\n`) };

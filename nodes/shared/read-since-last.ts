@@ -4,7 +4,7 @@
  * (lib/client/cursor-store.ts) advanced only after that message is sent.
  */
 import * as path from 'node:path';
-import type { ReadResult } from '../../lib/client/client';
+import type { ReadResult, ReadSuccess } from '../../lib/client/client';
 import { FileCursorStore } from '../../lib/client/cursor-store';
 import { DEFAULT_LOOKBACK_MS, parseLookback, readProfileSince } from '../../lib/client/profile-since';
 import { UsageError } from '../../lib/errors';
@@ -13,6 +13,11 @@ import type { NodeAPI, NodeDef } from './red';
 import type { MeterConfigNode, Progress } from './meter-node';
 import type { DlmsClient } from '../../lib/client/client';
 import { parseTarget } from '../../lib/cosem/targets';
+
+/** A profile read that brought rows: only those are delivered and move the cursor. */
+export function hasRows(r: ReadResult): r is ReadSuccess & { value: unknown[] } {
+  return !('error' in r) && Array.isArray(r.value) && r.value.length > 0;
+}
 
 /** Whether this message reads since the last delivered row. */
 export function readsSinceLast(targets: readonly ConfiguredTarget[], msg: Record<string, unknown>): boolean {
@@ -78,7 +83,7 @@ export function readSinceLast(
         warnings.push(...since.warnings);
         const r = since.result;
         const next = since.cursor;
-        if (next && !('error' in r) && Array.isArray(r.value) && r.value.length > 0) advances.push(() => store.advance(meterId, since.profile, next));
+        if (next && hasRows(r)) advances.push(() => store.advance(meterId, since.profile, next));
         out.push(r);
       }
       return out;

@@ -2,7 +2,7 @@
 import { UsageError } from '../../errors';
 import { parseArgs } from '../args';
 import { Io, toJson } from '../output';
-import { COMMON_FLAGS, meterCommandHelp, targetFailed, withMeter } from '../session';
+import { COMMON_FLAGS, meterCommandHelp, targetFailed, withClient } from '../session';
 import type { Command } from './index';
 import { parseJsonArgument } from './write';
 
@@ -18,9 +18,9 @@ export const actionCommand: Command = {
     ]),
   run: async (argv: readonly string[], io: Io) => {
     // Usage mistakes are reported before connecting: an unreachable meter would otherwise hide them behind a timeout.
-    actionArguments(parseArgs(argv, COMMON_FLAGS, true).positionals);
-    return withMeter(argv, [], io, async (client, args) => {
-      const { target, parameters } = actionArguments(args.positionals);
+    const parsed = parseArgs(argv, COMMON_FLAGS, true);
+    const { target, parameters } = actionArguments(parsed.positionals);
+    return withClient(parsed, io, async (client, args) => {
       try {
         const result = await client.action(target, parameters);
         if (args.flags.json) io.stdout(toJson({ target, result: 'success', ...(result === undefined ? {} : { value: result }) }) + '\n');

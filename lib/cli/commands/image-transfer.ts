@@ -10,7 +10,7 @@ import { DlmsError, LinkError, MediaError, ServiceError, toDlmsError, UsageError
 import { fromHex } from '../../util/hex';
 import { CommandFlag, parseArgs, type ParsedArgs } from '../args';
 import { Io, toJson } from '../output';
-import { COMMON_FLAGS, EXIT_CONNECT, meterCommandHelp, withMeter } from '../session';
+import { COMMON_FLAGS, EXIT_CONNECT, meterCommandHelp, withClient } from '../session';
 import type { Command } from './index';
 
 const FLAGS: readonly CommandFlag[] = [
@@ -129,10 +129,11 @@ export const imageTransferCommand: Command = {
     ),
   run: async (argv: readonly string[], io: Io) => {
     // Usage mistakes and an unreadable file are reported before connecting.
-    const r = request(parseArgs(argv, [...COMMON_FLAGS, ...FLAGS], true));
+    const parsed = parseArgs(argv, [...COMMON_FLAGS, ...FLAGS], true);
+    const r = request(parsed);
     const image = readImage(r.file);
     if (image.length === 0) throw new UsageError('empty-image', `${r.file} is empty`);
-    return withMeter(argv, FLAGS, io, async (client, args) => {
+    return withClient(parsed, io, async (client, args) => {
       const json = args.flags.json === true;
       const progress = progressPrinter(io);
       try {

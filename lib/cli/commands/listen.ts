@@ -10,7 +10,7 @@ import type { KeySet } from '../../listener/decoder';
 import type { CaptureObject } from '../../listener/push-list';
 import { LISTEN_FRAMINGS, type ListenFraming } from '../../listener/stream';
 import { fromHex } from '../../util/hex';
-import { CommandFlag, flagHelp, parseArgs } from '../args';
+import { CommandFlag, flagHelp, integerFlag, parseArgs } from '../args';
 import { processSecretSources, type SecretSources } from '../secrets';
 import { Io, toJson } from '../output';
 import type { Command } from './index';
@@ -53,13 +53,6 @@ function key(value: string | boolean | undefined, what: string, lengths: number[
   return bytes;
 }
 
-function integer(value: string | boolean | undefined, what: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError('bad-option', `${what}: expected an integer ${min}..${max}, got ${JSON.stringify(value)}`);
-  return n;
-}
-
 function keysFile(path: string): Record<string, KeySet> {
   let json: unknown;
   try {
@@ -90,21 +83,21 @@ export function listenerFromArgs(argv: readonly string[], sources: SecretSources
     }
     const parity = String(flags.parity ?? 'none');
     if (parity !== 'none' && parity !== 'even' && parity !== 'odd') throw new UsageError('bad-option', `--parity: expected none, even or odd, got ${JSON.stringify(parity)}`);
-    const dataBits = integer(flags['data-bits'], '--data-bits', 7, 8) as 7 | 8 | undefined;
-    const stopBits = integer(flags['stop-bits'], '--stop-bits', 1, 2) as 1 | 2 | undefined;
+    const dataBits = integerFlag(flags['data-bits'], '--data-bits', 7, 8) as 7 | 8 | undefined;
+    const stopBits = integerFlag(flags['stop-bits'], '--stop-bits', 1, 2) as 1 | 2 | undefined;
     source = {
       kind: 'serial',
       path: String(flags.serial),
-      baudRate: integer(flags.baud, '--baud', 300, 4_000_000) ?? 2400,
+      baudRate: integerFlag(flags.baud, '--baud', 300, 4_000_000) ?? 2400,
       parity,
       ...(dataBits ? { dataBits } : {}),
       ...(stopBits ? { stopBits } : {}),
     };
   } else {
-    const port = integer(flags['listen-port'], '--listen-port', 0, 65535) ?? 4059;
+    const port = integerFlag(flags['listen-port'], '--listen-port', 0, 65535) ?? 4059;
     const host = String(flags.listen ?? '0.0.0.0');
-    const maxConnections = integer(flags['max-connections'], '--max-connections', 1, 1_000_000);
-    const firstFrameTimeoutMs = integer(flags['first-frame-timeout'], '--first-frame-timeout', 0, 3_600_000);
+    const maxConnections = integerFlag(flags['max-connections'], '--max-connections', 1, 1_000_000);
+    const firstFrameTimeoutMs = integerFlag(flags['first-frame-timeout'], '--first-frame-timeout', 0, 3_600_000);
     if (flags.udp && (maxConnections !== undefined || firstFrameTimeoutMs !== undefined)) throw new UsageError('bad-option', '--max-connections and --first-frame-timeout apply to TCP, not --udp');
     source = flags.udp
       ? { kind: 'udp', port, host }
@@ -114,7 +107,7 @@ export function listenerFromArgs(argv: readonly string[], sources: SecretSources
   const ak = key(flags.ak, '--ak', [16, 32]);
   const systemTitle = key(flags['system-title'], '--system-title', [8]);
   const pushObjects = typeof flags['push-objects'] === 'string' ? (flags['push-objects'].split(',').map((s) => s.trim()).filter((s) => s !== '') as (string | CaptureObject)[]) : undefined;
-  const count = integer(flags.count, '--count', 1, Number.MAX_SAFE_INTEGER);
+  const count = integerFlag(flags.count, '--count', 1, Number.MAX_SAFE_INTEGER);
   const listener = new Listener({
     source,
     framing: framing as ListenFraming,

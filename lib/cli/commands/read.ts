@@ -3,7 +3,7 @@ import { ReadAccess, ReadResult } from '../../client/client';
 import { UsageError } from '../../errors';
 import { CommandFlag, parseArgs, type ParsedArgs } from '../args';
 import { Io, toJson } from '../output';
-import { COMMON_FLAGS, meterCommandHelp, withMeter } from '../session';
+import { COMMON_FLAGS, meterCommandHelp, withClient } from '../session';
 import type { Command } from './index';
 import { FileCursorStore } from '../../client/cursor-store';
 import { resolveOptions } from '../../client/options';
@@ -54,9 +54,9 @@ export const readCommand: Command = {
   run: async (argv: readonly string[], io: Io) => {
     // Usage mistakes are reported before connecting: an unreachable meter would otherwise hide them behind a timeout.
     const parsed = parseArgs(argv, [...FLAGS, ...COMMON_FLAGS], true);
-    if (parsed.flags.from === 'last') return readSinceLast(argv, parsed, io);
+    if (parsed.flags.from === 'last') return readSinceLast(parsed, io);
     readAccess(parsed);
-    return withMeter(argv, FLAGS, io, async (client, args) => {
+    return withClient(parsed, io, async (client, args) => {
       const access = readAccess(args);
       const results = await client.read(args.positionals, Object.keys(access).length > 0 ? access : undefined);
       if (args.flags.json) io.stdout(toJson(results) + '\n');
@@ -67,7 +67,7 @@ export const readCommand: Command = {
 };
 
 /** `--from last`: the rows of each profile after the last delivered one; the cursor moves once they are printed. */
-function readSinceLast(argv: readonly string[], parsed: ParsedArgs, io: Io): Promise<number> {
+function readSinceLast(parsed: ParsedArgs, io: Io): Promise<number> {
   if (parsed.positionals.length === 0) throw new UsageError('missing-argument', 'give at least one profile, e.g. dlms read --from last --state cursors.json 1.0.99.1.0.255');
   if (typeof parsed.flags.state !== 'string') throw new UsageError('missing-option', '--from last needs --state FILE: the file that remembers the last row delivered');
   if (parsed.flags.to !== undefined || parsed.flags.entries !== undefined) throw new UsageError('bad-option', '--from last reads up to the meter\'s time: give no --to or --entries');
@@ -76,7 +76,7 @@ function readSinceLast(argv: readonly string[], parsed: ParsedArgs, io: Io): Pro
   const store = new FileCursorStore(parsed.flags.state);
   const options = resolveOptions(parsed.meter as never, 'flag');
   const meterId = typeof parsed.flags['meter-id'] === 'string' ? parsed.flags['meter-id'] : options.medium === 'serial' ? options.serialPath : `${options.host}:${options.port}`;
-  return withMeter(argv, FLAGS, io, async (client, args) => {
+  return withClient(parsed, io, async (client, args) => {
     const read: { result: ReadResult; advance?: () => Promise<void> }[] = [];
     for (const target of args.positionals) {
       const profile = parseTarget(target).obisText;

@@ -30,7 +30,7 @@ import { toPem } from '../../security/x509';
 import { fromHex, toHex } from '../../util/hex';
 import { type CommandFlag, flagHelp, meterOptionHelp, type ParsedArgs, parseArgs } from '../args';
 import { type Io, toJson } from '../output';
-import { COMMON_FLAGS, targetFailed, withMeter } from '../session';
+import { COMMON_FLAGS, targetFailed, withClient } from '../session';
 import type { Command } from './index';
 
 const SETUP: CommandFlag = { flag: 'setup', takesValue: true, help: `Security setup object (default ${DEFAULT_SECURITY_SETUP}).` };
@@ -45,7 +45,7 @@ interface SubCommand {
   flags: readonly CommandFlag[];
   /** Checks the command's own flags before connecting, so a usage error costs no association. */
   validate?: (args: ParsedArgs) => void;
-  /** Runs against the meter (withMeter); absent for offline commands. */
+  /** Runs against the meter (withClient); absent for offline commands. */
   meter?: (client: DlmsClient, args: ParsedArgs, io: Io, setup: string) => Promise<number>;
   offline?: (args: ParsedArgs, io: Io) => number;
 }
@@ -387,8 +387,9 @@ export const securityCommand: Command = {
     }
     if (sub.offline) return sub.offline(parseArgs(rest, sub.flags, false), io);
     const run = sub.meter!;
-    sub.validate?.(parseArgs(rest, [...COMMON_FLAGS, SETUP, ...sub.flags], true));
-    return withMeter(rest, [SETUP, ...sub.flags], io, (client, args) => {
+    const parsed = parseArgs(rest, [...COMMON_FLAGS, SETUP, ...sub.flags], true);
+    sub.validate?.(parsed);
+    return withClient(parsed, io, (client, args) => {
       const setup = typeof args.flags.setup === 'string' ? args.flags.setup : DEFAULT_SECURITY_SETUP;
       return run(client, args, io, setup);
     });

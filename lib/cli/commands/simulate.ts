@@ -16,7 +16,7 @@ import { framingText, type SerialFraming } from '../../media/types';
 import { loadModelFile } from '../../server/model/file';
 import { PROFILE_NAMES, type SimulatorProfile, simulatorProfile } from '../../server/profiles';
 import { SimulatorOptions, startSimulator } from '../../server/simulator';
-import { CommandFlag, flagHelp, meterOptionHelp, parseArgs } from '../args';
+import { CommandFlag, flagHelp, integerFlag, meterOptionHelp, parseArgs } from '../args';
 import { processSecretSources, type SecretSources } from '../secrets';
 import { Io, toJson } from '../output';
 import type { Command } from './index';
@@ -42,13 +42,6 @@ const FLAGS: readonly CommandFlag[] = [
   { flag: 'trace', takesValue: false, help: 'Frames and APDUs on stderr.' },
 ];
 
-function integerFlag(value: string | boolean | undefined, what: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError('bad-option', `${what}: expected an integer ${min}..${max}, got ${JSON.stringify(value)}`);
-  return n;
-}
-
 /** The Image transfer object's options from the --image-* flags; undefined when none is given. */
 function imageTransferFlags(flags: Readonly<Record<string, string | boolean | undefined>>): SimulatorOptions['imageTransfer'] {
   const blockSize = integerFlag(flags['image-block-size'], '--image-block-size', 1, 0xffff);
@@ -72,12 +65,17 @@ const FLAGS_AND_FILES: SecretSources = { env: {}, readFile: processSecretSources
 /** Options that describe a client the simulator must accept; given any, the configured client is added. */
 const CLIENT_OPTIONS: (keyof MeterOptions)[] = ['authentication', 'password', 'passwordHex', 'security', 'systemTitle', 'blockCipherKey', 'authenticationKey', 'clientSigningKey', 'signPass3', 'preset'];
 
+/** The public key of one of the simulator's private keys (48 bytes: P-384, else P-256), as hex. */
+function publicKeyHex(privateKey: Uint8Array): string {
+  return toHex(publicKeyFromPrivate(privateKey.length === 48 ? 'P-384' : 'P-256', privateKey));
+}
+
 /** What an outside client configures to talk to this meter: its system title and, for HLS-7, its public signing key. */
 function serverIdentity(profile: SimulatorProfile): { serverSystemTitle: string; serverSigningPublicKey?: string } {
   const key = profile.serverSigningKey;
   return {
     serverSystemTitle: toHex(profile.serverSystemTitle),
-    ...(key ? { serverSigningPublicKey: toHex(publicKeyFromPrivate(key.length === 48 ? 'P-384' : 'P-256', key)) } : {}),
+    ...(key ? { serverSigningPublicKey: publicKeyHex(key) } : {}),
   };
 }
 
@@ -184,7 +182,7 @@ export const simulateCommand: Command = {
       if (identity.serverSigningPublicKey) io.stdout(`  server signing public key: ${identity.serverSigningPublicKey}\n`);
       const ka = simulator.profile.serverKeyAgreementKey;
       // A public key: printable whatever its origin; clients need it for general-ciphering with agreed key.
-      if (ka) io.stdout(`  key-agreement public key (--server-ka-key): ${toHex(publicKeyFromPrivate(ka.length === 48 ? 'P-384' : 'P-256', ka))}\n`);
+      if (ka) io.stdout(`  key-agreement public key (--server-ka-key): ${publicKeyHex(ka)}\n`);
       io.stdout('Press Ctrl+C to stop.\n');
     }
     await new Promise<void>((resolve) => {

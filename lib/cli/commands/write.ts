@@ -2,7 +2,7 @@
 import { UsageError } from '../../errors';
 import { parseArgs } from '../args';
 import { Io, toJson } from '../output';
-import { COMMON_FLAGS, meterCommandHelp, targetFailed, withMeter } from '../session';
+import { COMMON_FLAGS, meterCommandHelp, targetFailed, withClient } from '../session';
 import type { Command } from './index';
 
 export function parseJsonArgument(text: string, what: string): unknown {
@@ -27,9 +27,9 @@ export const writeCommand: Command = {
     ]),
   run: async (argv: readonly string[], io: Io) => {
     // Usage mistakes are reported before connecting: an unreachable meter would otherwise hide them behind a timeout.
-    writeArguments(parseArgs(argv, COMMON_FLAGS, true).positionals);
-    return withMeter(argv, [], io, async (client, args) => {
-      const { target, value } = writeArguments(args.positionals);
+    const parsed = parseArgs(argv, COMMON_FLAGS, true);
+    const { target, value } = writeArguments(parsed.positionals);
+    return withClient(parsed, io, async (client, args) => {
       try {
         await client.write(target, value);
       } catch (e) {
