@@ -7,7 +7,7 @@
  * By default non-canonical forms that meters send are accepted; `strict` refuses them instead.
  */
 import { DecodeError, EncodeError } from '../errors';
-import { ByteReader, ByteWriter } from '../util/bytes';
+import { axdrLengthBytes, ByteReader, ByteWriter } from '../util/bytes';
 import { decodeDate, decodeDateTime, decodeTime, encodeDate, encodeDateTime, encodeTime } from './datetime';
 import { dataTypeName, decodeDescription, descriptionProblem, encodeDescription, isDataTypeName } from './description';
 import { latin1Decode, latin1Encode, utf8Decode, utf8Encode } from './text';
@@ -30,11 +30,6 @@ const hex2 = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0'
 /** Lists up to this many elements get their final size at once. */
 const SIZED_LIST = 64;
 
-/** Bytes the shortest A-XDR length form of n takes. */
-function lengthSize(n: number): number {
-  return n < 0x80 ? 1 : n <= 0xff ? 2 : n <= 0xffff ? 3 : n <= 0xffffff ? 4 : 5;
-}
-
 class Decoder {
   private readonly strict: boolean;
   private readonly maxDepth: number;
@@ -47,7 +42,7 @@ class Decoder {
   private length(r: ByteReader, what: string, minBytesEach?: number): number {
     const at = r.offset;
     const n = minBytesEach === undefined ? r.axdrLength(what) : r.axdrCount(what, minBytesEach);
-    if (this.strict && r.offset - at !== lengthSize(n)) r.fail('non-canonical', `${what} ${n} uses a longer length form than needed`);
+    if (this.strict && r.offset - at !== axdrLengthBytes(n)) r.fail('non-canonical', `${what} ${n} uses a longer length form than needed`);
     return n;
   }
 

@@ -5,6 +5,7 @@
  * values but never repeats one.
  */
 import { SecurityError } from '../errors';
+import { concatBytes } from '../util/bytes';
 import { toHex } from '../util/hex';
 import { sha256 } from './crypto';
 import { MAX_INVOCATION_COUNTER } from './cipher';
@@ -40,10 +41,7 @@ export interface CounterKeyParts {
 /** A short one-way fingerprint of a key, so the store can tell keys apart without holding them. */
 export function keyFingerprint(key: Uint8Array): string {
   const label = new TextEncoder().encode('node-red-contrib-dlms invocation counter key fingerprint\0');
-  const joined = new Uint8Array(label.length + key.length);
-  joined.set(label);
-  joined.set(key, label.length);
-  return toHex(sha256(joined).subarray(0, 8));
+  return toHex(sha256(concatBytes(label, key)).subarray(0, 8));
 }
 
 function counterKeyOf(fingerprint: string, systemTitleHex: string): string {

@@ -11,15 +11,13 @@
  * lost block is sent again.
  */
 import { decodeApdu, encodeApdu, type GeneralBlockTransfer } from '../apdu';
-import type { ExceptionResponse } from '../apdu/errors-apdu';
 import { BlockCollector } from '../transfer/blocks';
+import { exceptionResponse, serviceNotAllowed, STATE_SERVICE_NOT_ALLOWED } from './protection';
 
 /** Tag, block-control, block-number, block-number-ack and a length prefix of up to 3 bytes. */
 const GBT_HEADER = 9;
 /** The window we announce: we acknowledge every block of a request. */
 const OUR_WINDOW = 1;
-const STATE_SERVICE_NOT_ALLOWED = 1;
-const SERVICE_OPERATION_NOT_POSSIBLE = 1;
 const SERVICE_PDU_TOO_LONG = 4;
 
 export interface ServerGbtOptions {
@@ -34,11 +32,6 @@ export type TurnCapacity = (lengths: readonly number[]) => number;
 
 /** What a block from the client leads to: a whole request to serve, or APDUs to send back. */
 export type GbtStep = { kind: 'request'; bytes: Uint8Array } | { kind: 'send'; apdus: Uint8Array[] };
-
-function exception(serviceError: number): Uint8Array {
-  const e: ExceptionResponse = { kind: 'exception-response', stateError: STATE_SERVICE_NOT_ALLOWED, serviceError };
-  return encodeApdu(e);
-}
 
 export class ServerGbt {
   /** A request arriving in blocks, numbered from 1. */
@@ -62,16 +55,16 @@ export class ServerGbt {
     let block: GeneralBlockTransfer;
     try {
       const apdu = decodeApdu(bytes, 'general-block-transfer');
-      if (apdu.kind !== 'general-block-transfer') return send(exception(SERVICE_OPERATION_NOT_POSSIBLE));
+      if (apdu.kind !== 'general-block-transfer') return send(encodeApdu(serviceNotAllowed()));
       block = apdu;
     } catch {
-      return send(exception(SERVICE_OPERATION_NOT_POSSIBLE));
+      return send(encodeApdu(serviceNotAllowed()));
     }
     this.clientWindow = Math.max(1, block.window);
     this.clientBlock = block.blockNumber;
     if (block.blockData.length > 0 || this.incoming) return this.requestBlock(block);
     const out = this.outgoing;
-    if (!out || block.blockNumberAck >= out.blocks) return send(exception(SERVICE_OPERATION_NOT_POSSIBLE));
+    if (!out || block.blockNumberAck >= out.blocks) return send(encodeApdu(serviceNotAllowed()));
     return { kind: 'send', apdus: this.window(block.blockNumberAck + 1, capacity) };
   }
 
@@ -90,7 +83,7 @@ export class ServerGbt {
     if (refusal?.code === 'block-number-mismatch') return send(this.block(false, false, 0, held.lastNumber ?? 0, new Uint8Array(0)));
     if (refusal) {
       this.incoming = undefined;
-      return send(exception(SERVICE_PDU_TOO_LONG));
+      return send(encodeApdu(exceptionResponse(STATE_SERVICE_NOT_ALLOWED, SERVICE_PDU_TOO_LONG)));
     }
     if (!block.lastBlock) {
       this.incoming = held;

@@ -19,7 +19,7 @@ import { publicKeyFromPrivate, sha256 } from '../security/crypto';
 import { parsePrivateKey } from '../security/keys';
 import { keyText } from '../security/key-text';
 import { secretBytes } from '../security/secret';
-import { fromHex } from '../util/hex';
+import { fromHex, toHex } from '../util/hex';
 import { type AccessRights, FULL_ACCESS, PUBLIC_CLIENT_ACCESS, READER_ACCESS } from './access';
 import type { ClientAssociationConfig } from './association';
 
@@ -37,9 +37,7 @@ export const DEMO_CLIENT_SIGNING_KEY = sha256(new TextEncoder().encode('node-red
 export const DEMO_SERVER_SIGNING_KEY = sha256(new TextEncoder().encode('node-red-contrib-dlms demo server signing key'));
 /** The meter's static key-agreement key (One-Pass Diffie-Hellman, suite 1) and its public key as hex. */
 export const DEMO_SERVER_KEY_AGREEMENT_KEY = sha256(new TextEncoder().encode('node-red-contrib-dlms demo server key-agreement key'));
-export const DEMO_SERVER_KEY_AGREEMENT_PUBLIC_KEY = Array.from(publicKeyFromPrivate('P-256', DEMO_SERVER_KEY_AGREEMENT_KEY), (b) => b.toString(16).padStart(2, '0'))
-  .join('')
-  .toUpperCase();
+export const DEMO_SERVER_KEY_AGREEMENT_PUBLIC_KEY = toHex(publicKeyFromPrivate('P-256', DEMO_SERVER_KEY_AGREEMENT_KEY));
 export const DEFAULT_SERVER_SYSTEM_TITLE = '53494D0000000001';
 
 /** What the simulator serves over LN: the services lib/server/services.ts implements. */
@@ -238,21 +236,17 @@ export function describeClient(c: ClientAssociationConfig): ClientDescription {
   if (c.printableSecret) {
     if (c.secret) d.secret = new TextDecoder('latin1').decode(c.secret);
     const keys: { blockCipherKey?: string; authenticationKey?: string; masterKey?: string } = {};
-    if (c.blockCipherKey) keys.blockCipherKey = hex(c.blockCipherKey);
-    if (c.authenticationKey) keys.authenticationKey = hex(c.authenticationKey);
-    if (c.masterKey) keys.masterKey = hex(c.masterKey);
+    if (c.blockCipherKey) keys.blockCipherKey = toHex(c.blockCipherKey);
+    if (c.authenticationKey) keys.authenticationKey = toHex(c.authenticationKey);
+    if (c.masterKey) keys.masterKey = toHex(c.masterKey);
     if (keys.blockCipherKey || keys.authenticationKey) d.keys = keys;
   }
   const notes: string[] = [];
   if (c.requireSignedPass3) notes.push('HLS pass 3 must be wrapped in general-signing (--sign-pass3)');
   if (c.snPass4 === 'bare') notes.push('pass 3 answered with a bare write-success (no f(CtoS))');
-  if (c.clientSystemTitle) notes.push(`only client system title ${hex(c.clientSystemTitle)} is accepted`);
+  if (c.clientSystemTitle) notes.push(`only client system title ${toHex(c.clientSystemTitle)} is accepted`);
   if (notes.length) d.notes = notes;
   return d;
-}
-
-function hex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('').toUpperCase();
 }
 
 /**

@@ -132,6 +132,13 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
+/** A numeric option, when given, must be an integer min..max. */
+function checkIntegerOption(name: string, value: number | undefined, min: number, max: number): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) {
+    throw new UsageError('bad-option', `${name} ${value} is not an integer ${min}..${max}`);
+  }
+}
+
 function isConfig(c: ClientOptionFields | ClientAssociationConfig): c is ClientAssociationConfig {
   return (c as ClientAssociationConfig).associationLn instanceof Uint8Array;
 }
@@ -184,20 +191,12 @@ class SimulatorImpl implements Simulator {
       if (at >= 0) this.configs[at] = { ...config, associationLn: this.configs[at]!.associationLn };
       else this.configs.push(config);
     }
-    if (options.hdlcMaxInfo !== undefined && !(Number.isInteger(options.hdlcMaxInfo) && options.hdlcMaxInfo >= 32 && options.hdlcMaxInfo <= 2030)) {
-      throw new UsageError('bad-option', `hdlcMaxInfo ${options.hdlcMaxInfo} is not an integer 32..2030`);
-    }
-    if (options.hdlcWindow !== undefined && !(Number.isInteger(options.hdlcWindow) && options.hdlcWindow >= 1 && options.hdlcWindow <= 7)) {
-      throw new UsageError('bad-option', `hdlcWindow ${options.hdlcWindow} is not an integer 1..7`);
-    }
-    if (options.gbtWindow !== undefined && !(Number.isInteger(options.gbtWindow) && options.gbtWindow >= 1 && options.gbtWindow <= 63)) {
-      throw new UsageError('bad-option', `gbtWindow ${options.gbtWindow} is not an integer 1..63`);
-    }
-    if (options.serverMaxPdu !== undefined) {
-      const pdu = options.serverMaxPdu;
-      if (!Number.isInteger(pdu) || pdu < 64 || pdu > 0xffff) throw new UsageError('bad-option', `serverMaxPdu ${pdu} is not an integer 64..65535`);
-      this.configs = this.configs.map((c) => ({ ...c, maxPduSize: pdu, maxAnswerPdu: pdu }));
-    }
+    checkIntegerOption('hdlcMaxInfo', options.hdlcMaxInfo, 32, 2030);
+    checkIntegerOption('hdlcWindow', options.hdlcWindow, 1, 7);
+    checkIntegerOption('gbtWindow', options.gbtWindow, 1, 63);
+    checkIntegerOption('serverMaxPdu', options.serverMaxPdu, 64, 0xffff);
+    const pdu = options.serverMaxPdu;
+    if (pdu !== undefined) this.configs = this.configs.map((c) => ({ ...c, maxPduSize: pdu, maxAnswerPdu: pdu }));
     this.now = options.now ?? (() => new Date());
     if (options.model) this.model = options.model;
     else {

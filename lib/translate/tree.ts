@@ -49,10 +49,12 @@ const DATE_TIME_FIELDS = new Set(['dateTime', 'time']);
 /** The typed JSON form of a value, with the reading of each octet-string beside its hex (date-time, text). */
 function dataTree(v: DataValue): Tree {
   switch (v.type) {
+    // The elements go through dataTree only (dataToTyped of the whole list would convert them once more per level).
     case 'array':
     case 'structure':
+      return { type: v.type, value: v.value.map(dataTree) };
     case 'compact-array':
-      return { ...(dataToTyped(v) as { [k: string]: Tree }), value: v.value.map(dataTree) };
+      return { type: v.type, description: v.description, value: v.value.map(dataTree) };
     case 'octet-string':
       return { ...(dataToTyped(v) as { [k: string]: Tree }), ...(octetReading(v.value) ?? {}) } as Tree;
     default:

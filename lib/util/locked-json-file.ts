@@ -39,7 +39,7 @@ interface LockInfo {
   token: string;
 }
 
-export function errnoCode(e: unknown): string | undefined {
+function errnoCode(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
 }
 

@@ -11,7 +11,7 @@
  */
 import * as zlib from 'node:zlib';
 import type { DataValue } from '../../axdr/types';
-import { bytesEqual } from '../../util/bytes';
+import { bytesEqual, joinBytes } from '../../util/bytes';
 import { expectType, intOf, ModelObject, v } from './base';
 import { DAR, DarError } from './types';
 
@@ -64,16 +64,22 @@ interface Transfer {
   identifier: Uint8Array;
   size: number;
   blocks: number;
-  received: Uint8Array[];
-  have: boolean[];
+  /** Block n's bytes once it arrived (a hole until then). */
+  received: (Uint8Array | undefined)[];
+}
+
+/** The first block not received yet, or -1 when all are. */
+function firstMissingBlock(t: Transfer): number {
+  return t.received.findIndex((b) => b === undefined);
 }
 
 /** Blocks received as a bit-string: bit n (most significant bit first) set = block n is held. */
 function blocksStatus(t: Transfer | undefined): DataValue {
   const n = t?.blocks ?? 0;
   const bytes = new Uint8Array(Math.ceil(n / 8));
-  t?.have.forEach((held, i) => {
-    if (held) bytes[i >> 3]! |= 0x80 >> (i & 7);
+  // forEach visits only the blocks received: the others are holes.
+  t?.received.forEach((_, i) => {
+    bytes[i >> 3]! |= 0x80 >> (i & 7);
   });
   return { type: 'bit-string', value: { length: n, bytes } };
 }
@@ -109,7 +115,7 @@ export class ImageTransferObject extends ModelObject {
   private firstMissing(): number {
     const t = this.transfer;
     if (!t) return 0;
-    const at = t.have.indexOf(false);
+    const at = firstMissingBlock(t);
     return at < 0 ? t.blocks : at;
   }
 
@@ -167,7 +173,7 @@ export class ImageTransferObject extends ModelObject {
     this.pending = undefined;
     if (t && this.status === IMAGE_STATUS.initiated && t.size === bytes && bytesEqual(t.identifier, id.value)) return undefined;
     const blocks = Math.ceil(bytes / this.blockSize);
-    this.transfer = { identifier: id.value.slice(), size: bytes, blocks, received: new Array<Uint8Array>(blocks), have: new Array<boolean>(blocks).fill(false) };
+    this.transfer = { identifier: id.value.slice(), size: bytes, blocks, received: new Array<Uint8Array | undefined>(blocks) };
     this.verified = undefined;
     this.status = IMAGE_STATUS.initiated;
     return undefined;
@@ -185,7 +191,6 @@ export class ImageTransferObject extends ModelObject {
     const expected = n === t.blocks - 1 ? t.size - n * this.blockSize : this.blockSize;
     if (value.value.length !== expected) throw new DarError(DAR.otherReason, `image_block_transfer: block ${n} has ${value.value.length} bytes, expected ${expected}`);
     t.received[n] = value.value.slice();
-    t.have[n] = true;
     this.o.onBlock?.(n);
     return undefined;
   }
@@ -194,13 +199,13 @@ export class ImageTransferObject extends ModelObject {
     this.enabledOrRefuse('image_verify');
     const t = this.transfer;
     if (!t || this.status === IMAGE_STATUS.notInitiated) throw new DarError(DAR.otherReason, 'image_verify: no image transferred');
-    const missing = t.have.indexOf(false);
+    const missing = firstMissingBlock(t);
     if (missing >= 0) {
       this.status = IMAGE_STATUS.verificationFailed;
       throw new DarError(DAR.otherReason, `image_verify: block ${missing} has not been transferred`);
     }
-    const image = new Uint8Array(t.size);
-    t.received.forEach((b, i) => image.set(b, i * this.blockSize));
+    // Every block is there, each of the size block() checked: together they are the image's t.size bytes.
+    const image = joinBytes(t.received as Uint8Array[]);
     if (!checksumValid(image)) {
       return this.conclude(IMAGE_STATUS.verificationInitiated, { status: IMAGE_STATUS.verificationFailed }, 'image_verify: the image checksum does not match');
     }
