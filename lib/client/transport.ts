@@ -41,6 +41,7 @@ import { WrapperRequestChannel } from '../transport/wrapper-channel';
 import type { ApduChannel } from './channel';
 import { HdlcProposalMemory, hdlcMeterKey, hdlcProposalMemory } from './hdlc-memory';
 import type { ChannelPart } from './meter-config';
+import { mediumKeyOf } from './shared-medium';
 
 export type { ByteRange } from '../trace';
 export type { RequestOptions } from '../transport/request-channel';
@@ -127,7 +128,7 @@ export async function openChannel(options: ChannelPart, deps: TransportDeps = {}
   }
   const common = { responseTimeout: options.responseTimeout, retries: options.retries, policy: new AnswerPolicy(options), host: options.host, port: options.port, ...(trace ? { trace } : {}) };
   if (serverAddr) {
-    const channel = new HdlcRequestChannel(medium, { ...common, ...hdlcSettings(options, deps, serverAddr) });
+    const channel = new HdlcRequestChannel(medium, { ...common, ...hdlcSettings(options, deps, spec, serverAddr) });
     await channel.connect();
     return channel;
   }
@@ -135,9 +136,9 @@ export async function openChannel(options: ChannelPart, deps: TransportDeps = {}
 }
 
 /** The HDLC link the options ask for: a meter that refused our proposal before is offered the classic parameters. */
-function hdlcSettings(options: ChannelPart, deps: TransportDeps, server: HdlcAddress): Omit<HdlcRequestSettings, keyof RequestChannelSettings> {
+function hdlcSettings(options: ChannelPart, deps: TransportDeps, spec: MediumSpec, server: HdlcAddress): Omit<HdlcRequestSettings, keyof RequestChannelSettings> {
   const memory = deps.hdlcMemory ?? hdlcProposalMemory;
-  const meterKey = hdlcMeterKey(options.medium === 'serial' ? `serial ${options.serialPath}` : `${options.medium} ${options.host}:${options.port}`, formatAddress(server), options.clientAddress);
+  const meterKey = hdlcMeterKey(mediumKeyOf(spec), formatAddress(server), options.clientAddress);
   const proposal = memory.wantsClassic(meterKey)
     ? DEFAULT_PARAMETERS
     : { maxInfoTx: options.hdlcMaxInfo, maxInfoRx: options.hdlcMaxInfo, windowTx: options.hdlcWindow, windowRx: options.hdlcWindow };

@@ -83,7 +83,6 @@ class Accepted {
   readonly medium: TcpMedium;
   /** Until the first valid frame: the timer that closes the connection if none comes. */
   firstFrameTimer: NodeJS.Timeout | undefined;
-  proven = false;
 
   constructor(socket: net.Socket, keepAliveMs: number | false | undefined, onFrame: (self: Accepted) => void) {
     this.medium = TcpMedium.fromAccepted(socket, { keepAliveMs }, () => onFrame(this));
@@ -157,16 +156,16 @@ export class TcpListener extends ListenerBase<ListenerEvents> {
     if (!this.unproven.delete(entry) && !this.proven.delete(entry)) return; // closed already
     clearTimeout(entry.firstFrameTimer);
     entry.firstFrameTimer = undefined;
-    entry.proven = true;
     this.proven.add(entry); // to the end: the most recently active
   }
 
   /** Makes room for one more: the connection idle longest goes (see maxConnections). */
   private evictOne(): void {
-    const victim = (this.unproven.values().next().value ?? this.proven.values().next().value) as Accepted | undefined;
+    const silent = this.unproven.values().next().value as Accepted | undefined;
+    const victim = silent ?? (this.proven.values().next().value as Accepted | undefined);
     if (!victim) return;
     this.forget(victim);
-    const idle = victim.proven ? 'idle longest' : 'without a valid frame yet';
+    const idle = silent ? 'without a valid frame yet' : 'idle longest';
     void victim.medium.drop(new MediaError('connection-evicted', `${victim.medium.description}: closed to make room for a new connection (at most ${this.maxConnections}; this one was ${idle})`));
   }
 

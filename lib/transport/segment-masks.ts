@@ -13,6 +13,7 @@ import { formatAddress } from '../link/hdlc/address';
 import type { HdlcFrame } from '../link/hdlc/frame';
 import { LLC_LENGTH } from '../link/hdlc/llc';
 import { mayCarryLlsPassword } from '../trace';
+import { bytesEqual } from '../util/bytes';
 
 interface PairState {
   /** The next I-frame continues a segmented message (no LLC header: its bytes are no APDU start). */
@@ -44,7 +45,8 @@ export class SegmentMasks {
       if (this.pairs.size >= MAX_PAIRS) this.pairs.delete(this.pairs.keys().next().value!);
       this.pairs.set(key, (state = { follows: false, masking: false, masked: new Map() }));
     }
-    if (isRepeat(state.masked.get(frame.ns), frame.info)) return true;
+    const before = state.masked.get(frame.ns);
+    if (before !== undefined && bytesEqual(before, frame.info)) return true;
     const carries = state.follows ? state.masking : mayCarryLlsPassword(frame.info.subarray(LLC_LENGTH));
     if (!state.follows) state.masked.clear();
     if (carries) state.masked.set(frame.ns, frame.info.slice());
@@ -52,8 +54,4 @@ export class SegmentMasks {
     state.follows = frame.segmented;
     return carries;
   }
-}
-
-function isRepeat(before: Uint8Array | undefined, info: Uint8Array): boolean {
-  return before !== undefined && before.length === info.length && before.every((b, i) => b === info[i]);
 }

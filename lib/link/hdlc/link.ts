@@ -169,9 +169,8 @@ export abstract class HdlcStation {
   protected vs = 0;
   /** V(R): the N(S) we expect next from the peer. */
   protected vr = 0;
-  protected segments: Uint8Array[] = [];
-  /** Per segment: more segments of the same message follow (the frame's S bit); several messages may be queued. */
-  private continued: boolean[] = [];
+  /** Queued information fields; `more`: segments of the same message follow (the S bit). Several messages may be queued. */
+  protected segments: { info: Uint8Array; more: boolean }[] = [];
   protected nextSegment = 0;
   protected unacked: Unacked[] = [];
   protected readonly rx: Reassembly;
@@ -258,7 +257,6 @@ export abstract class HdlcStation {
     this.vs = 0;
     this.vr = 0;
     this.segments = [];
-    this.continued = [];
     this.nextSegment = 0;
     this.unacked = [];
     this.rx.clear();
@@ -278,15 +276,10 @@ export abstract class HdlcStation {
       throw new UsageError('link-busy', 'the HDLC link is still sending the previous APDU; wait for its answer before sending another');
     }
     const limit = this.segmentLimit(maxInfo);
-    this.segments = [];
-    this.continued = [];
-    for (const apdu of apdus) {
+    this.segments = apdus.flatMap((apdu) => {
       const parts = splitSegments(withLlc(apdu, this.outgoingLlc), limit);
-      parts.forEach((p, i) => {
-        this.segments.push(p);
-        this.continued.push(i < parts.length - 1);
-      });
-    }
+      return parts.map((info, i) => ({ info, more: i < parts.length - 1 }));
+    });
     this.nextSegment = 0;
   }
 
@@ -300,10 +293,8 @@ export abstract class HdlcStation {
   }
 
   private sendSegment(u: Unacked, pf: boolean): Uint8Array {
-    return this.sendFrame({
-      type: 'I', dest: this.remote!, src: this.local, pf, ns: u.ns, nr: this.vr,
-      segmented: this.continued[u.segment] ?? false, info: this.segments[u.segment]!,
-    });
+    const { info, more } = this.segments[u.segment]!;
+    return this.sendFrame({ type: 'I', dest: this.remote!, src: this.local, pf, ns: u.ns, nr: this.vr, segmented: more, info });
   }
 
   /** Sends new segments up to the window, P/F on the last one; returns the frames sent. */
@@ -337,7 +328,6 @@ export abstract class HdlcStation {
     this.unacked.splice(0, k);
     if (this.unacked.length === 0 && !this.hasNewSegments) {
       this.segments = [];
-      this.continued = [];
       this.nextSegment = 0;
     }
     return true;
