@@ -209,7 +209,8 @@ function isAborted(e: unknown): boolean {
   return e instanceof LinkError && e.code === 'aborted';
 }
 
-function closedError(): UsageError {
+/** What a request gets once its meter configuration has been closed (also the fleet's, lib/client/fleet.ts). */
+export function closedError(): UsageError {
   return new UsageError('meter-closed', 'the meter configuration has been closed (redeployed or removed)');
 }
 
