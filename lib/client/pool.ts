@@ -532,16 +532,7 @@ export class ManagedMeter implements AssociationHolder {
     if (ms <= 0 || this.closed || !this.client) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
-      this.queue
-        .run(async () => {
-          const client = this.client;
-          if (!client || this.closed) return;
-          this.client = undefined;
-          this.generation++;
-          await client.close();
-          if (!this.closed) this.setState({ kind: 'idle' });
-        })
-        .catch(() => undefined);
+      void this.release();
     }, ms);
     this.idleTimer.unref?.();
   }
