@@ -17,12 +17,12 @@
  * that cannot be read fails the configuration, not a request — and a meter named by a message takes the parsed keys
  * of its entry (or of the configuration) as they are, however often it is forgotten and named again.
  */
-import { LinkError, TimeoutError, UsageError } from '../errors';
+import { LinkError, TimeoutError } from '../errors';
 import type { DlmsClient } from './client';
 import { meterLabel, meterOptions, type MeterAddress, type MeterSecrets } from './meter-address';
 import { atAddress, configureMeter, type MeterConfig } from './meter-config';
 import { resolveOptions, type MeterOptions } from './options';
-import { ManagedMeter, type ManagedMeterSettings } from './pool';
+import { closedError, ManagedMeter, type ManagedMeterSettings } from './pool';
 
 export interface FleetLimits {
   /** Associations open at once (0: no limit). */
@@ -117,7 +117,7 @@ export class MeterFleet {
 
   /** Runs task with the client of the meter the request names, in its turn; see the module comment for the limits. */
   async use<T>(request: FleetRequest | undefined, task: (client: DlmsClient) => Promise<T>, signal?: AbortSignal): Promise<FleetAnswer<T>> {
-    if (this.closed) throw new UsageError('meter-closed', 'the meter configuration has been closed (redeployed or removed)');
+    if (this.closed) throw closedError();
     const member = request?.address ? this.memberFor(request.address, request.secrets ?? {}) : this.baseMember;
     const health = this.health.get(member.key);
     if (health && health.until > Date.now()) {
@@ -202,7 +202,7 @@ export class MeterFleet {
         this.slotWaiters.push(wake);
         this.makeRoom();
       });
-      if (this.closed) throw new UsageError('meter-closed', 'the meter configuration has been closed (redeployed or removed)');
+      if (this.closed) throw closedError();
     }
   }
 

@@ -17,8 +17,6 @@ import type { StaleCheck } from './channel';
 import { GbtAnswerBlocks, GbtRequestBlocks } from '../transfer/gbt-window';
 import { axdrLengthBytes } from '../util/bytes';
 
-/** A peer that keeps sending empty non-last blocks must not keep us looping for ever. */
-const MAX_BLOCKS = 65535;
 /** A block asked for again this many times in a row without arriving ends the transfer. */
 const MAX_RETRIES = 3;
 /** Streamed blocks kept while nobody waits for them: the largest window a meter may stream (63). */
@@ -128,7 +126,7 @@ export class ClientGbt {
   /** Reassembles an answer that starts with block `first`; resolves with the joined block data. */
   private async receive(first: Uint8Array, what: string): Promise<Uint8Array> {
     const label = `${what} general-block-transfer`;
-    const blocks = new GbtAnswerBlocks({ maxBytes: this.o.maxAnswerBytes, maxRetries: MAX_RETRIES, maxBlocks: MAX_BLOCKS });
+    const blocks = new GbtAnswerBlocks({ maxBytes: this.o.maxAnswerBytes, maxRetries: MAX_RETRIES });
     let block = decodeApdu(first, label) as GeneralBlockTransfer;
     for (;;) {
       const took = blocks.take(block.blockNumber, block.lastBlock, block.blockData);

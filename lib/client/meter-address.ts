@@ -4,7 +4,7 @@
  * Errors name the field and what was expected; they never quote a secret's text.
  */
 import { UsageError } from '../errors';
-import { OPTION_SPECS, type MeterOptions } from './options';
+import { specFor, type MeterOptions } from './options';
 
 /** A meter addressed by a request: its operator's name and where it is, over the configuration's own values. */
 export interface MeterAddress {
@@ -47,7 +47,7 @@ function describe(v: unknown): string {
 function secretValue(where: string, field: string, v: unknown): string {
   const option = SECRET_FIELDS[field]!;
   if (typeof v !== 'string' || v.trim() === '') throw new UsageError('bad-meter', `${where} ${field}: expected a non-empty text, got ${describe(v)}`);
-  const spec = OPTION_SPECS.find((s) => s.name === option);
+  const spec = specFor(option);
   if (spec?.type === 'hex') {
     const digits = v.replace(/\s+/g, '');
     // The length and kind of fault only: the digits themselves are secret.
@@ -92,7 +92,7 @@ export function parseMeterAddress(value: unknown, acceptKeys: boolean): ParsedMe
       if (typeof v !== 'string' || v.trim() === '') throw new UsageError('bad-meter', `msg.meter.${field}: expected a non-empty text, got ${describe(v)}`);
       address[field] = v.trim();
     } else if ((NUMBER_FIELDS as readonly string[]).includes(field)) {
-      const spec = OPTION_SPECS.find((s) => s.name === field)!;
+      const spec = specFor(field)!;
       if (typeof v !== 'number' || !Number.isInteger(v) || v < spec.min! || v > spec.max!) throw new UsageError('bad-meter', `msg.meter.${field}: expected a whole number ${spec.min}…${spec.max}, got ${typeof v === 'number' ? String(v) : describe(v)}`);
       address[field] = v;
     } else if (field in SECRET_FIELDS) {

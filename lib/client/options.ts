@@ -338,8 +338,7 @@ export function coerceOption(spec: OptionSpec, raw: unknown, style: 'flag' | 'na
 /**
  * Completes partial options: preset values for what was not given, then defaults, then the derived defaults
  * (framing by medium, challenge length by mechanism), then consistency checks that name the option and the fix.
- */
-/**
+ *
  * `side` 'meter': the options describe a client a meter (the simulator) accepts rather than the client we are; such
  * a client brings its system title in its AARQ, so none needs to be configured (a configured one restricts).
  */

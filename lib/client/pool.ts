@@ -209,7 +209,8 @@ function isAborted(e: unknown): boolean {
   return e instanceof LinkError && e.code === 'aborted';
 }
 
-function closedError(): UsageError {
+/** What a request gets once its meter configuration has been closed (also the fleet's, lib/client/fleet.ts). */
+export function closedError(): UsageError {
   return new UsageError('meter-closed', 'the meter configuration has been closed (redeployed or removed)');
 }
 
@@ -531,16 +532,7 @@ export class ManagedMeter implements AssociationHolder {
     if (ms <= 0 || this.closed || !this.client) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
-      this.queue
-        .run(async () => {
-          const client = this.client;
-          if (!client || this.closed) return;
-          this.client = undefined;
-          this.generation++;
-          await client.close();
-          if (!this.closed) this.setState({ kind: 'idle' });
-        })
-        .catch(() => undefined);
+      void this.release();
     }, ms);
     this.idleTimer.unref?.();
   }

@@ -6,7 +6,7 @@
  * the meter refused as the wrong object, and every answer shaped (shaping.ts) — one result per target, failures
  * per target. Kept apart from the facade (client.ts), which opens, closes and dispatches.
  */
-import { toPlain, type PlainValue } from '../axdr/json';
+import { obisText, toPlain, type PlainValue } from '../axdr/json';
 import { dateTimeFromDate, dateTimeFromIso } from '../axdr/datetime';
 import type { CosemDateTime } from '../axdr/types';
 import type { SelectiveAccess } from '../apdu/common';
@@ -67,6 +67,11 @@ function toDateTime(x: string | Date, what: string): CosemDateTime {
   }
 }
 
+/** A profile generic buffer (7/OBIS:2): what selective access and capture_objects apply to. */
+function isProfileBuffer(p: Planned): boolean {
+  return p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER;
+}
+
 /** A target's failure as a result (the other targets are still read). */
 function failure(target: Target, e: unknown, classId?: number): ReadFailure {
   const err = toDlmsError(e);
@@ -100,8 +105,7 @@ export class TargetReader {
       }
     });
     // Selective access applies to the profile generic buffers among the targets; the other targets read as usual.
-    const isBuffer = (p: Planned | undefined): p is Planned => p !== undefined && p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER;
-    if (hasAccess && !planned.some(isBuffer) && planned.some((p) => p !== undefined)) {
+    if (hasAccess && !planned.some((p) => p !== undefined && isProfileBuffer(p)) && planned.some((p) => p !== undefined)) {
       throw new UsageError('bad-option', 'selective access (from/to, entries) applies to profile generic buffers (7/OBIS:2) only, and no target is one');
     }
     const live = planned.map((p, i) => ({ p, i })).filter((x): x is { p: Planned; i: number } => x.p !== undefined);
@@ -130,7 +134,7 @@ export class TargetReader {
     const scalersWithValues = services.readsLists;
     await this.prefetch(planned, directory, !scalersWithValues);
     for (const p of planned) {
-      if (access && p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER) p.access = this.selectiveAccess(access, this.planner.columnsOf(p.target.obisText) ?? undefined);
+      if (access && isProfileBuffer(p)) p.access = this.selectiveAccess(access, this.planner.columnsOf(p.target.obisText) ?? undefined);
     }
     const items: GetItem[] = [];
     const valueAt: number[] = [];
@@ -168,7 +172,7 @@ export class TargetReader {
       const obis = p.target.obisText;
       const scaler = registerScalers ? this.missingScaler(p, seenScalers) : undefined;
       if (scaler) wants.push({ key: obis, kind: 'scaler', item: scaler });
-      if (p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER && this.planner.columnsOf(obis) === undefined && !seenColumns.has(obis)) {
+      if (isProfileBuffer(p) && this.planner.columnsOf(obis) === undefined && !seenColumns.has(obis)) {
         seenColumns.add(obis);
         wants.push({ key: obis, kind: 'columns', item: { ref: { ...p.ref, attribute: CAPTURE_OBJECTS } } });
       }
@@ -190,11 +194,13 @@ export class TargetReader {
 
   private async prefetchColumnScalers(columns: ProfileColumn[], directory: ObjectDirectory | undefined): Promise<void> {
     const { services, referencing } = this.session();
-    const wants: { key: string; item: GetItem }[] = [];
-    for (const c of columns) {
+    // The columns that show a whole attribute with a scaler_unit, each with its OBIS and scaler_unit attribute.
+    const scaled = columns.flatMap((c) => {
       const suAttr = scalerUnitAttributeFor(c.classId, c.attributeIndex);
-      if (suAttr === undefined || c.dataIndex !== 0) continue;
-      const obis = Array.from(c.logicalName).join('.');
+      return suAttr === undefined || c.dataIndex !== 0 ? [] : [{ c, obis: obisText(c.logicalName), suAttr }];
+    });
+    const wants: { key: string; item: GetItem }[] = [];
+    for (const { c, obis, suAttr } of scaled) {
       if (this.planner.scalerOf(obis) !== undefined || wants.some((w) => w.key === obis)) continue;
       const ref: AttributeRef = { classId: c.classId, ln: c.logicalName, attribute: suAttr };
       const base = directory?.find(obis)?.shortName;
@@ -206,8 +212,8 @@ export class TargetReader {
       const got = await services.getMany(wants.map((w) => w.item));
       wants.forEach((w, i) => this.planner.learnScaler(w.key, got[i]!));
     }
-    for (const c of columns) {
-      const su = c.dataIndex === 0 && scalerUnitAttributeFor(c.classId, c.attributeIndex) !== undefined ? this.planner.scalerOf(Array.from(c.logicalName).join('.')) : undefined;
+    for (const { c, obis } of scaled) {
+      const su = this.planner.scalerOf(obis);
       if (su) c.scalerUnit = su;
     }
   }
@@ -216,7 +222,7 @@ export class TargetReader {
     if ('error' in r) return failure(p.target, r.error, p.classId);
     try {
       const base = { target: p.target.text, obis: p.target.obisText, classId: p.classId, attribute: p.ref.attribute };
-      if (p.classId === PROFILE_GENERIC && p.ref.attribute === BUFFER) {
+      if (isProfileBuffer(p)) {
         const columns = this.planner.columnsOf(p.target.obisText) ?? [];
         const selected = this.selectedColumns(columns, p.access);
         const buffer = r.value;
