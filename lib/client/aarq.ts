@@ -10,14 +10,9 @@ import type { InitiateRequest, InitiateResponse } from '../apdu/initiate';
 import type { ApplicationContextName, MechanismName } from '../apdu/names-acse';
 import { AssociationError, AuthenticationError, type ErrorHint } from '../errors';
 import type { MeterConfig, ProtectionPart } from './meter-config';
-import type { Authentication } from './options';
+import { isHls } from '../security/association-names';
 
 export const DLMS_VERSION = 6;
-
-/** The mechanisms that run pass 3/4. */
-export function isHls(authentication: Authentication): boolean {
-  return authentication !== 'none' && authentication !== 'low';
-}
 
 /** APDUs are ciphered (glo-/ded-) for the whole association. */
 export function isCiphered(p: Pick<ProtectionPart, 'security'>): boolean {

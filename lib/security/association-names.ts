@@ -12,3 +12,8 @@ export type Referencing = (typeof REFERENCING)[number];
 export type Authentication = (typeof AUTHENTICATIONS)[number];
 export type Hls2Algorithm = (typeof HLS2_ALGORITHMS)[number];
 export type SecurityLevel = (typeof SECURITY_LEVELS)[number];
+
+/** Mechanisms 2 to 7: the four-pass exchange of challenges (LLS and no authentication have none). */
+export function isHls(authentication: Authentication): boolean {
+  return authentication !== 'none' && authentication !== 'low';
+}

@@ -16,6 +16,7 @@ import type { ConfirmedServiceError } from '../apdu/errors-apdu';
 import { type Apdu, decodeApdu, encodeApdu } from '../apdu/index';
 import type { InitiateRequest, InitiateResponse } from '../apdu/initiate';
 import type { ApplicationContextName, MechanismName } from '../apdu/names-acse';
+import { isHls } from '../security/association-names';
 import { constantTimeEqual } from '../security/crypto';
 import { lgzChallenge } from '../security/lgz';
 import { bytesEqual } from '../util/bytes';
@@ -65,10 +66,6 @@ export function isCiphered(config: ClientAssociationConfig): boolean {
   return config.security !== 'none';
 }
 
-function isHls(config: ClientAssociationConfig): boolean {
-  return config.authentication !== 'none' && config.authentication !== 'low';
-}
-
 export function vaaNameOf(config: ClientAssociationConfig): number {
   return config.vaaName ?? DEFAULT_VAA_NAME_SN;
 }
@@ -115,7 +112,7 @@ export function answerAarq(bytes: Uint8Array, party: AarqParty): AarqOutcome {
       return reject(DIAG_AUTHENTICATION_FAILURE);
     }
   }
-  const hls = isHls(config);
+  const hls = isHls(config.authentication);
   if (hls && (!authValue || authValue.length < 8 || authValue.length > 64)) {
     log(`HLS challenge CtoS of ${authValue?.length ?? 0} bytes (8..64 expected): authentication-failure`);
     return reject(DIAG_AUTHENTICATION_FAILURE);
