@@ -10,7 +10,7 @@ import type { TraceEvent } from '../lib/trace';
 import type { DlmsClient } from '../lib/client/client';
 import { SECRET_OPTIONS } from '../lib/client/options';
 import { MeterFleet } from '../lib/client/fleet';
-import { parseKeyTable, parseMeterAddress } from '../lib/client/meter-address';
+import { meterWhere, parseKeyTable, parseMeterAddress } from '../lib/client/meter-address';
 import type { ManagedMeter, ManagedMeterSettings } from '../lib/client/pool';
 import { formatTraceEvent } from '../lib/trace';
 import { UsageError, toDlmsError } from '../lib/errors';
@@ -49,7 +49,7 @@ export = function register(RED: NodeAPI): void {
       configError = new Error(`dlms-meter ${def.name || def.id}: ${toDlmsError(e).message}`);
       this.error(configError.message);
     }
-    const where = meter ? (meter.options.medium === 'serial' ? meter.options.serialPath : `${meter.options.host}:${meter.options.port}`) : 'unconfigured';
+    const where = meter ? meterWhere(meter.options) : 'unconfigured';
     const meterName = (typeof def.name === 'string' && def.name) || where;
     Object.defineProperty(this, 'meterName', { value: meterName, enumerable: true });
 

@@ -153,9 +153,14 @@ export function meterOptions(template: Partial<MeterOptions>, address: MeterAddr
   return out;
 }
 
+/** Where a meter is reached, as outputs, status and cursor ids name it: host:port, or the serial path. */
+export function meterWhere(resolved: Pick<MeterOptions, 'medium' | 'host' | 'port' | 'serialPath'>): string {
+  return resolved.medium === 'serial' ? (resolved.serialPath ?? 'serial') : `${resolved.host}:${resolved.port}`;
+}
+
 /** How outputs name the meter: its id, else where it is (host:port, serial path, with the physical address). */
 export function meterLabel(address: MeterAddress, resolved: Pick<MeterOptions, 'medium' | 'host' | 'port' | 'serialPath' | 'physicalAddress'>): string {
   if (address.id !== undefined) return address.id;
-  const where = resolved.medium === 'serial' ? (resolved.serialPath ?? 'serial') : `${resolved.host}:${resolved.port}`;
+  const where = meterWhere(resolved);
   return address.physicalAddress !== undefined ? `${where}#${address.physicalAddress}` : where;
 }

@@ -6,6 +6,7 @@ import { Io, toJson } from '../output';
 import { COMMON_FLAGS, meterCommandHelp, withClient } from '../session';
 import type { Command } from './index';
 import { FileCursorStore } from '../../client/cursor-store';
+import { meterWhere } from '../../client/meter-address';
 import { resolveOptions } from '../../client/options';
 import { DEFAULT_LOOKBACK_MS, parseLookback, profileTarget, readProfileSince } from '../../client/profile-since';
 import { parseTarget } from '../../cosem/targets';
@@ -75,7 +76,7 @@ function readSinceLast(parsed: ParsedArgs, io: Io): Promise<number> {
   for (const target of parsed.positionals) profileTarget(target);
   const store = new FileCursorStore(parsed.flags.state);
   const options = resolveOptions(parsed.meter as never, 'flag');
-  const meterId = typeof parsed.flags['meter-id'] === 'string' ? parsed.flags['meter-id'] : options.medium === 'serial' ? options.serialPath : `${options.host}:${options.port}`;
+  const meterId = typeof parsed.flags['meter-id'] === 'string' ? parsed.flags['meter-id'] : meterWhere(options);
   return withClient(parsed, io, async (client, args) => {
     const read: { result: ReadResult; advance?: () => Promise<void> }[] = [];
     for (const target of args.positionals) {
