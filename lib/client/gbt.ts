@@ -15,7 +15,7 @@ import { decodeApdu, encodeApdu, GENERAL_BLOCK_TRANSFER_TAG, type GeneralBlockTr
 import { EncodeError, ServiceError } from '../errors';
 import type { StaleCheck } from './channel';
 import { GbtAnswerBlocks, GbtRequestBlocks } from '../transfer/gbt-window';
-import { axdrLengthBytes } from '../util/bytes';
+import { largestBlockData } from '../transfer/blocks';
 
 /** A block asked for again this many times in a row without arriving ends the transfer. */
 const MAX_RETRIES = 3;
@@ -52,9 +52,7 @@ function gbtError(code: string, message: string): ServiceError {
 
 /** Bytes of block data that fit, with the GBT header and its length prefix, in `max` bytes. */
 export function gbtBlockSize(max: number): number {
-  let n = max - 1 - HEADER - 1;
-  while (n > 0 && 1 + HEADER + axdrLengthBytes(n) + n > max) n--;
-  return n;
+  return largestBlockData(max, 1 + HEADER);
 }
 
 export function isGbt(bytes: Uint8Array): boolean {

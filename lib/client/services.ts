@@ -30,8 +30,8 @@ import { decodeDataBytes, encodeDataBytes } from '../axdr/codec';
 import type { DataValue } from '../axdr/types';
 import { className, snAttributeAddress, snMethodAddress } from '../cosem/classes';
 import { DecodeError, EncodeError, ServiceError, UsageError } from '../errors';
-import { axdrLengthBytes, ByteReader } from '../util/bytes';
-import { BlockCollector, BlockCutter, type BlockProgress, type BlockRefusal, splitIntoLists } from '../transfer/blocks';
+import { ByteReader } from '../util/bytes';
+import { BlockCollector, BlockCutter, type BlockProgress, type BlockRefusal, largestBlockData, splitIntoLists } from '../transfer/blocks';
 
 export type { BlockProgress } from '../transfer/blocks';
 
@@ -120,8 +120,7 @@ function protocolError(code: string, message: string): ServiceError {
 /** The largest raw-data size that fits `max` bytes given the APDU's size with an empty raw-data. */
 function chunkSize(max: number, emptyApduBytes: number, what: string): number {
   // emptyApduBytes already counts a one-byte length prefix.
-  let n = max - emptyApduBytes + 1;
-  while (n > 0 && n + axdrLengthBytes(n) + emptyApduBytes - 1 > max) n--;
+  const n = largestBlockData(max, emptyApduBytes - 1);
   if (n < 1) throw new EncodeError('pdu-too-small', `${what}: the meter's PDU size (${max} bytes) leaves no room for a data block`);
   return n;
 }

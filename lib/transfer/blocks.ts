@@ -6,7 +6,7 @@
  * already the last) testable without a channel.
  */
 import { ArrayElementCounter } from '../axdr/element-counter';
-import { joinBytes } from '../util/bytes';
+import { axdrLengthBytes, joinBytes } from '../util/bytes';
 
 /** A peer that keeps sending empty non-last blocks must not keep the receiver looping for ever. */
 export const MAX_BLOCKS = 65535;
@@ -82,6 +82,16 @@ export class BlockCollector {
   bytes(): Uint8Array {
     return joinBytes(this.parts);
   }
+}
+
+/**
+ * The most raw data one block can carry in an APDU of at most `max` bytes, given `overhead` bytes besides the data
+ * and its A-XDR length prefix (whose size grows with the data); 0 when nothing fits.
+ */
+export function largestBlockData(max: number, overhead: number): number {
+  let n = max - overhead - 1;
+  while (n > 0 && overhead + axdrLengthBytes(n) + n > max) n--;
+  return Math.max(0, n);
 }
 
 export interface OutgoingBlock {

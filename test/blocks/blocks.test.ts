@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict';
-import { BlockCollector, BlockCutter, type BlockProgress, MAX_BLOCKS, splitIntoLists } from '../../lib/transfer/blocks';
+import { BlockCollector, BlockCutter, type BlockProgress, largestBlockData, MAX_BLOCKS, splitIntoLists } from '../../lib/transfer/blocks';
 
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);
 
 describe('transfer/blocks: block transfer as pure steps', () => {
+  it('largestBlockData: the most data that fits with its overhead and its growing length prefix', () => {
+    assert.equal(largestBlockData(10, 3), 6); // 3 + 1 + 6
+    assert.equal(largestBlockData(131, 2), 127); // 2 + 1 + 127 = 130; 128 would need a 2-byte prefix: 132
+    assert.equal(largestBlockData(132, 2), 128); // 2 + 2 + 128
+    assert.equal(largestBlockData(200, 5), 193); // 5 + 2 + 193
+    assert.equal(largestBlockData(4, 3), 0);
+    assert.equal(largestBlockData(2, 3), 0);
+  });
+
   describe('BlockCollector', () => {
     it('takes a first block that is already the last, whatever its number when none is required', () => {
       const c = new BlockCollector({ maxBytes: 10 });
